@@ -1,0 +1,377 @@
+//! Reads many log files in parallel into compact rows, de-duplicates them across files the
+//! way the agents' own duplicates require, and counts everything it skipped, with file and line.
+
+use crate::claude;
+use crate::codex::{self, CodexSession};
+use crate::discover::SourceFile;
+use crate::intern::{Interner, NONE, StringId};
+use crate::lines::for_each_line;
+use freight_core::{Speed, TokenCounts, Tool};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::path::PathBuf;
+
+/// How many problem lines are kept as examples (all are counted).
+const KEPT_EXAMPLES: usize = 20;
+
+/// A line that could not be read, where it is and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LineProblem {
+    pub path: PathBuf,
+    pub line: u64,
+    pub problem: String,
+}
+
+impl std::fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.problem)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("malformed line (strict mode): {0}")]
+    Malformed(LineProblem),
+    #[error("building the usage table: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+}
+
+/// What an ingest read, kept, and passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    pub files: u64,
+    pub bytes: u64,
+    pub lines: u64,
+    /// Lines that were not JSON objects (truncated, corrupt).
+    pub malformed_lines: u64,
+    pub malformed_examples: Vec<LineProblem>,
+    /// Lines with usage that were passed over, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Copies of a call already counted (Claude Code repeats usage on every content block).
+    pub duplicates: u64,
+    /// Calls kept.
+    pub events: u64,
+}
+
+impl IngestReport {
+    fn merge(&mut self, other: IngestReport) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.lines += other.lines;
+        self.malformed_lines += other.malformed_lines;
+        let room = KEPT_EXAMPLES.saturating_sub(self.malformed_examples.len());
+        self.malformed_examples.extend(other.malformed_examples.into_iter().take(room));
+        for (reason, count) in other.skipped {
+            *self.skipped.entry(reason).or_default() += count;
+        }
+        self.duplicates += other.duplicates;
+        self.events += other.events;
+    }
+
+    fn skip(&mut self, reason: &str) {
+        *self.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+}
+
+/// One call, compactly: strings are ids into the collection's interner.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub ts_ms: i64,
+    pub tokens: TokenCounts,
+    pub file: u32,
+    /// The session the line names (`sessionId`), else the file's session: the scope in which
+    /// copies without a request id, and sidechain replays, are recognised.
+    pub session: StringId,
+    pub model: StringId,
+    pub cwd: StringId,
+    pub branch: StringId,
+    pub speed: Speed,
+    pub is_sidechain: bool,
+    pub reported_cost: Option<f64>,
+    pub message_id: Option<Box<str>>,
+    pub request_id: Option<Box<str>>,
+}
+
+/// Rows of one file, before the cross-file merge.
+struct FileRows {
+    rows: Vec<Row>,
+    strings: Interner,
+    report: IngestReport,
+}
+
+/// Options for one ingest run.
+pub struct IngestOptions<'a> {
+    /// Fail on the first malformed line instead of counting it.
+    pub strict: bool,
+    /// Told how many bytes were consumed, from any thread.
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// All calls found, de-duplicated, ready to become Arrow batches.
+pub struct Collected {
+    pub(crate) files: Vec<SourceFile>,
+    pub(crate) rows: Vec<Row>,
+    pub(crate) strings: Interner,
+    pub report: IngestReport,
+}
+
+fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Result<FileRows, IngestError> {
+    let mut out = FileRows { rows: Vec::new(), strings: Interner::default(), report: IngestReport::default() };
+    out.report.files = 1;
+    out.report.bytes = file.bytes;
+    let mut strict_failure: Option<LineProblem> = None;
+    let mut codex_session = match file.tool {
+        Tool::Codex => Some(CodexSession::new(codex_file_is_fork(&file.path))),
+        Tool::ClaudeCode => None,
+    };
+    let mut malformed = |out: &mut FileRows, line: u64, problem: String| {
+        let problem = LineProblem { path: file.path.clone(), line, problem };
+        out.report.malformed_lines += 1;
+        if out.report.malformed_examples.len() < KEPT_EXAMPLES {
+            out.report.malformed_examples.push(problem.clone());
+        }
+        if options.strict && strict_failure.is_none() {
+            strict_failure = Some(problem);
+        }
+    };
+    let result = for_each_line(&file.path, options.progress, |line_number, bytes| {
+        out.report.lines += 1;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match &mut codex_session {
+            None => match claude::parse_line(bytes) {
+                Ok(line) => claude_row(file, index, &line, &mut out),
+                Err(error) => malformed(&mut out, line_number, error.to_string()),
+            },
+            Some(session) => match codex::parse_line(bytes) {
+                Ok(line) => {
+                    if let Some(call) = session.feed(&line) {
+                        let row = Row {
+                            ts_ms: call.timestamp_ms,
+                            tokens: call.tokens,
+                            file: index,
+                            session: out.strings.intern(&file.session),
+                            model: out.strings.intern_option(call.model.as_deref()),
+                            cwd: out.strings.intern_option(call.cwd.as_deref()),
+                            branch: NONE,
+                            speed: call.speed,
+                            is_sidechain: false,
+                            reported_cost: None,
+                            message_id: None,
+                            request_id: None,
+                        };
+                        out.rows.push(row);
+                    }
+                }
+                Err(error) => malformed(&mut out, line_number, error.to_string()),
+            },
+        }
+    });
+    result.map_err(|source| IngestError::Io { path: file.path.clone(), source })?;
+    if let Some(problem) = strict_failure {
+        return Err(IngestError::Malformed(problem));
+    }
+    Ok(out)
+}
+
+/// Forked or subagent Codex files say `thread_spawn` near their start.
+fn codex_file_is_fork(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(16 * 1024);
+    let Ok(file) = fs_err::File::open(path) else {
+        return false;
+    };
+    if file.take(16 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    memchr::memmem::find(&head, b"thread_spawn").is_some()
+}
+
+/// `2.0.14` and the like; anything else in `version` marks a line that is not Claude Code's.
+fn plausible_version(version: &str) -> bool {
+    let mut parts = version.splitn(3, '.');
+    let numeric =
+        |part: Option<&str>| part.is_some_and(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    let (major, minor) = (parts.next(), parts.next());
+    let patch_starts_with_digit =
+        parts.next().is_some_and(|patch| patch.bytes().next().is_some_and(|b| b.is_ascii_digit()));
+    numeric(major) && numeric(minor) && patch_starts_with_digit
+}
+
+fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out: &mut FileRows) {
+    let Some(usage) = &line.usage else { return };
+    if line.version.as_deref().is_some_and(|version| !plausible_version(version)) {
+        out.report.skip("version is not a Claude Code version (n.n.n)");
+        return;
+    }
+    let empty = |field: &Option<std::borrow::Cow<'_, str>>| field.as_deref().is_some_and(str::is_empty);
+    if empty(&line.session_id) || empty(&line.request_id) || empty(&line.message_id) || empty(&line.model) {
+        out.report.skip("empty sessionId, requestId, message.id or model");
+        return;
+    }
+    if usage.input_tokens.is_none() || usage.output_tokens.is_none() {
+        out.report.skip("usage without input_tokens/output_tokens");
+        return;
+    }
+    let Some(ts_ms) = line.timestamp_millis() else {
+        out.report.skip("usage without a valid timestamp");
+        return;
+    };
+    // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
+    let model = line.model.as_deref();
+    let session = line.session_id.as_deref().unwrap_or(&file.session);
+    let row = Row {
+        ts_ms,
+        tokens: usage.tokens(),
+        file: index,
+        session: out.strings.intern(session),
+        model: out.strings.intern_option(model),
+        cwd: out.strings.intern_option(line.cwd.as_deref()),
+        branch: out.strings.intern_option(line.git_branch.as_deref()),
+        speed: usage.speed(),
+        is_sidechain: line.is_sidechain,
+        reported_cost: line.cost_usd,
+        message_id: line.message_id.as_deref().map(Box::from),
+        request_id: line.request_id.as_deref().map(Box::from),
+    };
+    out.rows.push(row);
+}
+
+/// Which of two copies of the same call to keep: the main-chain copy over a sidechain
+/// replay, then the one with more tokens, then the first seen.
+fn replaces(kept: &Row, candidate: &Row) -> bool {
+    if kept.is_sidechain != candidate.is_sidechain {
+        return kept.is_sidechain;
+    }
+    candidate.tokens.total() > kept.tokens.total()
+}
+
+fn hash_of(value: impl std::hash::Hash) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+}
+
+/// Cross-file de-duplication, with ccusage's rules:
+/// - Claude Code lines with `message.id` and `requestId`: one call per pair, across all files
+///   (resumed sessions copy earlier messages into the new file);
+/// - with `message.id` but no `requestId`: one call per (session, `message.id`);
+/// - a sidechain replay (same `message.id`, new `requestId`, one copy `isSidechain`) in the
+///   same session is the same call;
+/// - Codex: one call per (time, model, token counts), as Codex repeats `token_count` events.
+///
+/// Keys are 64-bit hashes; a hit is confirmed on the real fields, so a hash collision can
+/// never merge two different calls.
+#[derive(Default)]
+struct Dedup {
+    by_request: HashMap<u64, Vec<u32>>,
+    by_message: HashMap<u64, Vec<u32>>,
+    by_codex_call: HashMap<u64, Vec<u32>>,
+}
+
+impl Dedup {
+    fn find(index: &HashMap<u64, Vec<u32>>, key: u64, rows: &[Row], same: impl Fn(&Row) -> bool) -> Option<u32> {
+        index.get(&key)?.iter().copied().find(|&slot| same(&rows[slot as usize]))
+    }
+
+    /// Adds `row`; returns true when it was a copy of a call already present.
+    fn add(&mut self, rows: &mut Vec<Row>, tool: Tool, row: Row) -> bool {
+        // (index, key) pairs to register the row's slot under, once the slot is known.
+        let mut keys: Vec<(u8, u64)> = Vec::with_capacity(2);
+        const REQUEST: u8 = 0;
+        const MESSAGE: u8 = 1;
+        const CODEX: u8 = 2;
+        let existing = match (tool, row.message_id.as_deref(), row.request_id.as_deref()) {
+            (Tool::Codex, _, _) => {
+                let key = hash_of((row.ts_ms, row.model, row.tokens));
+                keys.push((CODEX, key));
+                Dedup::find(&self.by_codex_call, key, rows, |kept| {
+                    kept.ts_ms == row.ts_ms && kept.model == row.model && kept.tokens == row.tokens
+                })
+            }
+            (Tool::ClaudeCode, None, _) => None,
+            (Tool::ClaudeCode, Some(message_id), request_id) => {
+                let message_key = hash_of((row.session, message_id));
+                keys.push((MESSAGE, message_key));
+                let same_message =
+                    |kept: &Row| kept.session == row.session && kept.message_id.as_deref() == Some(message_id);
+                match request_id {
+                    Some(request_id) => {
+                        let key = hash_of((message_id, request_id));
+                        keys.push((REQUEST, key));
+                        Dedup::find(&self.by_request, key, rows, |kept| {
+                            kept.message_id.as_deref() == Some(message_id)
+                                && kept.request_id.as_deref() == Some(request_id)
+                        })
+                        .or_else(|| {
+                            Dedup::find(&self.by_message, message_key, rows, |kept| {
+                                same_message(kept) && (kept.is_sidechain || row.is_sidechain)
+                            })
+                        })
+                    }
+                    None => Dedup::find(&self.by_message, message_key, rows, same_message),
+                }
+            }
+        };
+        let slot = match existing {
+            Some(slot) => {
+                if replaces(&rows[slot as usize], &row) {
+                    rows[slot as usize] = row;
+                }
+                slot
+            }
+            None => {
+                rows.push(row);
+                u32::try_from(rows.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        for (index, key) in keys {
+            let index = match index {
+                REQUEST => &mut self.by_request,
+                MESSAGE => &mut self.by_message,
+                _ => &mut self.by_codex_call,
+            };
+            let slots = index.entry(key).or_default();
+            if !slots.contains(&slot) {
+                slots.push(slot);
+            }
+        }
+        existing.is_some()
+    }
+}
+
+/// Reads `files` in parallel and merges them in path order, so the result does not depend on
+/// thread timing.
+pub fn collect(files: Vec<SourceFile>, options: &IngestOptions<'_>) -> Result<Collected, IngestError> {
+    let per_file: Vec<Result<FileRows, IngestError>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(index, file)| read_file(u32::try_from(index).unwrap_or(u32::MAX), file, options))
+        .collect();
+    let mut strings = Interner::default();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut report = IngestReport::default();
+    let mut dedup = Dedup::default();
+    for (file, file_rows) in files.iter().zip(per_file) {
+        let file_rows = file_rows?;
+        let remap = strings.absorb(&file_rows.strings);
+        let id = |local: StringId| {
+            if local == NONE { NONE } else { remap[local as usize] }
+        };
+        report.merge(file_rows.report);
+        let tool = file.tool;
+        for mut row in file_rows.rows {
+            row.session = id(row.session);
+            row.model = id(row.model);
+            row.cwd = id(row.cwd);
+            row.branch = id(row.branch);
+            if dedup.add(&mut rows, tool, row) {
+                report.duplicates += 1;
+            }
+        }
+    }
+    report.events = rows.len() as u64;
+    Ok(Collected { files, rows, strings, report })
+}

@@ -1,0 +1,38 @@
+//! String interning for the few distinct values a column holds (models, cwds, branches).
+
+use std::collections::HashMap;
+
+/// Index of an interned string; `NONE` stands for a missing value.
+pub type StringId = u32;
+pub const NONE: StringId = u32::MAX;
+
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: HashMap<Box<str>, StringId>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, text: &str) -> StringId {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = StringId::try_from(self.strings.len()).unwrap_or(NONE - 1);
+        self.strings.push(text.into());
+        self.ids.insert(text.into(), id);
+        id
+    }
+
+    pub fn intern_option(&mut self, text: Option<&str>) -> StringId {
+        text.map_or(NONE, |text| self.intern(text))
+    }
+
+    pub fn get(&self, id: StringId) -> Option<&str> {
+        self.strings.get(id as usize).map(|text| &**text)
+    }
+
+    /// Ids of `other`'s strings in `self`, interning the ones `self` lacks.
+    pub fn absorb(&mut self, other: &Interner) -> Vec<StringId> {
+        other.strings.iter().map(|text| self.intern(text)).collect()
+    }
+}

@@ -1,0 +1,310 @@
+//! A JSON field scanner for log lines: reads the handful of fields a report needs and skips
+//! everything else (message text, tool inputs and results) at memchr speed, without building a
+//! tree. Skipped values are checked for balance and termination, not fully validated.
+
+use memchr::memchr2;
+use std::borrow::Cow;
+
+/// What was wrong with a line, and at which byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub offset: usize,
+    pub problem: &'static str,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at byte {}", self.problem, self.offset)
+    }
+}
+
+pub type ScanResult<T> = Result<T, ScanError>;
+
+/// Nesting deeper than this is refused rather than followed.
+const MAX_DEPTH: usize = 512;
+
+/// A cursor over one JSON value (usually one log line).
+pub struct Scanner<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(bytes: &'a [u8]) -> Scanner<'a> {
+        Scanner { bytes, pos: 0 }
+    }
+
+    fn error<T>(&self, problem: &'static str) -> ScanResult<T> {
+        Err(ScanError { offset: self.pos, problem })
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    pub fn peek(&mut self) -> ScanResult<u8> {
+        self.skip_whitespace();
+        match self.bytes.get(self.pos) {
+            Some(&byte) => Ok(byte),
+            None => self.error("unexpected end of line"),
+        }
+    }
+
+    fn expect(&mut self, wanted: u8, problem: &'static str) -> ScanResult<()> {
+        if self.peek()? == wanted {
+            self.pos += 1;
+            Ok(())
+        } else {
+            self.error(problem)
+        }
+    }
+
+    /// After the top-level value: only whitespace may follow.
+    pub fn finish(&mut self) -> ScanResult<()> {
+        self.skip_whitespace();
+        if self.pos == self.bytes.len() { Ok(()) } else { self.error("trailing characters after the JSON value") }
+    }
+
+    /// Visits each key of an object; the visitor must consume the key's value (read or skip).
+    pub fn object(&mut self, mut visit: impl FnMut(&mut Self, &[u8]) -> ScanResult<()>) -> ScanResult<()> {
+        self.expect(b'{', "expected an object")?;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return self.error("expected a key");
+            }
+            let key = self.raw_string()?;
+            self.expect(b':', "expected ':' after a key")?;
+            visit(self, key)?;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.error("expected ',' or '}' in an object"),
+            }
+        }
+    }
+
+    /// Visits each element of an array; the visitor must consume the element.
+    pub fn array(&mut self, mut visit: impl FnMut(&mut Self) -> ScanResult<()>) -> ScanResult<()> {
+        self.expect(b'[', "expected an array")?;
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            visit(self)?;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.error("expected ',' or ']' in an array"),
+            }
+        }
+    }
+
+    /// True (and consumed) when the next value is `null`.
+    pub fn null(&mut self) -> ScanResult<bool> {
+        if self.peek()? == b'n' {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> ScanResult<()> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            self.error("invalid literal")
+        }
+    }
+
+    /// The bytes between the quotes of a string, escapes left in; the cursor moves past it.
+    fn raw_string(&mut self) -> ScanResult<&'a [u8]> {
+        self.expect(b'"', "expected a string")?;
+        let start = self.pos;
+        loop {
+            match memchr2(b'"', b'\\', &self.bytes[self.pos..]) {
+                Some(offset) if self.bytes[self.pos + offset] == b'"' => {
+                    let end = self.pos + offset;
+                    self.pos = end + 1;
+                    return Ok(&self.bytes[start..end]);
+                }
+                Some(offset) => self.pos += offset + 2,
+                None => {
+                    self.pos = self.bytes.len();
+                    return self.error("unterminated string");
+                }
+            }
+        }
+    }
+
+    /// A string value, or `None` for `null`.
+    pub fn string(&mut self) -> ScanResult<Option<Cow<'a, str>>> {
+        if self.null()? {
+            return Ok(None);
+        }
+        if self.peek()? != b'"' {
+            return self.error("expected a string");
+        }
+        let quote = self.pos;
+        let raw = self.raw_string()?;
+        if raw.contains(&b'\\') {
+            return match serde_json::from_slice::<String>(&self.bytes[quote..self.pos]) {
+                Ok(text) => Ok(Some(Cow::Owned(text))),
+                Err(_) => Err(ScanError { offset: quote, problem: "invalid escape in a string" }),
+            };
+        }
+        match std::str::from_utf8(raw) {
+            Ok(text) => Ok(Some(Cow::Borrowed(text))),
+            Err(_) => Err(ScanError { offset: quote, problem: "string is not UTF-8" }),
+        }
+    }
+
+    fn number_text(&mut self) -> ScanResult<&'a str> {
+        self.skip_whitespace();
+        let start = self.pos;
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            if !matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                break;
+            }
+            self.pos += 1;
+        }
+        if start == self.pos {
+            return self.error("expected a number");
+        }
+        // Only ASCII was accepted above.
+        std::str::from_utf8(&self.bytes[start..self.pos]).or_else(|_| self.error("expected a number"))
+    }
+
+    /// A non-negative integer (a token count), or `None` for `null`. A count written as a
+    /// float with no fraction (`12.0`) is accepted; a negative or fractional one is an error.
+    pub fn count(&mut self) -> ScanResult<Option<u64>> {
+        if self.null()? {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let text = self.number_text()?;
+        if let Ok(value) = text.parse::<u64>() {
+            return Ok(Some(value));
+        }
+        match text.parse::<f64>() {
+            Ok(value) if value >= 0.0 && value.fract() == 0.0 && value < 1e19 => Ok(Some(value as u64)),
+            _ => Err(ScanError { offset: start, problem: "token count is not a non-negative integer" }),
+        }
+    }
+
+    /// A number, or `None` for `null`.
+    pub fn float(&mut self) -> ScanResult<Option<f64>> {
+        if self.null()? {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let text = self.number_text()?;
+        text.parse::<f64>().map(Some).map_err(|_| ScanError { offset: start, problem: "invalid number" })
+    }
+
+    /// A boolean, or `None` for `null`.
+    pub fn boolean(&mut self) -> ScanResult<Option<bool>> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|()| Some(true)),
+            b'f' => self.literal(b"false").map(|()| Some(false)),
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => self.error("expected a boolean"),
+        }
+    }
+
+    /// Skips one value of any kind, checking that brackets balance and strings end.
+    pub fn skip(&mut self) -> ScanResult<()> {
+        match self.peek()? {
+            b'"' => self.raw_string().map(drop),
+            b'{' | b'[' => self.skip_nested(),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number_text().map(drop),
+        }
+    }
+
+    fn skip_nested(&mut self) -> ScanResult<()> {
+        let mut stack: Vec<u8> = Vec::new();
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            match byte {
+                b'"' => {
+                    self.raw_string()?;
+                    continue;
+                }
+                b'{' | b'[' => {
+                    if stack.len() == MAX_DEPTH {
+                        return self.error("nesting too deep");
+                    }
+                    stack.push(if byte == b'{' { b'}' } else { b']' });
+                }
+                b'}' | b']' => {
+                    if stack.pop() != Some(byte) {
+                        return self.error("mismatched bracket");
+                    }
+                    if stack.is_empty() {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        self.error("unexpected end of line inside an object or array")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wanted_fields_and_skips_the_rest() {
+        let line = br#"{"a":{"deep":[1,{"x":"y\"}"}],"s":"q"},"id":"m\u0031","n":12,"f":1.5,"b":true,"z":null}"#;
+        let mut scanner = Scanner::new(line);
+        let (mut id, mut n, mut f, mut b) = (None, None, None, None);
+        scanner
+            .object(|s, key| match key {
+                b"id" => s.string().map(|v| id = v.map(|c| c.into_owned())),
+                b"n" => s.count().map(|v| n = v),
+                b"f" => s.float().map(|v| f = v),
+                b"b" => s.boolean().map(|v| b = v),
+                _ => s.skip(),
+            })
+            .expect("scans");
+        scanner.finish().expect("nothing after");
+        assert_eq!(id.as_deref(), Some("m1"));
+        assert_eq!((n, f, b), (Some(12), Some(1.5), Some(true)));
+    }
+
+    #[test]
+    fn truncated_and_broken_lines_are_errors() {
+        for line in [&br#"{"a":"unterminated"#[..], br#"{"a":[1,2}"#, br#"{"a":1"#, br#"{"a":1}x"#, b"", br#"{"n":-3}"#]
+        {
+            let mut scanner = Scanner::new(line);
+            let result = scanner
+                .object(|s, key| if key == b"n" { s.count().map(drop) } else { s.skip() })
+                .and_then(|()| scanner.finish());
+            assert!(result.is_err(), "{:?} should fail", String::from_utf8_lossy(line));
+        }
+    }
+}
