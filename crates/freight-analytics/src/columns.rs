@@ -1,0 +1,56 @@
+//! Reading typed values out of query results, whatever physical string or integer type the
+//! engine chose (dictionary, view or plain strings; signed or unsigned sums).
+
+use crate::engine::AnalyticsError;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, TimeUnit, TimestampMillisecondType, UInt64Type};
+use rust_decimal::Decimal;
+
+fn column(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
+    batch.column_by_name(name).cloned().ok_or(AnalyticsError::Column(name))
+}
+
+/// A string column as owned optional strings.
+pub fn strings(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<String>>, AnalyticsError> {
+    let array = cast(&column(batch, name)?, &DataType::Utf8)?;
+    let strings = array.as_string::<i32>();
+    Ok((0..strings.len()).map(|i| strings.is_valid(i).then(|| strings.value(i).to_string())).collect())
+}
+
+/// An integer column (any integer type) as u64; NULL reads as 0.
+pub fn counts(batch: &RecordBatch, name: &'static str) -> Result<Vec<u64>, AnalyticsError> {
+    let array = cast(&column(batch, name)?, &DataType::UInt64)?;
+    let values = array.as_primitive::<UInt64Type>();
+    Ok((0..values.len()).map(|i| if values.is_valid(i) { values.value(i) } else { 0 }).collect())
+}
+
+/// A timestamp column as milliseconds since the epoch.
+pub fn millis(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<i64>>, AnalyticsError> {
+    let array = cast(&column(batch, name)?, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
+    let values = array.as_primitive::<TimestampMillisecondType>();
+    Ok((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))).collect())
+}
+
+/// A decimal column as exact decimals; NULL reads as `None`.
+pub fn decimals(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<Decimal>>, AnalyticsError> {
+    let array = column(batch, name)?;
+    let DataType::Decimal128(_, scale) = *array.data_type() else {
+        return Err(AnalyticsError::Column(name));
+    };
+    let values = array.as_primitive::<Decimal128Type>();
+    Ok((0..values.len())
+        .map(|i| {
+            values.is_valid(i).then(|| {
+                let mantissa = values.value(i);
+                Decimal::try_from_i128_with_scale(mantissa, scale.max(0) as u32)
+                    .or_else(|_| {
+                        // Beyond 28 digits of scale: drop the excess digits first.
+                        let excess = (scale as u32).saturating_sub(28);
+                        Decimal::try_from_i128_with_scale(mantissa / 10i128.pow(excess), 28)
+                    })
+                    .unwrap_or_default()
+            })
+        })
+        .collect())
+}

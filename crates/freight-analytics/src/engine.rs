@@ -1,0 +1,85 @@
+//! The analytics engine: a DataFusion session with the `usage` and `model_prices` tables
+//! registered and the `priced_usage` view defined over them.
+
+use crate::pricing::{PRICED_USAGE_SQL, price_tables};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use freight_core::PriceCatalog;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    #[error("query engine: {0}")]
+    DataFusion(#[from] DataFusionError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("unknown time zone `{0}` (use an IANA name such as `Europe/Berlin` or `UTC`)")]
+    TimeZone(String),
+    #[error("result column `{0}` is missing or has an unexpected type")]
+    Column(&'static str),
+}
+
+/// A DataFusion session over one usage table and one price catalog.
+pub struct Engine {
+    pub ctx: SessionContext,
+    /// Models in the usage that the catalog has no price for.
+    pub unpriced_models: Vec<String>,
+}
+
+impl Engine {
+    /// Registers `usage` (split into partitions for the cores) and the catalog's prices.
+    pub async fn new(
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        catalog: &PriceCatalog,
+    ) -> Result<Engine, AnalyticsError> {
+        let partitions = std::thread::available_parallelism().map_or(2, usize::from).max(1);
+        let models = distinct_models(&batches)?;
+        let mut split: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
+        for (index, batch) in batches.into_iter().enumerate() {
+            split[index % partitions].push(batch);
+        }
+        let config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_table("usage", Arc::new(MemTable::try_new(schema, split)?))?;
+
+        let tables = price_tables(catalog, &models)?;
+        let prices = tables.model_prices;
+        ctx.register_table("model_prices", Arc::new(MemTable::try_new(prices.schema(), vec![vec![prices]])?))?;
+        ctx.sql(PRICED_USAGE_SQL).await?.collect().await?;
+        Ok(Engine { ctx, unpriced_models: tables.unpriced_models })
+    }
+
+    /// Runs a query and collects its batches.
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
+        Ok(self.ctx.sql(sql).await?.collect().await?)
+    }
+}
+
+/// The distinct model names in the usage batches (read from the dictionaries, not the rows).
+fn distinct_models(batches: &[RecordBatch]) -> Result<Vec<String>, AnalyticsError> {
+    let mut models = std::collections::BTreeSet::new();
+    for batch in batches {
+        let Some(column) = batch.column_by_name("model") else {
+            return Err(AnalyticsError::Column("model"));
+        };
+        let values = match column.data_type() {
+            DataType::Dictionary(_, _) => {
+                let dictionary = column.as_any_dictionary();
+                cast(dictionary.values(), &DataType::Utf8)?
+            }
+            _ => cast(column, &DataType::Utf8)?,
+        };
+        let strings = values.as_string::<i32>();
+        for index in 0..strings.len() {
+            if strings.is_valid(index) {
+                models.insert(strings.value(index).to_string());
+            }
+        }
+    }
+    Ok(models.into_iter().collect())
+}

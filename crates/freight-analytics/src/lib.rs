@@ -1,0 +1,11 @@
+//! freight's reports as DataFusion SQL over Arrow tables (usage with its derived cost), plus
+//! the small per-entity Rust that follows a reduction (5-hour billing blocks).
+
+pub mod blocks;
+mod columns;
+pub mod engine;
+pub mod pricing;
+pub mod usage;
+
+pub use engine::{AnalyticsError, Engine};
+pub use usage::{Filters, Grouping, ModelUsage, UsageGroup, usage_report};

@@ -1,0 +1,213 @@
+//! Usage reports (daily, weekly, monthly, by session): tokens by kind and derived cost per
+//! period and model, as one GROUP BY over `priced_usage`; periods are cut in the caller's
+//! time zone.
+
+use crate::columns;
+use crate::engine::{AnalyticsError, Engine};
+use chrono::{NaiveDate, Weekday};
+use freight_core::{Money, TokenCounts};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Daily,
+    /// Weeks that start on the given day, keyed by their first date.
+    Weekly(Weekday),
+    Monthly,
+    Session,
+}
+
+/// Which calls a report covers.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    /// IANA time zone the periods and `since`/`until` are read in.
+    pub timezone: String,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub project: Option<String>,
+    pub tool: Option<String>,
+}
+
+impl Default for Filters {
+    fn default() -> Filters {
+        Filters { timezone: "UTC".into(), since: None, until: None, project: None, tool: None }
+    }
+}
+
+/// Tokens and cost of one model within a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelUsage {
+    pub model: String,
+    pub tokens: TokenCounts,
+    /// Cost of the priced calls.
+    pub cost: Money,
+    pub calls: u64,
+    /// Calls whose model has no price: their cost is unknown, not zero.
+    pub unpriced_calls: u64,
+}
+
+/// One group (a day, week, month or session).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsageGroup {
+    pub key: String,
+    pub tokens: TokenCounts,
+    pub cost: Money,
+    pub calls: u64,
+    pub unpriced_calls: u64,
+    pub models: Vec<ModelUsage>,
+    /// Session groups only: the project and tool, and the first and last call (ms).
+    pub project: Option<String>,
+    pub tool: Option<String>,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+}
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The call's wall-clock time in `timezone`, as a naive timestamp.
+pub(crate) fn local_time_sql(timezone: &str) -> String {
+    let arrow_type = format!("Timestamp(Millisecond, Some(\"{}\"))", timezone.replace('"', ""));
+    format!("to_local_time(arrow_cast(ts, {}))", quote(&arrow_type))
+}
+
+pub(crate) fn local_day_sql(timezone: &str) -> String {
+    format!("to_char({}, '%Y-%m-%d')", local_time_sql(timezone))
+}
+
+fn period_sql(grouping: Grouping, timezone: &str) -> String {
+    let local = local_time_sql(timezone);
+    match grouping {
+        Grouping::Daily => local_day_sql(timezone),
+        Grouping::Monthly => format!("to_char({local}, '%Y-%m')"),
+        Grouping::Weekly(start) => {
+            // date_trunc('week') starts on Monday; shift so the week starts on `start`.
+            let shift = i64::from(start.days_since(Weekday::Mon));
+            format!(
+                "to_char(date_trunc('week', {local} - INTERVAL '{shift} days') + INTERVAL '{shift} days', '%Y-%m-%d')"
+            )
+        }
+        Grouping::Session => "CAST(session_id AS VARCHAR)".into(),
+    }
+}
+
+/// The WHERE clause for `filters` (always true when empty).
+pub(crate) fn where_sql(filters: &Filters) -> String {
+    let day = local_day_sql(&filters.timezone);
+    let mut clauses = vec!["TRUE".to_string()];
+    if let Some(since) = filters.since {
+        clauses.push(format!("{day} >= {}", quote(&since.format("%Y-%m-%d").to_string())));
+    }
+    if let Some(until) = filters.until {
+        clauses.push(format!("{day} <= {}", quote(&until.format("%Y-%m-%d").to_string())));
+    }
+    if let Some(project) = &filters.project {
+        clauses.push(format!("CAST(project AS VARCHAR) = {}", quote(project)));
+    }
+    if let Some(tool) = &filters.tool {
+        clauses.push(format!("CAST(tool AS VARCHAR) = {}", quote(tool)));
+    }
+    clauses.join(" AND ")
+}
+
+/// Checks the time zone before it reaches SQL, so a typo is a clear error.
+pub fn check_timezone(timezone: &str) -> Result<(), AnalyticsError> {
+    timezone.parse::<chrono_tz::Tz>().map(drop).map_err(|_| AnalyticsError::TimeZone(timezone.to_string()))
+}
+
+/// Aggregates usage into groups with per-model lines, ordered by key.
+pub async fn usage_report(
+    engine: &Engine,
+    grouping: Grouping,
+    filters: &Filters,
+) -> Result<Vec<UsageGroup>, AnalyticsError> {
+    check_timezone(&filters.timezone)?;
+    let period = period_sql(grouping, &filters.timezone);
+    let sql = format!(
+        "SELECT {period} AS grp,
+                COALESCE(CAST(model AS VARCHAR), '<unknown>') AS model,
+                MIN(CAST(project AS VARCHAR)) AS project,
+                MIN(CAST(tool AS VARCHAR)) AS tool,
+                SUM(input_tokens) AS input, SUM(output_tokens) AS output,
+                SUM(cache_read_tokens) AS cache_read, SUM(cache_write_5m_tokens) AS cache_write_5m,
+                SUM(cache_write_1h_tokens) AS cache_write_1h, SUM(reasoning_tokens) AS reasoning,
+                SUM(cost) AS cost, COUNT(*) AS calls,
+                SUM(CASE WHEN cost IS NULL THEN 1 ELSE 0 END) AS unpriced,
+                MIN(ts) AS first_ts, MAX(ts) AS last_ts
+         FROM priced_usage
+         WHERE {}
+         GROUP BY 1, 2",
+        where_sql(filters)
+    );
+    let batches = engine.query(&sql).await?;
+    let mut groups: BTreeMap<String, UsageGroup> = BTreeMap::new();
+    for batch in &batches {
+        let keys = columns::strings(batch, "grp")?;
+        let models = columns::strings(batch, "model")?;
+        let projects = columns::strings(batch, "project")?;
+        let tools = columns::strings(batch, "tool")?;
+        let [input, output, cache_read, cache_write_5m, cache_write_1h, reasoning, calls, unpriced] =
+            ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning", "calls", "unpriced"]
+                .map(|name| columns::counts(batch, name));
+        let (input, output, cache_read, cache_write_5m, cache_write_1h, reasoning, calls, unpriced) =
+            (input?, output?, cache_read?, cache_write_5m?, cache_write_1h?, reasoning?, calls?, unpriced?);
+        let costs = columns::decimals(batch, "cost")?;
+        let firsts = columns::millis(batch, "first_ts")?;
+        let lasts = columns::millis(batch, "last_ts")?;
+        for row in 0..batch.num_rows() {
+            let key = keys[row].clone().unwrap_or_default();
+            let tokens = TokenCounts {
+                input: input[row],
+                output: output[row],
+                cache_read: cache_read[row],
+                cache_write_5m: cache_write_5m[row],
+                cache_write_1h: cache_write_1h[row],
+                reasoning: reasoning[row],
+            };
+            let line = ModelUsage {
+                model: models[row].clone().unwrap_or_default(),
+                tokens,
+                cost: costs[row].unwrap_or_default().normalize(),
+                calls: calls[row],
+                unpriced_calls: unpriced[row],
+            };
+            let group = groups.entry(key.clone()).or_insert_with(|| UsageGroup {
+                key,
+                tokens: TokenCounts::default(),
+                cost: Money::ZERO,
+                calls: 0,
+                unpriced_calls: 0,
+                models: Vec::new(),
+                project: None,
+                tool: None,
+                first_ms: None,
+                last_ms: None,
+            });
+            group.tokens += line.tokens;
+            group.cost += line.cost;
+            group.calls += line.calls;
+            group.unpriced_calls += line.unpriced_calls;
+            group.models.push(line);
+            if grouping == Grouping::Session {
+                group.project = group.project.take().or_else(|| projects[row].clone());
+                group.tool = group.tool.take().or_else(|| tools[row].clone());
+                group.first_ms = match (group.first_ms, firsts[row]) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                group.last_ms = group.last_ms.max(lasts[row]);
+            }
+        }
+    }
+    let mut groups: Vec<UsageGroup> = groups.into_values().collect();
+    for group in &mut groups {
+        group.models.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.model.cmp(&b.model)));
+    }
+    if grouping == Grouping::Session {
+        groups.sort_by(|a, b| a.last_ms.cmp(&b.last_ms).then_with(|| a.key.cmp(&b.key)));
+    }
+    Ok(groups)
+}
