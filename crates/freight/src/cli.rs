@@ -1,0 +1,195 @@
+//! Command-line arguments as typed (clap); `commands/` turns them into validated settings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "freight",
+    version,
+    about = "What your AI spend bought: usage and cost from agent logs, joined with outcomes."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Token usage and cost from local agent logs (Claude Code, Codex CLI), ccusage-style.
+    Usage(UsageArgs),
+    /// Generate a demo organisation's agent logs and show its usage report.
+    Demo(DemoArgs),
+    /// Generate realistic agent log sets (for tests, benchmarks, demos).
+    Generate(GenerateArgs),
+    /// Benchmarks that time freight beside its peers on the same data.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageView {
+    Daily,
+    Weekly,
+    Monthly,
+    Session,
+    Blocks,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ToolFilter {
+    #[default]
+    All,
+    Claude,
+    Codex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeekStart {
+    Sunday,
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// daily, weekly, monthly, session or blocks (5-hour billing windows).
+    #[arg(value_enum, default_value = "daily")]
+    pub view: UsageView,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Where the logs are.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Claude Code config dir (holding `projects/`) or a `projects/` dir; repeatable.
+    /// Default: $CLAUDE_CONFIG_DIR (comma-separated), else ~/.config/claude and ~/.claude.
+    #[arg(long = "claude-dir", value_name = "DIR")]
+    pub claude_dirs: Vec<PathBuf>,
+    /// Codex home (holding `sessions/`); repeatable. Default: $CODEX_HOME, else ~/.codex.
+    #[arg(long = "codex-dir", value_name = "DIR")]
+    pub codex_dirs: Vec<PathBuf>,
+    /// Which agents' logs to read.
+    #[arg(long, value_enum, default_value = "all")]
+    pub tool: ToolFilter,
+    /// Fail on the first malformed line instead of counting and reporting it.
+    #[arg(long)]
+    pub strict: bool,
+    /// TOML file of price overrides (LiteLLM field names; see docs/PRICING.md).
+    #[arg(long, value_name = "FILE", env = crate::env::FREIGHT_PRICES)]
+    pub prices: Option<PathBuf>,
+}
+
+/// What to show and how.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// First day to include (YYYYMMDD or YYYY-MM-DD, in --timezone).
+    #[arg(long, short = 's', value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last day to include (YYYYMMDD or YYYY-MM-DD, in --timezone).
+    #[arg(long, short = 'u', value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only this project (Claude Code's folder name under projects/).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// IANA time zone for days, weeks and months.
+    #[arg(long, short = 'z', default_value = "UTC", env = crate::env::FREIGHT_TIMEZONE)]
+    pub timezone: String,
+    /// Per-model lines under each period.
+    #[arg(long, short = 'b')]
+    pub breakdown: bool,
+    /// JSON instead of tables (schema: docs/JSON.md).
+    #[arg(long, short = 'j')]
+    pub json: bool,
+    /// First day of a week for `weekly`.
+    #[arg(long, value_enum, default_value = "sunday")]
+    pub start_of_week: WeekStart,
+    /// The time the report is computed as of (RFC 3339); decides which block is active.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Accepted for ccusage compatibility: freight never fetches prices.
+    #[arg(long, short = 'O', hide = true)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the demo logs (default: a fresh folder under the system temp dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Lines of Claude Code logs to generate (Codex logs add about a fifth).
+    #[arg(long, default_value_t = 200_000)]
+    pub lines: u64,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    Claude,
+    Codex,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder: Claude logs go to OUT/claude/projects, Codex logs to OUT/codex/sessions.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Claude Code lines to write (Codex gets a fifth as many with --format both).
+    #[arg(long, default_value_t = 100_000)]
+    pub lines: u64,
+    /// Number of Claude Code session files.
+    #[arg(long)]
+    pub sessions: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "both")]
+    pub format: GenerateFormat,
+    /// Include the rare variants too: malformed lines, unpriced models, API errors, fast mode.
+    #[arg(long)]
+    pub variants: bool,
+    /// Last day of activity (YYYY-MM-DD); sessions spread over the 30 days before it.
+    #[arg(long, default_value = "2026-11-20")]
+    pub end: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub which: BenchKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchKind {
+    /// freight vs ccusage vs DuckDB vs `cat` on the same generated Claude Code logs.
+    Local(BenchLocalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchLocalArgs {
+    /// Where the data set goes (kept between runs; regenerated if missing).
+    #[arg(long, default_value = "target/bench-local")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 1_000_000)]
+    pub lines: u64,
+    #[arg(long, default_value_t = 200)]
+    pub sessions: u64,
+    /// Timed runs of each tool (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// ccusage binary (default: node_modules/.bin/ccusage, then `ccusage` on PATH).
+    #[arg(long)]
+    pub ccusage: Option<PathBuf>,
+    /// Python with the duckdb package (default: python3).
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+}

@@ -1,0 +1,294 @@
+//! `freight bench local`: times freight's daily report beside ccusage, DuckDB and plain `cat`
+//! on the same generated Claude Code logs, several runs each, and prints wall time, throughput
+//! and peak memory side by side (peak memory through `/usr/bin/time` when it is installed).
+
+use crate::cli::{BenchArgs, BenchKind, BenchLocalArgs};
+use crate::demo::{Plan, generate};
+use crate::render::bytes;
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, Table};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    match &args.which {
+        BenchKind::Local(local) => local_bench(local),
+    }
+}
+
+/// One contender: a command line, and the environment it needs.
+struct Contender {
+    name: String,
+    program: PathBuf,
+    arguments: Vec<String>,
+    environment: Vec<(String, PathBuf)>,
+    /// What the figures cover, shown under the table.
+    note: &'static str,
+}
+
+struct Timing {
+    name: String,
+    seconds: Vec<f64>,
+    peak_rss_kib: Option<u64>,
+    output: Vec<u8>,
+    note: &'static str,
+}
+
+const DUCKDB_SCRIPT: &str = r#"
+import duckdb, json, sys
+root = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"""
+WITH calls AS (
+  SELECT substr(timestamp, 1, 10) AS day, message.model AS model,
+         message.usage.input_tokens AS i, message.usage.output_tokens AS o,
+         message.usage.cache_creation_input_tokens AS w, message.usage.cache_read_input_tokens AS r,
+         row_number() OVER (PARTITION BY message.id, requestId ORDER BY isSidechain, message.usage.output_tokens DESC) AS copy
+  FROM read_json('{root}/**/*.jsonl', format = 'newline_delimited', ignore_errors = true,
+       columns = {{timestamp: 'VARCHAR', requestId: 'VARCHAR', isSidechain: 'BOOLEAN',
+                  message: 'STRUCT(id VARCHAR, model VARCHAR, usage STRUCT(input_tokens BIGINT, output_tokens BIGINT, cache_creation_input_tokens BIGINT, cache_read_input_tokens BIGINT))'}})
+  WHERE message.usage IS NOT NULL
+)
+SELECT day, model, sum(i), sum(o), sum(w), sum(r) FROM calls WHERE copy = 1 GROUP BY 1, 2 ORDER BY 1, 2
+""").fetchall()
+json.dump([list(row) for row in rows], sys.stdout)
+"#;
+
+fn find_ccusage(explicit: Option<&PathBuf>) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = match explicit {
+        Some(path) => vec![path.clone()],
+        None => vec![PathBuf::from("node_modules/.bin/ccusage"), PathBuf::from("ccusage")],
+    };
+    candidates.into_iter().find(|path| {
+        Command::new(path)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+fn python_has_duckdb(python: &str) -> bool {
+    Command::new(python)
+        .args(["-c", "import duckdb"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn has_gnu_time() -> bool {
+    Command::new("/usr/bin/time")
+        .args(["-f", "%M", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Runs once; returns wall seconds, peak RSS (KiB) when measurable, and stdout.
+fn run_once(contender: &Contender, scratch: &Path, measure_rss: bool) -> anyhow::Result<(f64, Option<u64>, Vec<u8>)> {
+    let rss_file = scratch.join("rss.txt");
+    let mut command = if measure_rss {
+        let mut command = Command::new("/usr/bin/time");
+        command.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(&contender.program);
+        command
+    } else {
+        Command::new(&contender.program)
+    };
+    command.args(&contender.arguments).stdin(Stdio::null()).stderr(Stdio::piped()).stdout(Stdio::piped());
+    for (key, value) in &contender.environment {
+        command.env(key, value);
+    }
+    let started = Instant::now();
+    let output = command.output().with_context(|| format!("running {}", contender.name))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!("{} failed ({}): {}", contender.name, output.status, String::from_utf8_lossy(&output.stderr));
+    }
+    let rss = if measure_rss {
+        fs_err::read_to_string(&rss_file)?.lines().last().and_then(|line| line.trim().parse().ok())
+    } else {
+        None
+    };
+    Ok((seconds, rss, output.stdout))
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// Total tokens in a report, read from each tool's own JSON, to show the tools agree.
+fn total_tokens(name: &str, output: &[u8]) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_slice(output).ok()?;
+    if name.starts_with("freight") {
+        return value["totals"]["tokens"]["total"].as_u64();
+    }
+    if name.starts_with("ccusage") {
+        return value["totals"]["totalTokens"].as_u64();
+    }
+    if name.starts_with("duckdb") {
+        let rows = value.as_array()?;
+        return Some(rows.iter().map(|row| (2..6).filter_map(|column| row[column].as_u64()).sum::<u64>()).sum());
+    }
+    None
+}
+
+fn local_bench(args: &BenchLocalArgs) -> anyhow::Result<()> {
+    let plan = Plan {
+        claude_lines: args.lines,
+        claude_sessions: args.sessions,
+        codex_lines: 0,
+        codex_sessions: 0,
+        seed: 1,
+        end: NaiveDate::from_ymd_opt(2026, 11, 20).context("bench end date")?,
+        variants: false,
+    };
+    let data = args.dir.join("data");
+    let marker = data.join(".freight-bench-complete");
+    if fs_err::read_to_string(&marker).ok().as_deref() != Some(plan.fingerprint().as_str()) {
+        eprintln!("bench: generating {} lines in {} sessions into {}", args.lines, args.sessions, data.display());
+        let summary = generate(&plan, &data)?;
+        fs_err::write(&marker, plan.fingerprint())?;
+        eprintln!("bench: wrote {} files, {}", summary.claude_files, bytes(summary.bytes));
+    }
+    let claude = data.join("claude");
+    let projects = claude.join("projects");
+    let data_bytes: u64 = walk_bytes(&projects);
+    let empty_home = args.dir.join("empty-home");
+    fs_err::create_dir_all(&empty_home)?;
+    let scratch = args.dir.join("scratch");
+    fs_err::create_dir_all(&scratch)?;
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+
+    let mut contenders = vec![Contender {
+        name: "cat (read only)".into(),
+        program: "sh".into(),
+        arguments: vec![
+            "-c".into(),
+            format!("find '{}' -name '*.jsonl' -print0 | xargs -0 cat > /dev/null", projects.display()),
+        ],
+        environment: vec![],
+        note: "reads every byte and does nothing else: the floor",
+    }];
+    contenders.push(Contender {
+        name: "freight usage daily".into(),
+        program: std::env::current_exe()?,
+        arguments: ["usage", "daily", "--json", "--tool", "claude", "--timezone", "UTC", "--claude-dir"]
+            .iter()
+            .map(ToString::to_string)
+            .chain([absolute(&claude).display().to_string()])
+            .collect(),
+        environment: vec![],
+        note: "daily tokens and cost by model, de-duplicated",
+    });
+    match find_ccusage(args.ccusage.as_ref()) {
+        Some(program) => contenders.push(Contender {
+            name: "ccusage claude daily".into(),
+            program,
+            arguments: ["claude", "daily", "--json", "--offline", "--timezone", "UTC"]
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            environment: vec![("CLAUDE_CONFIG_DIR".into(), absolute(&claude)), ("HOME".into(), absolute(&empty_home))],
+            note: "the same report",
+        }),
+        None => eprintln!("bench: ccusage not found (npm install ccusage@20.0.24, or --ccusage PATH); skipping it"),
+    }
+    if python_has_duckdb(&args.python) {
+        let script = scratch.join("duckdb_daily.py");
+        fs_err::write(&script, DUCKDB_SCRIPT)?;
+        contenders.push(Contender {
+            name: "duckdb (python)".into(),
+            program: args.python.clone().into(),
+            arguments: vec![script.display().to_string(), absolute(&projects).display().to_string()],
+            environment: vec![],
+            note: "tokens by day and model, de-duplicated; no pricing",
+        });
+    } else {
+        eprintln!("bench: {} cannot import duckdb (pip install duckdb); skipping it", args.python);
+    }
+
+    let measure_rss = has_gnu_time();
+    let mut timings = Vec::new();
+    for contender in &contenders {
+        let mut timing = Timing {
+            name: contender.name.clone(),
+            seconds: Vec::new(),
+            peak_rss_kib: None,
+            output: Vec::new(),
+            note: contender.note,
+        };
+        for run in 0..args.runs.max(1) {
+            eprintln!("bench: {} run {}/{}", contender.name, run + 1, args.runs.max(1));
+            let (seconds, rss, output) = run_once(contender, &scratch, measure_rss)?;
+            timing.seconds.push(seconds);
+            timing.peak_rss_kib = timing.peak_rss_kib.max(rss);
+            timing.output = output;
+        }
+        timings.push(timing);
+    }
+
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "Tool",
+        "Median s",
+        "Best s",
+        "MiB/s",
+        "Peak RSS MiB",
+        "Total tokens",
+        "What it does",
+    ]);
+    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
+    for timing in &timings {
+        let median_seconds = median(&timing.seconds);
+        let best = timing.seconds.iter().copied().fold(f64::INFINITY, f64::min);
+        table.add_row(vec![
+            Cell::new(&timing.name),
+            right(format!("{median_seconds:.2}")),
+            right(format!("{best:.2}")),
+            right(format!("{:.0}", data_bytes as f64 / 1_048_576.0 / median_seconds)),
+            right(timing.peak_rss_kib.map_or("n/a".into(), |kib| format!("{:.0}", kib as f64 / 1024.0))),
+            right(total_tokens(&timing.name, &timing.output).map_or("-".into(), |total| total.to_string())),
+            Cell::new(timing.note),
+        ]);
+    }
+    let mut stdout = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(
+        stdout,
+        "freight bench local: {} lines, {} files, {} on {} cores; {} runs each (median shown)",
+        args.lines,
+        args.sessions,
+        bytes(data_bytes),
+        std::thread::available_parallelism().map_or(1, usize::from),
+        args.runs.max(1)
+    )?;
+    writeln!(stdout, "{table}")?;
+    Ok(())
+}
+
+fn walk_bytes(root: &Path) -> u64 {
+    fn walk(dir: &Path, total: &mut u64) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, total);
+            } else if let Ok(meta) = entry.metadata() {
+                *total += meta.len();
+            }
+        }
+    }
+    let mut total = 0;
+    walk(root, &mut total);
+    total
+}

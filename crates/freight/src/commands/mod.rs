@@ -1,0 +1,16 @@
+//! One module per subcommand; `run` dispatches to them.
+
+mod bench;
+mod generate;
+mod usage;
+
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Usage(args) => usage::run(&args),
+        Command::Demo(args) => usage::demo(&args),
+        Command::Generate(args) => generate::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    }
+}

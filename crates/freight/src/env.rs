@@ -1,0 +1,7 @@
+//! freight's own environment variables, in one place. The agents' variables
+//! (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`, `HOME`) are read where their logs are found,
+//! in `freight_ingest::discover`.
+/// A TOML file of price overrides (same as `--prices`).
+pub const FREIGHT_PRICES: &str = "FREIGHT_PRICES";
+/// Default time zone for reports (same as `--timezone`).
+pub const FREIGHT_TIMEZONE: &str = "FREIGHT_TIMEZONE";

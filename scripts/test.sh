@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs the pinned ccusage that the parity tests compare
+# freight against, then runs every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CCUSAGE_VERSION=20.0.24
+prefix=target/ccusage
+if [ ! -x "$prefix/node_modules/.bin/ccusage" ] || ! grep -q "\"version\": \"$CCUSAGE_VERSION\"" "$prefix/node_modules/ccusage/package.json" 2>/dev/null; then
+  echo "test.sh: installing ccusage@$CCUSAGE_VERSION (npm) into $prefix" >&2
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-audit --no-fund --silent "ccusage@$CCUSAGE_VERSION" >&2
+fi
+export FREIGHT_CCUSAGE="$PWD/$prefix/node_modules/.bin/ccusage"
+export FREIGHT_REQUIRE_CCUSAGE=1
+
+cargo test --workspace --locked "$@"
