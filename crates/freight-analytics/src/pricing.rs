@@ -130,3 +130,136 @@ pub fn price_tables(catalog: &PriceCatalog, models: &[String]) -> Result<PriceTa
     let model_prices = RecordBatch::try_new(schema, columns)?;
     Ok(PriceTables { model_prices, unpriced_models })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The SQL cost rule against the Rust one (`ModelPrice::cost`), call by call, on random calls.
+
+    use crate::engine::Engine;
+    use crate::usage::{Filters, Grouping, usage_report};
+    use datafusion::arrow::array::{ArrayRef, StringArray, TimestampMillisecondArray, UInt64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use freight_core::{Money, PriceCatalog, Speed, TokenCounts};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    const MODELS: [&str; 5] = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "gpt-5", "tiered-x", "no-such-model"];
+    const SPEEDS: [Speed; 3] = [Speed::Standard, Speed::Fast, Speed::Priority];
+
+    fn catalog() -> PriceCatalog {
+        let mut catalog = PriceCatalog::pinned().expect("pinned catalog");
+        catalog
+            .apply_overrides(
+                r#"[models."tiered-x"]
+input_cost_per_token = 0.000001
+output_cost_per_token = 0.00001
+cache_read_input_token_cost = 0.0000001
+cache_creation_input_token_cost = 0.00000125
+input_cost_per_token_above_200k_tokens = 0.000002
+output_cost_per_token_above_200k_tokens = 0.00002
+cache_read_input_token_cost_above_200k_tokens = 0.0000002
+cache_creation_input_token_cost_above_200k_tokens = 0.0000025
+"#,
+                "test",
+            )
+            .expect("overrides");
+        catalog
+    }
+
+    #[derive(Debug, Clone)]
+    struct Call {
+        model: usize,
+        speed: usize,
+        tokens: TokenCounts,
+    }
+
+    fn call() -> impl Strategy<Value = Call> {
+        (0..MODELS.len(), 0..SPEEDS.len(), 0..5_000u64, 0..5_000u64, 0..300_000u64, 0..20_000u64, 0..20_000u64)
+            .prop_map(|(model, speed, input, output, cache_read, write_5m, write_1h)| Call {
+                model,
+                speed,
+                tokens: TokenCounts {
+                    input,
+                    output,
+                    cache_read,
+                    cache_write_5m: write_5m,
+                    cache_write_1h: write_1h,
+                    reasoning: output / 3,
+                },
+            })
+    }
+
+    fn table(calls: &[Call]) -> (Arc<Schema>, RecordBatch) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+            Field::new("model", DataType::Utf8, true),
+            Field::new("speed", DataType::Utf8, false),
+            Field::new("project", DataType::Utf8, true),
+            Field::new("tool", DataType::Utf8, false),
+            Field::new("session_id", DataType::Utf8, false),
+            Field::new("input_tokens", DataType::UInt64, false),
+            Field::new("output_tokens", DataType::UInt64, false),
+            Field::new("cache_read_tokens", DataType::UInt64, false),
+            Field::new("cache_write_5m_tokens", DataType::UInt64, false),
+            Field::new("cache_write_1h_tokens", DataType::UInt64, false),
+            Field::new("reasoning_tokens", DataType::UInt64, false),
+        ]));
+        let counts = |get: fn(&TokenCounts) -> u64| -> ArrayRef {
+            Arc::new(UInt64Array::from_iter_values(calls.iter().map(|call| get(&call.tokens))))
+        };
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from_iter_values(0..calls.len() as i64).with_timezone("UTC")),
+            Arc::new(StringArray::from_iter_values(calls.iter().map(|call| MODELS[call.model]))),
+            Arc::new(StringArray::from_iter_values(calls.iter().map(|call| SPEEDS[call.speed].as_str()))),
+            Arc::new(StringArray::from_iter_values(calls.iter().map(|_| "p"))),
+            Arc::new(StringArray::from_iter_values(calls.iter().map(|_| "claude-code"))),
+            Arc::new(StringArray::from_iter_values(calls.iter().map(|_| "s"))),
+            counts(|t| t.input),
+            counts(|t| t.output),
+            counts(|t| t.cache_read),
+            counts(|t| t.cache_write_5m),
+            counts(|t| t.cache_write_1h),
+            counts(|t| t.reasoning),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+        (schema, batch)
+    }
+
+    fn rust_cost(catalog: &PriceCatalog, call: &Call) -> Option<Money> {
+        catalog.resolve(MODELS[call.model]).map(|price| price.cost(&call.tokens, SPEEDS[call.speed]))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn sql_cost_equals_rust_cost_and_totals_are_sums(calls in prop::collection::vec(call(), 1..40)) {
+            let catalog = catalog();
+            let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let (schema, batch) = table(&calls);
+            runtime.block_on(async {
+                let engine = Engine::new(schema, vec![batch], &catalog).await.expect("engine");
+                let batches = engine.query("SELECT cost FROM priced_usage ORDER BY ts").await.expect("query");
+                let sql: Vec<Option<Money>> =
+                    batches.iter().flat_map(|b| crate::columns::decimals(b, "cost").expect("cost")).collect();
+                let rust: Vec<Option<Money>> = calls.iter().map(|call| rust_cost(&catalog, call)).collect();
+                prop_assert_eq!(sql.len(), rust.len());
+                for (index, (sql, rust)) in sql.iter().zip(&rust).enumerate() {
+                    prop_assert_eq!(sql.map(|c| c.normalize()), rust.map(|c| c.normalize()), "call {}: {:?}", index, calls[index]);
+                }
+
+                // The report's total is the sum of the calls' costs, and computing it again
+                // (re-pricing with the same catalog) gives the same answer.
+                let first = usage_report(&engine, Grouping::Daily, &Filters::default()).await.expect("report");
+                let again = usage_report(&engine, Grouping::Daily, &Filters::default()).await.expect("report");
+                let total: Money = first.iter().map(|group| group.cost).sum();
+                let expected: Money = rust.iter().flatten().copied().sum();
+                prop_assert_eq!(total.normalize(), expected.normalize());
+                prop_assert_eq!(&first, &again);
+                let unpriced: u64 = first.iter().map(|group| group.unpriced_calls).sum();
+                prop_assert_eq!(unpriced as usize, rust.iter().filter(|cost| cost.is_none()).count());
+                Ok(())
+            })?;
+        }
+    }
+}

@@ -7,10 +7,13 @@ use crate::discover::SourceFile;
 use crate::intern::{Interner, NONE, StringId};
 use crate::lines::for_each_line;
 use freight_core::{Speed, TokenCounts, Tool};
+use memchr::memmem;
 use rayon::prelude::*;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 /// How many problem lines are kept as examples (all are counted).
 const KEPT_EXAMPLES: usize = 20;
@@ -143,6 +146,13 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
             return;
         }
         match &mut codex_session {
+            // Only lines that mention "usage" can carry tokens and are read in full; the rest
+            // (prompts, tool results: most of the bytes) are checked for truncation only.
+            None if USAGE_KEY.find(bytes).is_none() => {
+                if !looks_whole(bytes) {
+                    malformed(&mut out, line_number, "truncated line (not a whole JSON object)".into());
+                }
+            }
             None => match claude::parse_line(bytes) {
                 Ok(line) => claude_row(file, index, &line, &mut out),
                 Err(error) => malformed(&mut out, line_number, error.to_string()),
@@ -176,6 +186,14 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
         return Err(IngestError::Malformed(problem));
     }
     Ok(out)
+}
+
+static USAGE_KEY: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\"usage\""));
+
+/// A line that starts with `{` and ends with `}`: what a cut-short write never leaves.
+fn looks_whole(bytes: &[u8]) -> bool {
+    let trimmed = bytes.trim_ascii();
+    trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')
 }
 
 /// Forked or subagent Codex files say `thread_spawn` near their start.
@@ -221,12 +239,31 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
         out.report.skip("usage without a valid timestamp");
         return;
     };
+    let tokens = usage.tokens();
+    // Claude Code writes one line per content block, each with the call's usage: merge a copy
+    // of the previous line's call here, before allocating, with the cross-file rule.
+    if let (Some(last), Some(message_id), Some(request_id)) =
+        (out.rows.last_mut(), line.message_id.as_deref(), line.request_id.as_deref())
+        && last.message_id.as_deref() == Some(message_id)
+        && last.request_id.as_deref() == Some(request_id)
+    {
+        out.report.duplicates += 1;
+        let better = if last.is_sidechain != line.is_sidechain {
+            last.is_sidechain
+        } else {
+            tokens.total() > last.tokens.total()
+        };
+        if !better {
+            return;
+        }
+        out.rows.pop();
+    }
     // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
     let model = line.model.as_deref();
     let session = line.session_id.as_deref().unwrap_or(&file.session);
     let row = Row {
         ts_ms,
-        tokens: usage.tokens(),
+        tokens,
         file: index,
         session: out.strings.intern(session),
         model: out.strings.intern_option(model),
@@ -251,8 +288,36 @@ fn replaces(kept: &Row, candidate: &Row) -> bool {
 }
 
 fn hash_of(value: impl std::hash::Hash) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+    foldhash::fast::FixedState::default().hash_one(value)
 }
+
+/// Rows filed under one key hash: almost always one, several only on a hash collision or when
+/// one key names several calls (the same message id in two sessions).
+#[derive(Debug)]
+enum Slots {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Slots {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Slots::One(slot) => std::slice::from_ref(slot),
+            Slots::Many(slots) => slots,
+        }
+    }
+
+    fn add(&mut self, slot: u32) {
+        match self {
+            Slots::One(existing) if *existing == slot => {}
+            Slots::One(existing) => *self = Slots::Many(vec![*existing, slot]),
+            Slots::Many(slots) if !slots.contains(&slot) => slots.push(slot),
+            Slots::Many(_) => {}
+        }
+    }
+}
+
+type SlotIndex = HashMap<u64, Slots, foldhash::fast::FixedState>;
 
 /// Cross-file de-duplication, with ccusage's rules:
 /// - Claude Code lines with `message.id` and `requestId`: one call per pair, across all files
@@ -266,14 +331,14 @@ fn hash_of(value: impl std::hash::Hash) -> u64 {
 /// never merge two different calls.
 #[derive(Default)]
 struct Dedup {
-    by_request: HashMap<u64, Vec<u32>>,
-    by_message: HashMap<u64, Vec<u32>>,
-    by_codex_call: HashMap<u64, Vec<u32>>,
+    by_request: SlotIndex,
+    by_message: SlotIndex,
+    by_codex_call: SlotIndex,
 }
 
 impl Dedup {
-    fn find(index: &HashMap<u64, Vec<u32>>, key: u64, rows: &[Row], same: impl Fn(&Row) -> bool) -> Option<u32> {
-        index.get(&key)?.iter().copied().find(|&slot| same(&rows[slot as usize]))
+    fn find(index: &SlotIndex, key: u64, rows: &[Row], same: impl Fn(&Row) -> bool) -> Option<u32> {
+        index.get(&key)?.as_slice().iter().copied().find(|&slot| same(&rows[slot as usize]))
     }
 
     /// Adds `row`; returns true when it was a copy of a call already present.
@@ -333,9 +398,11 @@ impl Dedup {
                 MESSAGE => &mut self.by_message,
                 _ => &mut self.by_codex_call,
             };
-            let slots = index.entry(key).or_default();
-            if !slots.contains(&slot) {
-                slots.push(slot);
+            match index.entry(key) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(Slots::One(slot));
+                }
+                Entry::Occupied(mut occupied) => occupied.get_mut().add(slot),
             }
         }
         existing.is_some()

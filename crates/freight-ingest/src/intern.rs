@@ -8,7 +8,7 @@ pub const NONE: StringId = u32::MAX;
 
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Box<str>, StringId>,
+    ids: HashMap<Box<str>, StringId, foldhash::fast::RandomState>,
     strings: Vec<Box<str>>,
 }
 

@@ -6,19 +6,19 @@ use serde_json::Value;
 use std::path::Path;
 
 /// One Claude Code assistant line.
-struct Call<'a> {
-    session: &'a str,
-    message: &'a str,
-    request: &'a str,
-    model: &'a str,
-    at: &'a str,
-    input: u64,
-    output: u64,
-    write_5m: u64,
-    write_1h: u64,
-    read: u64,
-    sidechain: bool,
-    speed: Option<&'a str>,
+pub struct Call<'a> {
+    pub session: &'a str,
+    pub message: &'a str,
+    pub request: &'a str,
+    pub model: &'a str,
+    pub at: &'a str,
+    pub input: u64,
+    pub output: u64,
+    pub write_5m: u64,
+    pub write_1h: u64,
+    pub read: u64,
+    pub sidechain: bool,
+    pub speed: Option<&'a str>,
 }
 
 impl Default for Call<'_> {
@@ -41,7 +41,7 @@ impl Default for Call<'_> {
 }
 
 impl Call<'_> {
-    fn line(&self) -> String {
+    pub fn line(&self) -> String {
         let speed = self.speed.map(|speed| format!(r#","speed":"{speed}""#)).unwrap_or_default();
         format!(
             r#"{{"parentUuid":null,"isSidechain":{},"userType":"external","cwd":"/home/dev/app","sessionId":"{}","version":"2.0.31","gitBranch":"main","message":{{"model":"{}","id":"{}","type":"message","role":"assistant","content":[{{"type":"text","text":"ok"}}],"usage":{{"input_tokens":{},"cache_creation_input_tokens":{},"cache_read_input_tokens":{},"cache_creation":{{"ephemeral_5m_input_tokens":{},"ephemeral_1h_input_tokens":{}}},"output_tokens":{}{speed}}}}},"requestId":"{}","type":"assistant","uuid":"u","timestamp":"{}"}}"#,
@@ -68,7 +68,7 @@ fn claude_daily(root: &Path, extra: &[&str]) -> Value {
     freight_json(&args)
 }
 
-fn project_file(root: &Path, name: &str) -> std::path::PathBuf {
+pub fn project_file(root: &Path, name: &str) -> std::path::PathBuf {
     root.join("projects").join("-home-dev-app").join(name)
 }
 
