@@ -106,8 +106,9 @@ pub fn cut_blocks(calls: &[TimedCall], as_of_ms: i64) -> Vec<Block> {
 pub async fn blocks_report(engine: &Engine, filters: &Filters, as_of_ms: i64) -> Result<Vec<Block>, AnalyticsError> {
     check_timezone(&filters.timezone)?;
     let sql = format!(
-        "SELECT ts, CAST(model AS VARCHAR) AS model, input_tokens, output_tokens, cache_read_tokens,
-                cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, cost
+        "SELECT ts, CAST(model AS VARCHAR) AS model, input_tokens AS input, output_tokens AS output,
+                cache_read_tokens AS cache_read, cache_write_5m_tokens AS cache_write_5m,
+                cache_write_1h_tokens AS cache_write_1h, reasoning_tokens AS reasoning, cost
          FROM priced_usage WHERE {} ORDER BY ts",
         where_sql(filters)
     );
@@ -115,25 +116,13 @@ pub async fn blocks_report(engine: &Engine, filters: &Filters, as_of_ms: i64) ->
     for batch in engine.query(&sql).await? {
         let ts = columns::millis(&batch, "ts")?;
         let models = columns::strings(&batch, "model")?;
-        let input = columns::counts(&batch, "input_tokens")?;
-        let output = columns::counts(&batch, "output_tokens")?;
-        let cache_read = columns::counts(&batch, "cache_read_tokens")?;
-        let cache_write_5m = columns::counts(&batch, "cache_write_5m_tokens")?;
-        let cache_write_1h = columns::counts(&batch, "cache_write_1h_tokens")?;
-        let reasoning = columns::counts(&batch, "reasoning_tokens")?;
+        let tokens = columns::tokens(&batch)?;
         let costs = columns::decimals(&batch, "cost")?;
         for row in 0..batch.num_rows() {
             calls.push(TimedCall {
                 ts_ms: ts[row].unwrap_or_default(),
                 model: models[row].clone(),
-                tokens: TokenCounts {
-                    input: input[row],
-                    output: output[row],
-                    cache_read: cache_read[row],
-                    cache_write_5m: cache_write_5m[row],
-                    cache_write_1h: cache_write_1h[row],
-                    reasoning: reasoning[row],
-                },
+                tokens: tokens[row],
                 cost: costs[row],
             });
         }

@@ -5,6 +5,7 @@ use crate::engine::AnalyticsError;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, TimeUnit, TimestampMillisecondType, UInt64Type};
+use freight_core::TokenCounts;
 use rust_decimal::Decimal;
 
 fn column(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
@@ -23,6 +24,27 @@ pub fn counts(batch: &RecordBatch, name: &'static str) -> Result<Vec<u64>, Analy
     let array = cast(&column(batch, name)?, &DataType::UInt64)?;
     let values = array.as_primitive::<UInt64Type>();
     Ok((0..values.len()).map(|i| if values.is_valid(i) { values.value(i) } else { 0 }).collect())
+}
+
+/// The token columns `input`, `output`, `cache_read`, `cache_write_5m`, `cache_write_1h` and
+/// `reasoning` of a result, row by row.
+pub fn tokens(batch: &RecordBatch) -> Result<Vec<TokenCounts>, AnalyticsError> {
+    let input = counts(batch, "input")?;
+    let output = counts(batch, "output")?;
+    let cache_read = counts(batch, "cache_read")?;
+    let cache_write_5m = counts(batch, "cache_write_5m")?;
+    let cache_write_1h = counts(batch, "cache_write_1h")?;
+    let reasoning = counts(batch, "reasoning")?;
+    Ok((0..batch.num_rows())
+        .map(|row| TokenCounts {
+            input: input[row],
+            output: output[row],
+            cache_read: cache_read[row],
+            cache_write_5m: cache_write_5m[row],
+            cache_write_1h: cache_write_1h[row],
+            reasoning: reasoning[row],
+        })
+        .collect())
 }
 
 /// A timestamp column as milliseconds since the epoch.

@@ -149,27 +149,17 @@ pub async fn usage_report(
         let models = columns::strings(batch, "model")?;
         let projects = columns::strings(batch, "project")?;
         let tools = columns::strings(batch, "tool")?;
-        let [input, output, cache_read, cache_write_5m, cache_write_1h, reasoning, calls, unpriced] =
-            ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning", "calls", "unpriced"]
-                .map(|name| columns::counts(batch, name));
-        let (input, output, cache_read, cache_write_5m, cache_write_1h, reasoning, calls, unpriced) =
-            (input?, output?, cache_read?, cache_write_5m?, cache_write_1h?, reasoning?, calls?, unpriced?);
+        let tokens = columns::tokens(batch)?;
+        let calls = columns::counts(batch, "calls")?;
+        let unpriced = columns::counts(batch, "unpriced")?;
         let costs = columns::decimals(batch, "cost")?;
         let firsts = columns::millis(batch, "first_ts")?;
         let lasts = columns::millis(batch, "last_ts")?;
         for row in 0..batch.num_rows() {
             let key = keys[row].clone().unwrap_or_default();
-            let tokens = TokenCounts {
-                input: input[row],
-                output: output[row],
-                cache_read: cache_read[row],
-                cache_write_5m: cache_write_5m[row],
-                cache_write_1h: cache_write_1h[row],
-                reasoning: reasoning[row],
-            };
             let line = ModelUsage {
                 model: models[row].clone().unwrap_or_default(),
-                tokens,
+                tokens: tokens[row],
                 cost: costs[row].unwrap_or_default().normalize(),
                 calls: calls[row],
                 unpriced_calls: unpriced[row],

@@ -28,11 +28,6 @@ struct Usage {
     output: u64,
 }
 
-/// A line written for an assistant call, kept so a resumed session can replay it.
-struct Written {
-    line: String,
-}
-
 fn head(context: &Context, parent: &str) -> String {
     format!(
         r#"{{"parentUuid":"{parent}","isSidechain":{},"userType":"external","cwd":"{}","sessionId":"{}","version":"{}","gitBranch":"{}""#,
@@ -120,7 +115,7 @@ fn write_calls(
     budget: u64,
     clock: &mut i64,
     context_tokens: &mut u64,
-    replayed: &mut Vec<Written>,
+    replayed: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let mut parent = uuid(rng);
     let mut malformed_at = shape.malformed_at;
@@ -184,7 +179,7 @@ fn write_calls(
                     *clock,
                 );
                 writer.line(&line)?;
-                replayed.push(Written { line });
+                replayed.push(line);
                 parent = id;
                 *clock += rng.random_range(50..900);
                 if is_last && content.starts_with(r#"{"type":"tool_use""#) {
@@ -242,9 +237,7 @@ pub fn write_session(
     lines: u64,
     rng: &mut impl Rng,
 ) -> anyhow::Result<Summary> {
-    let person = &organisation.people[rng.random_range(0..organisation.people.len())];
-    let repo = person.repos[rng.random_range(0..person.repos.len())];
-    let cwd = organisation.cwd(person, repo);
+    let (person, _, cwd) = organisation.pick_checkout(rng);
     let project = root.join(project_folder(&cwd));
     let branch = if rng.random_bool(0.4) { "main".to_string() } else { format!("{}/{}", person.login, hex(rng, 6)) };
     let context = Context {
@@ -306,7 +299,7 @@ pub fn write_session(
         let mut writer = FileWriter::create(&project.join(format!("{}.jsonl", resumed.session_id)))?;
         let copies = replayed.len().min(resumed_lines as usize / 2);
         for written in &replayed[replayed.len() - copies..] {
-            writer.line(&written.line.replacen(&context.session_id, &resumed.session_id, 1))?;
+            writer.line(&written.replacen(&context.session_id, &resumed.session_id, 1))?;
         }
         clock += 3_600_000;
         write_calls(

@@ -46,9 +46,7 @@ pub fn write_session(
     lines: u64,
     rng: &mut impl Rng,
 ) -> anyhow::Result<Summary> {
-    let person = &organisation.people[rng.random_range(0..organisation.people.len())];
-    let repo = person.repos[rng.random_range(0..person.repos.len())];
-    let cwd = organisation.cwd(person, repo);
+    let (_, repo, cwd) = organisation.pick_checkout(rng);
     let day = plan.end - chrono::Duration::days(rng.random_range(0..DAYS));
     let start =
         day.and_hms_opt(rng.random_range(7..19), rng.random_range(0..60), rng.random_range(0..60)).unwrap_or_default();

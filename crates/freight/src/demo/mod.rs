@@ -135,6 +135,20 @@ fn line_budgets(total: u64, parts: u64, seed: u64) -> Vec<u64> {
     budgets
 }
 
+/// Writes one session per budget in parallel, each with its own reproducible random stream.
+fn write_sessions(
+    budgets: &[u64],
+    seed: u64,
+    kind: u64,
+    write: impl Fn(u64, u64, &mut ChaCha8Rng) -> anyhow::Result<Summary> + Sync,
+) -> anyhow::Result<Summary> {
+    budgets
+        .par_iter()
+        .enumerate()
+        .map(|(index, &lines)| write(index as u64, lines, &mut session_rng(seed, kind, index as u64)))
+        .try_reduce(Summary::default, |a, b| Ok(a + b))
+}
+
 /// Writes the plan's files under `out/claude/projects` and `out/codex/sessions`, in parallel.
 pub fn generate(plan: &Plan, out: &Path) -> anyhow::Result<Summary> {
     let claude_root = out.join("claude").join("projects");
@@ -148,24 +162,14 @@ pub fn generate(plan: &Plan, out: &Path) -> anyhow::Result<Summary> {
     let organisation = org::Organisation::new();
     let claude_budgets = line_budgets(plan.claude_lines, plan.claude_sessions, plan.seed);
     let codex_budgets = line_budgets(plan.codex_lines, plan.codex_sessions, plan.seed ^ 1);
-    let claude = claude_budgets
-        .par_iter()
-        .enumerate()
-        .map(|(index, &lines)| {
-            let mut rng = session_rng(plan.seed, 1, index as u64);
-            claude::write_session(&claude_root, &organisation, plan, index as u64, lines, &mut rng)
-        })
-        .try_reduce(Summary::default, |a, b| Ok(a + b))
-        .context("writing Claude Code sessions")?;
-    let codex = codex_budgets
-        .par_iter()
-        .enumerate()
-        .map(|(index, &lines)| {
-            let mut rng = session_rng(plan.seed, 2, index as u64);
-            codex::write_session(&codex_root, &organisation, plan, index as u64, lines, &mut rng)
-        })
-        .try_reduce(Summary::default, |a, b| Ok(a + b))
-        .context("writing Codex sessions")?;
+    let claude = write_sessions(&claude_budgets, plan.seed, 1, |index, lines, rng| {
+        claude::write_session(&claude_root, &organisation, plan, index, lines, rng)
+    })
+    .context("writing Claude Code sessions")?;
+    let codex = write_sessions(&codex_budgets, plan.seed, 2, |index, lines, rng| {
+        codex::write_session(&codex_root, &organisation, plan, index, lines, rng)
+    })
+    .context("writing Codex sessions")?;
     Ok(claude + codex)
 }
 

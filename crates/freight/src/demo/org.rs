@@ -46,9 +46,13 @@ impl Organisation {
         Organisation { people, repos }
     }
 
-    /// The checkout path of `repo` for `person`, as the agent sees its cwd.
-    pub fn cwd(&self, person: &Person, repo: usize) -> String {
-        format!("/home/{}/src/{}", person.login, self.repos[repo])
+    /// A random person at one of their repositories: the person, the repository's index and
+    /// the checkout path the agent sees as its cwd.
+    pub fn pick_checkout(&self, rng: &mut impl rand::Rng) -> (&Person, usize, String) {
+        let person = &self.people[rng.random_range(0..self.people.len())];
+        let repo = person.repos[rng.random_range(0..person.repos.len())];
+        let cwd = format!("/home/{}/src/{}", person.login, self.repos[repo]);
+        (person, repo, cwd)
     }
 }
 
