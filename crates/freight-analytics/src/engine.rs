@@ -1,7 +1,7 @@
 //! The analytics engine: a DataFusion session with the `usage` and `model_prices` tables
 //! registered and the `priced_usage` view defined over them.
 
-use crate::pricing::{PRICED_USAGE_SQL, price_tables};
+use crate::pricing::{price_tables, priced_usage_sql};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
@@ -28,6 +28,8 @@ pub struct Engine {
     pub ctx: SessionContext,
     /// Models in the usage that the catalog has no price for.
     pub unpriced_models: Vec<String>,
+    /// Lower bounds of the price bands above the base band (for `priced_groups_sql`).
+    pub band_floors: Vec<i64>,
 }
 
 impl Engine {
@@ -50,8 +52,8 @@ impl Engine {
         let tables = price_tables(catalog, &models)?;
         let prices = tables.model_prices;
         ctx.register_table("model_prices", Arc::new(MemTable::try_new(prices.schema(), vec![vec![prices]])?))?;
-        ctx.sql(PRICED_USAGE_SQL).await?.collect().await?;
-        Ok(Engine { ctx, unpriced_models: tables.unpriced_models })
+        ctx.sql(&priced_usage_sql()).await?.collect().await?;
+        Ok(Engine { ctx, unpriced_models: tables.unpriced_models, band_floors: tables.band_floors })
     }
 
     /// Runs a query and collects its batches.

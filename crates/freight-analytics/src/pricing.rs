@@ -13,31 +13,108 @@ use std::sync::Arc;
 /// Scale of per-token rates in the price table: 18 decimal places holds every LiteLLM rate.
 pub const RATE_SCALE: i8 = 18;
 
+/// The cost of the tokens in row `t` at the rates of the joined price row `p`: NULL when the
+/// model has no price. The one cost rule in SQL; `freight_core`'s `ModelPrice::cost` is the same
+/// rule in Rust, and a property test holds them equal.
+fn cost_sql(t: &str) -> String {
+    format!(
+        "CASE WHEN p.model IS NULL THEN NULL ELSE
+           ({t}.input_tokens * p.input
+            + {t}.cache_read_tokens * p.cache_read
+            + {t}.cache_write_5m_tokens * p.cache_write_5m
+            + {t}.cache_write_1h_tokens * p.cache_write_1h
+            + CASE WHEN p.reasoning IS NULL THEN {t}.output_tokens * p.output
+                   ELSE ({t}.output_tokens - {t}.reasoning_tokens) * p.output + {t}.reasoning_tokens * p.reasoning END
+           ) * CASE CAST({t}.speed AS VARCHAR)
+                 WHEN 'fast' THEN p.fast_multiplier
+                 WHEN 'priority' THEN p.priority_multiplier
+                 ELSE CAST(1 AS DECIMAL(10, 4)) END
+         END"
+    )
+}
+
+/// The join to `model_prices p`: the row for `t`'s model whose prompt band holds `prompt`.
+fn price_join_sql(t: &str, prompt: &str) -> String {
+    format!(
+        "LEFT JOIN model_prices p
+           ON CAST({t}.model AS VARCHAR) = p.model
+          AND {prompt} > p.prompt_floor
+          AND (p.prompt_ceiling IS NULL OR {prompt} <= p.prompt_ceiling)"
+    )
+}
+
+/// A call's prompt size (what price bands are cut on): every input token, cached or not.
+/// `t` qualifies the columns (`"u."`, or `""` for none).
+fn prompt_sql(t: &str) -> String {
+    format!(
+        "CAST({t}input_tokens + {t}cache_read_tokens + {t}cache_write_5m_tokens + {t}cache_write_1h_tokens AS BIGINT)"
+    )
+}
+
 /// The priced view: every call with its cost (NULL when the model has no price) and the
 /// catalog key its price came from.
-pub const PRICED_USAGE_SQL: &str = "
-CREATE VIEW priced_usage AS
-SELECT u.*,
-       p.price_key,
-       CASE WHEN p.model IS NULL THEN NULL ELSE
-         (u.input_tokens * p.input
-          + u.cache_read_tokens * p.cache_read
-          + u.cache_write_5m_tokens * p.cache_write_5m
-          + u.cache_write_1h_tokens * p.cache_write_1h
-          + CASE WHEN p.reasoning IS NULL THEN u.output_tokens * p.output
-                 ELSE (u.output_tokens - u.reasoning_tokens) * p.output + u.reasoning_tokens * p.reasoning END
-         ) * CASE CAST(u.speed AS VARCHAR)
-               WHEN 'fast' THEN p.fast_multiplier
-               WHEN 'priority' THEN p.priority_multiplier
-               ELSE CAST(1 AS DECIMAL(10, 4)) END
-       END AS cost
-FROM usage u
-LEFT JOIN model_prices p
-  ON CAST(u.model AS VARCHAR) = p.model
- AND CAST(u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens AS BIGINT) > p.prompt_floor
- AND (p.prompt_ceiling IS NULL
-      OR CAST(u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens AS BIGINT) <= p.prompt_ceiling)
-";
+pub fn priced_usage_sql() -> String {
+    format!(
+        "CREATE VIEW priced_usage AS SELECT u.*, p.price_key, {} AS cost FROM usage u {}",
+        cost_sql("u"),
+        price_join_sql("u", &prompt_sql("u."))
+    )
+}
+
+/// Usage grouped by `keys` (SQL expressions over `usage`, named `k0`, `k1`, …) and model, with
+/// each group's tokens, cost, calls, unpriced calls, first and last call, and (with `origin`)
+/// its project and tool.
+///
+/// Cost is derived as `priced_usage` derives it, without pricing every call: calls are first
+/// summed per (keys, model, speed, prompt band), and within such a group every call has the
+/// same rates and multiplier, so pricing the sums gives exactly the sum of the calls' costs.
+/// `band_floors` are the price bands' lower bounds across the catalog's models; a call is put
+/// in the bucket of the highest floor its prompt exceeds, and each bucket lies inside one band
+/// of every model.
+pub fn priced_groups_sql(keys: &[String], filter: &str, band_floors: &[i64], origin: bool) -> String {
+    let key_names: Vec<String> = (0..keys.len()).map(|index| format!("k{index}")).collect();
+    let keyed: Vec<String> = keys.iter().zip(&key_names).map(|(expr, name)| format!("{expr} AS {name}")).collect();
+    let mut floors = band_floors.to_vec();
+    floors.sort_unstable_by(|a, b| b.cmp(a));
+    floors.dedup();
+    let bucket = if floors.is_empty() {
+        "CAST(0 AS BIGINT)".to_string()
+    } else {
+        let prompt = prompt_sql("");
+        let arms: String = floors.iter().map(|floor| format!(" WHEN {prompt} > {floor} THEN {}", floor + 1)).collect();
+        format!("CASE{arms} ELSE CAST(0 AS BIGINT) END")
+    };
+    let origin_columns = if origin {
+        "MIN(CAST(project AS VARCHAR)) AS project, MIN(CAST(tool AS VARCHAR)) AS tool,"
+    } else {
+        "CAST(NULL AS VARCHAR) AS project, CAST(NULL AS VARCHAR) AS tool,"
+    };
+    let keys_list = key_names.join(", ");
+    format!(
+        "WITH calls AS (
+           SELECT {keyed}, model, speed, {bucket} AS prompt_bucket,
+                  SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                  SUM(cache_read_tokens) AS cache_read_tokens, SUM(cache_write_5m_tokens) AS cache_write_5m_tokens,
+                  SUM(cache_write_1h_tokens) AS cache_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
+                  COUNT(*) AS calls, MIN(ts) AS first_ts, MAX(ts) AS last_ts, {origin_columns}
+           FROM usage WHERE {filter}
+           GROUP BY {keys_list}, model, speed, prompt_bucket
+         )
+         SELECT {keys_list}, COALESCE(CAST(c.model AS VARCHAR), '<unknown>') AS model,
+                SUM(c.input_tokens) AS input, SUM(c.output_tokens) AS output,
+                SUM(c.cache_read_tokens) AS cache_read, SUM(c.cache_write_5m_tokens) AS cache_write_5m,
+                SUM(c.cache_write_1h_tokens) AS cache_write_1h, SUM(c.reasoning_tokens) AS reasoning,
+                SUM({cost}) AS cost, SUM(c.calls) AS calls,
+                SUM(CASE WHEN p.model IS NULL THEN c.calls ELSE 0 END) AS unpriced,
+                MIN(c.first_ts) AS first_ts, MAX(c.last_ts) AS last_ts,
+                MIN(c.project) AS project, MIN(c.tool) AS tool
+         FROM calls c {join}
+         GROUP BY {keys_list}, 2",
+        keyed = keyed.join(", "),
+        cost = cost_sql("c"),
+        join = price_join_sql("c", "c.prompt_bucket"),
+    )
+}
 
 fn rate_type() -> DataType {
     DataType::Decimal128(38, RATE_SCALE)
@@ -60,6 +137,8 @@ fn mantissa(value: Decimal, scale: i8) -> Option<i128> {
 /// Models named in the usage, split into those the catalog prices and those it does not.
 pub struct PriceTables {
     pub model_prices: RecordBatch,
+    /// The lower bounds of the price bands above the base one, across all priced models.
+    pub band_floors: Vec<i64>,
     /// Models with no price: their calls get a NULL cost and are reported as such.
     pub unpriced_models: Vec<String>,
 }
@@ -87,6 +166,7 @@ pub fn price_tables(catalog: &PriceCatalog, models: &[String]) -> Result<PriceTa
     let mut rates: [Decimal128Builder; 6] = std::array::from_fn(|_| Decimal128Builder::new());
     let mut multipliers: [Decimal128Builder; 2] = std::array::from_fn(|_| Decimal128Builder::new());
     let mut unpriced_models = Vec::new();
+    let mut band_floors = Vec::new();
     for name in models {
         let Some(price) = catalog.resolve(name) else {
             unpriced_models.push(name.clone());
@@ -98,6 +178,7 @@ pub fn price_tables(catalog: &PriceCatalog, models: &[String]) -> Result<PriceTa
         for (index, tier) in price.tiers.iter().enumerate() {
             bands.push((thresholds[index], thresholds.get(index + 1).copied(), &tier.rates));
         }
+        band_floors.extend(&thresholds);
         for (band_floor, band_ceiling, band) in bands {
             model.append_value(name);
             key.append_value(&price.key);
@@ -128,7 +209,9 @@ pub fn price_tables(catalog: &PriceCatalog, models: &[String]) -> Result<PriceTa
         columns.push(Arc::new(builder.finish().with_precision_and_scale(10, MULTIPLIER_SCALE)?));
     }
     let model_prices = RecordBatch::try_new(schema, columns)?;
-    Ok(PriceTables { model_prices, unpriced_models })
+    band_floors.sort_unstable();
+    band_floors.dedup();
+    Ok(PriceTables { model_prices, band_floors, unpriced_models })
 }
 
 #[cfg(test)]

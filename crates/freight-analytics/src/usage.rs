@@ -4,6 +4,7 @@
 
 use crate::columns;
 use crate::engine::{AnalyticsError, Engine};
+use crate::pricing::priced_groups_sql;
 use chrono::{NaiveDate, Weekday};
 use freight_core::{Money, TokenCounts};
 use serde::Serialize;
@@ -74,35 +75,44 @@ pub(crate) fn local_time_sql(timezone: &str) -> String {
     format!("to_local_time(arrow_cast(ts, {}))", quote(&arrow_type))
 }
 
-pub(crate) fn local_day_sql(timezone: &str) -> String {
-    format!("to_char({}, '%Y-%m-%d')", local_time_sql(timezone))
-}
-
+/// The period a call falls in, as a SQL expression over `usage`: the local start of its day,
+/// week or month (a timestamp, cheap to group on; formatted after the reduction), or its session.
 fn period_sql(grouping: Grouping, timezone: &str) -> String {
     let local = local_time_sql(timezone);
     match grouping {
-        Grouping::Daily => local_day_sql(timezone),
-        Grouping::Monthly => format!("to_char({local}, '%Y-%m')"),
+        Grouping::Daily => format!("date_trunc('day', {local})"),
+        Grouping::Monthly => format!("date_trunc('month', {local})"),
         Grouping::Weekly(start) => {
             // date_trunc('week') starts on Monday; shift so the week starts on `start`.
             let shift = i64::from(start.days_since(Weekday::Mon));
-            format!(
-                "to_char(date_trunc('week', {local} - INTERVAL '{shift} days') + INTERVAL '{shift} days', '%Y-%m-%d')"
-            )
+            format!("date_trunc('week', {local} - INTERVAL '{shift} days') + INTERVAL '{shift} days'")
         }
-        Grouping::Session => "CAST(session_id AS VARCHAR)".into(),
+        Grouping::Session => "session_id".into(),
     }
 }
 
-/// The WHERE clause for `filters` (always true when empty).
+/// How a period key reads in the report (`k0` is the key column of `priced_groups_sql`).
+fn period_label_sql(grouping: Grouping) -> &'static str {
+    match grouping {
+        Grouping::Daily | Grouping::Weekly(_) => "to_char(k0, '%Y-%m-%d')",
+        Grouping::Monthly => "to_char(k0, '%Y-%m')",
+        Grouping::Session => "CAST(k0 AS VARCHAR)",
+    }
+}
+
+fn timestamp_literal(day: NaiveDate) -> String {
+    format!("CAST('{}T00:00:00' AS TIMESTAMP)", day.format("%Y-%m-%d"))
+}
+
+/// The WHERE clause for `filters` (always true when empty). Days are compared as local times.
 pub(crate) fn where_sql(filters: &Filters) -> String {
-    let day = local_day_sql(&filters.timezone);
+    let local = local_time_sql(&filters.timezone);
     let mut clauses = vec!["TRUE".to_string()];
     if let Some(since) = filters.since {
-        clauses.push(format!("{day} >= {}", quote(&since.format("%Y-%m-%d").to_string())));
+        clauses.push(format!("{local} >= {}", timestamp_literal(since)));
     }
-    if let Some(until) = filters.until {
-        clauses.push(format!("{day} <= {}", quote(&until.format("%Y-%m-%d").to_string())));
+    if let Some(until) = filters.until.and_then(|until| until.succ_opt()) {
+        clauses.push(format!("{local} < {}", timestamp_literal(until)));
     }
     if let Some(project) = &filters.project {
         clauses.push(format!("CAST(project AS VARCHAR) = {}", quote(project)));
@@ -125,23 +135,13 @@ pub async fn usage_report(
     filters: &Filters,
 ) -> Result<Vec<UsageGroup>, AnalyticsError> {
     check_timezone(&filters.timezone)?;
-    let period = period_sql(grouping, &filters.timezone);
-    let sql = format!(
-        "SELECT {period} AS grp,
-                COALESCE(CAST(model AS VARCHAR), '<unknown>') AS model,
-                MIN(CAST(project AS VARCHAR)) AS project,
-                MIN(CAST(tool AS VARCHAR)) AS tool,
-                SUM(input_tokens) AS input, SUM(output_tokens) AS output,
-                SUM(cache_read_tokens) AS cache_read, SUM(cache_write_5m_tokens) AS cache_write_5m,
-                SUM(cache_write_1h_tokens) AS cache_write_1h, SUM(reasoning_tokens) AS reasoning,
-                SUM(cost) AS cost, COUNT(*) AS calls,
-                SUM(CASE WHEN cost IS NULL THEN 1 ELSE 0 END) AS unpriced,
-                MIN(ts) AS first_ts, MAX(ts) AS last_ts
-         FROM priced_usage
-         WHERE {}
-         GROUP BY 1, 2",
-        where_sql(filters)
+    let groups_sql = priced_groups_sql(
+        &[period_sql(grouping, &filters.timezone)],
+        &where_sql(filters),
+        &engine.band_floors,
+        grouping == Grouping::Session,
     );
+    let sql = format!("SELECT {} AS grp, * FROM ({groups_sql})", period_label_sql(grouping));
     let batches = engine.query(&sql).await?;
     let mut groups: BTreeMap<String, UsageGroup> = BTreeMap::new();
     for batch in &batches {

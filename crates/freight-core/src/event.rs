@@ -44,6 +44,8 @@ pub enum Speed {
 }
 
 impl Speed {
+    pub const ALL: [Speed; 3] = [Speed::Standard, Speed::Fast, Speed::Priority];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Speed::Standard => "standard",

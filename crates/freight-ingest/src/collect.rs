@@ -8,12 +8,12 @@ use crate::intern::{Interner, NONE, StringId};
 use crate::lines::for_each_line;
 use freight_core::{Speed, TokenCounts, Tool};
 use memchr::memmem;
-use rayon::prelude::*;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, mpsc};
 
 /// How many problem lines are kept as examples (all are counted).
 const KEPT_EXAMPLES: usize = 20;
@@ -38,6 +38,7 @@ pub enum IngestError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("malformed line (strict mode): {0}")]
     Malformed(LineProblem),
+    #[cfg(feature = "arrow")]
     #[error("building the usage table: {0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
 }
@@ -79,7 +80,7 @@ impl IngestReport {
     }
 }
 
-/// One call, compactly: strings are ids into the collection's interner.
+/// One call, compactly: strings are ids into the collection's per-column interners.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub ts_ms: i64,
@@ -96,12 +97,56 @@ pub(crate) struct Row {
     pub reported_cost: Option<f64>,
     pub message_id: Option<Box<str>>,
     pub request_id: Option<Box<str>>,
+    /// Hashes of the keys that copies of one call share, computed while reading (in
+    /// parallel) so the ordered merge only probes: for Claude Code, `primary` is
+    /// (`message.id`, `requestId`) and `scoped` is (session, `message.id`); for Codex,
+    /// `primary` is (time, model, tokens).
+    pub primary_key: Option<u64>,
+    pub scoped_key: Option<u64>,
+}
+
+/// The distinct strings of each string column; rows hold ids into them.
+#[derive(Debug, Default)]
+pub(crate) struct Strings {
+    pub sessions: Interner,
+    pub models: Interner,
+    pub cwds: Interner,
+    pub branches: Interner,
+}
+
+/// Ids of one file's strings in the collection's [`Strings`].
+struct Remap {
+    sessions: Vec<StringId>,
+    models: Vec<StringId>,
+    cwds: Vec<StringId>,
+    branches: Vec<StringId>,
+}
+
+impl Strings {
+    fn absorb(&mut self, other: &Strings) -> Remap {
+        Remap {
+            sessions: self.sessions.absorb(&other.sessions),
+            models: self.models.absorb(&other.models),
+            cwds: self.cwds.absorb(&other.cwds),
+            branches: self.branches.absorb(&other.branches),
+        }
+    }
+}
+
+impl Remap {
+    fn apply(&self, row: &mut Row) {
+        let id = |map: &[StringId], local: StringId| if local == NONE { NONE } else { map[local as usize] };
+        row.session = id(&self.sessions, row.session);
+        row.model = id(&self.models, row.model);
+        row.cwd = id(&self.cwds, row.cwd);
+        row.branch = id(&self.branches, row.branch);
+    }
 }
 
 /// Rows of one file, before the cross-file merge.
 struct FileRows {
     rows: Vec<Row>,
-    strings: Interner,
+    strings: Strings,
     report: IngestReport,
 }
 
@@ -117,12 +162,12 @@ pub struct IngestOptions<'a> {
 pub struct Collected {
     pub(crate) files: Vec<SourceFile>,
     pub(crate) rows: Vec<Row>,
-    pub(crate) strings: Interner,
+    pub(crate) strings: Strings,
     pub report: IngestReport,
 }
 
 fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Result<FileRows, IngestError> {
-    let mut out = FileRows { rows: Vec::new(), strings: Interner::default(), report: IngestReport::default() };
+    let mut out = FileRows { rows: Vec::new(), strings: Strings::default(), report: IngestReport::default() };
     out.report.files = 1;
     out.report.bytes = file.bytes;
     let mut strict_failure: Option<LineProblem> = None;
@@ -148,7 +193,7 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
         match &mut codex_session {
             // Only lines that mention "usage" can carry tokens and are read in full; the rest
             // (prompts, tool results: most of the bytes) are checked for truncation only.
-            None if USAGE_KEY.find(bytes).is_none() => {
+            None if !mentions_usage(bytes) => {
                 if !looks_whole(bytes) {
                     malformed(&mut out, line_number, "truncated line (not a whole JSON object)".into());
                 }
@@ -164,15 +209,17 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                             ts_ms: call.timestamp_ms,
                             tokens: call.tokens,
                             file: index,
-                            session: out.strings.intern(&file.session),
-                            model: out.strings.intern_option(call.model.as_deref()),
-                            cwd: out.strings.intern_option(call.cwd.as_deref()),
+                            session: out.strings.sessions.intern(&file.session),
+                            model: out.strings.models.intern_option(call.model.as_deref()),
+                            cwd: out.strings.cwds.intern_option(call.cwd.as_deref()),
                             branch: NONE,
                             speed: call.speed,
                             is_sidechain: false,
                             reported_cost: None,
                             message_id: None,
                             request_id: None,
+                            primary_key: Some(hash_of((call.timestamp_ms, call.model.as_deref(), call.tokens))),
+                            scoped_key: None,
                         };
                         out.rows.push(row);
                     }
@@ -189,6 +236,16 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
 }
 
 static USAGE_KEY: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\"usage\""));
+
+/// Whether a line contains `"usage"`. An assistant line's usage sits after its content, a
+/// few hundred bytes from the end, so the tail is searched first and the rest only when the
+/// tail lacks it (memchr's reverse search has no SIMD path and was slower than both).
+fn mentions_usage(line: &[u8]) -> bool {
+    const TAIL: usize = 640;
+    let tail_start = line.len().saturating_sub(TAIL);
+    USAGE_KEY.find(&line[tail_start..]).is_some()
+        || USAGE_KEY.find(&line[..(tail_start + USAGE_KEY.needle().len()).min(line.len())]).is_some()
+}
 
 /// A line that starts with `{` and ends with `}`: what a cut-short write never leaves.
 fn looks_whole(bytes: &[u8]) -> bool {
@@ -261,19 +318,23 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
     // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
     let model = line.model.as_deref();
     let session = line.session_id.as_deref().unwrap_or(&file.session);
+    let message_id = line.message_id.as_deref();
+    let request_id = line.request_id.as_deref();
     let row = Row {
         ts_ms,
         tokens,
         file: index,
-        session: out.strings.intern(session),
-        model: out.strings.intern_option(model),
-        cwd: out.strings.intern_option(line.cwd.as_deref()),
-        branch: out.strings.intern_option(line.git_branch.as_deref()),
+        session: out.strings.sessions.intern(session),
+        model: out.strings.models.intern_option(model),
+        cwd: out.strings.cwds.intern_option(line.cwd.as_deref()),
+        branch: out.strings.branches.intern_option(line.git_branch.as_deref()),
         speed: usage.speed(),
         is_sidechain: line.is_sidechain,
         reported_cost: line.cost_usd,
-        message_id: line.message_id.as_deref().map(Box::from),
-        request_id: line.request_id.as_deref().map(Box::from),
+        message_id: message_id.map(Box::from),
+        request_id: request_id.map(Box::from),
+        primary_key: message_id.zip(request_id).map(hash_of),
+        scoped_key: message_id.map(|message_id| hash_of((session, message_id))),
     };
     out.rows.push(row);
 }
@@ -343,43 +404,29 @@ impl Dedup {
 
     /// Adds `row`; returns true when it was a copy of a call already present.
     fn add(&mut self, rows: &mut Vec<Row>, tool: Tool, row: Row) -> bool {
-        // (index, key) pairs to register the row's slot under, once the slot is known.
-        let mut keys: Vec<(u8, u64)> = Vec::with_capacity(2);
-        const REQUEST: u8 = 0;
-        const MESSAGE: u8 = 1;
-        const CODEX: u8 = 2;
-        let existing = match (tool, row.message_id.as_deref(), row.request_id.as_deref()) {
-            (Tool::Codex, _, _) => {
-                let key = hash_of((row.ts_ms, row.model, row.tokens));
-                keys.push((CODEX, key));
-                Dedup::find(&self.by_codex_call, key, rows, |kept| {
-                    kept.ts_ms == row.ts_ms && kept.model == row.model && kept.tokens == row.tokens
-                })
-            }
-            (Tool::ClaudeCode, None, _) => None,
-            (Tool::ClaudeCode, Some(message_id), request_id) => {
-                let message_key = hash_of((row.session, message_id));
-                keys.push((MESSAGE, message_key));
-                let same_message =
-                    |kept: &Row| kept.session == row.session && kept.message_id.as_deref() == Some(message_id);
-                match request_id {
-                    Some(request_id) => {
-                        let key = hash_of((message_id, request_id));
-                        keys.push((REQUEST, key));
-                        Dedup::find(&self.by_request, key, rows, |kept| {
-                            kept.message_id.as_deref() == Some(message_id)
-                                && kept.request_id.as_deref() == Some(request_id)
+        let existing = match (tool, row.primary_key, row.scoped_key) {
+            (Tool::Codex, Some(key), _) => Dedup::find(&self.by_codex_call, key, rows, |kept| {
+                kept.ts_ms == row.ts_ms && kept.model == row.model && kept.tokens == row.tokens
+            }),
+            (Tool::Codex, None, _) | (Tool::ClaudeCode, _, None) => None,
+            (Tool::ClaudeCode, primary, Some(scoped)) => {
+                let same_message = |kept: &Row| {
+                    kept.session == row.session && kept.message_id.is_some() && kept.message_id == row.message_id
+                };
+                match primary {
+                    Some(primary) => Dedup::find(&self.by_request, primary, rows, |kept| {
+                        kept.message_id == row.message_id && kept.request_id == row.request_id
+                    })
+                    .or_else(|| {
+                        Dedup::find(&self.by_message, scoped, rows, |kept| {
+                            same_message(kept) && (kept.is_sidechain || row.is_sidechain)
                         })
-                        .or_else(|| {
-                            Dedup::find(&self.by_message, message_key, rows, |kept| {
-                                same_message(kept) && (kept.is_sidechain || row.is_sidechain)
-                            })
-                        })
-                    }
-                    None => Dedup::find(&self.by_message, message_key, rows, same_message),
+                    }),
+                    None => Dedup::find(&self.by_message, scoped, rows, same_message),
                 }
             }
         };
+        let (primary, scoped) = (row.primary_key, row.scoped_key);
         let slot = match existing {
             Some(slot) => {
                 if replaces(&rows[slot as usize], &row) {
@@ -392,53 +439,86 @@ impl Dedup {
                 u32::try_from(rows.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        for (index, key) in keys {
-            let index = match index {
-                REQUEST => &mut self.by_request,
-                MESSAGE => &mut self.by_message,
-                _ => &mut self.by_codex_call,
-            };
-            match index.entry(key) {
-                Entry::Vacant(vacant) => {
-                    vacant.insert(Slots::One(slot));
+        let register = |index: &mut SlotIndex, key: Option<u64>| {
+            if let Some(key) = key {
+                match index.entry(key) {
+                    Entry::Vacant(vacant) => {
+                        vacant.insert(Slots::One(slot));
+                    }
+                    Entry::Occupied(mut occupied) => occupied.get_mut().add(slot),
                 }
-                Entry::Occupied(mut occupied) => occupied.get_mut().add(slot),
+            }
+        };
+        match tool {
+            Tool::Codex => register(&mut self.by_codex_call, primary),
+            Tool::ClaudeCode => {
+                register(&mut self.by_request, primary);
+                register(&mut self.by_message, scoped);
             }
         }
         existing.is_some()
     }
 }
 
-/// Reads `files` in parallel and merges them in path order, so the result does not depend on
-/// thread timing.
+/// Reads `files` on one worker thread per core and merges their rows in path order as they
+/// arrive, so the result does not depend on thread timing and a file's rows are dropped once
+/// merged (memory follows the calls kept, not the files read).
 pub fn collect(files: Vec<SourceFile>, options: &IngestOptions<'_>) -> Result<Collected, IngestError> {
-    let per_file: Vec<Result<FileRows, IngestError>> = files
-        .par_iter()
-        .enumerate()
-        .map(|(index, file)| read_file(u32::try_from(index).unwrap_or(u32::MAX), file, options))
-        .collect();
-    let mut strings = Interner::default();
-    let mut rows: Vec<Row> = Vec::new();
-    let mut report = IngestReport::default();
-    let mut dedup = Dedup::default();
-    for (file, file_rows) in files.iter().zip(per_file) {
-        let file_rows = file_rows?;
-        let remap = strings.absorb(&file_rows.strings);
-        let id = |local: StringId| {
-            if local == NONE { NONE } else { remap[local as usize] }
-        };
-        report.merge(file_rows.report);
-        let tool = file.tool;
-        for mut row in file_rows.rows {
-            row.session = id(row.session);
-            row.model = id(row.model);
-            row.cwd = id(row.cwd);
-            row.branch = id(row.branch);
-            if dedup.add(&mut rows, tool, row) {
-                report.duplicates += 1;
+    let workers = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, files.len().max(1));
+    let next_file = AtomicUsize::new(0);
+    let mut merged = Merged::default();
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel::<(usize, Result<FileRows, IngestError>)>(workers * 2);
+        for _ in 0..workers {
+            let (sender, files, next_file) = (sender.clone(), &files, &next_file);
+            scope.spawn(move || {
+                loop {
+                    let index = next_file.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(index) else { break };
+                    let rows = read_file(u32::try_from(index).unwrap_or(u32::MAX), file, options);
+                    if sender.send((index, rows)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        // Files finish out of order; each waits here until the files before it are merged.
+        let mut waiting: BTreeMap<usize, Result<FileRows, IngestError>> = BTreeMap::new();
+        for (index, rows) in receiver {
+            waiting.insert(index, rows);
+            while let Some(rows) = waiting.remove(&merged.files) {
+                merged.add(files[merged.files].tool, rows?);
             }
         }
-    }
+        Ok::<(), IngestError>(())
+    })?;
+    let Merged { rows, strings, mut report, .. } = merged;
     report.events = rows.len() as u64;
     Ok(Collected { files, rows, strings, report })
+}
+
+/// The cross-file merge's state: calls kept so far, their strings, and the de-duplication index.
+#[derive(Default)]
+struct Merged {
+    /// Files merged so far (the next file to merge is this index).
+    files: usize,
+    rows: Vec<Row>,
+    strings: Strings,
+    report: IngestReport,
+    dedup: Dedup,
+}
+
+impl Merged {
+    fn add(&mut self, tool: Tool, file_rows: FileRows) {
+        let remap = self.strings.absorb(&file_rows.strings);
+        self.report.merge(file_rows.report);
+        for mut row in file_rows.rows {
+            remap.apply(&mut row);
+            if self.dedup.add(&mut self.rows, tool, row) {
+                self.report.duplicates += 1;
+            }
+        }
+        self.files += 1;
+    }
 }

@@ -27,8 +27,9 @@ impl Interner {
         text.map_or(NONE, |text| self.intern(text))
     }
 
-    pub fn get(&self, id: StringId) -> Option<&str> {
-        self.strings.get(id as usize).map(|text| &**text)
+    /// The strings in id order.
+    pub fn strings(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter().map(|text| &**text)
     }
 
     /// Ids of `other`'s strings in `self`, interning the ones `self` lacks.

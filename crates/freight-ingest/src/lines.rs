@@ -4,7 +4,9 @@
 use std::io::Read;
 use std::path::Path;
 
-const BUFFER_BYTES: usize = 4 << 20;
+/// Small enough that the kernel's copy into it and the scan that follows stay in the core's
+/// cache (a 4 MiB buffer made the copy alone cost 15% of an ingest); a longer line grows it.
+const BUFFER_BYTES: usize = 256 << 10;
 
 /// Calls `visit(line_number, line_bytes)` for every line (1-based, without the newline).
 /// `progress(bytes)` is told how many bytes were consumed after each buffer.
@@ -14,7 +16,7 @@ pub fn for_each_line(
     mut visit: impl FnMut(u64, &[u8]),
 ) -> std::io::Result<()> {
     let mut file = fs_err::File::open(path)?;
-    // One buffer per thread, reused from file to file (zeroing 4 MiB per file showed up).
+    // One buffer per thread, reused from file to file.
     let mut buffer = BUFFER.with_borrow_mut(std::mem::take);
     if buffer.len() < BUFFER_BYTES {
         buffer.resize(BUFFER_BYTES, 0);

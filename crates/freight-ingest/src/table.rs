@@ -3,14 +3,17 @@
 //! Low-cardinality strings are dictionary-encoded; token counts are raw `UInt64`s by kind.
 //! Cost is not a column: analytics derives it from the tokens and the price table.
 
-use crate::collect::{Collected, IngestError, IngestReport};
+use crate::collect::{Collected, IngestError, IngestReport, Row};
 use crate::intern::{Interner, NONE, StringId};
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Decimal128Builder, StringBuilder, StringDictionaryBuilder, TimestampMillisecondBuilder,
-    UInt64Builder,
+    ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, Int32Array, StringArray, TimestampMillisecondArray,
+    UInt64Array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
+use freight_core::{Speed, TokenCounts, Tool};
+use rayon::prelude::*;
 use std::sync::{Arc, LazyLock};
 
 /// Rows per record batch.
@@ -72,80 +75,74 @@ fn to_decimal128(value: f64, scale: i8) -> Option<i128> {
     (scaled.is_finite() && scaled.abs() < 1e37).then(|| scaled.round() as i128)
 }
 
-fn push_interned(builder: &mut StringDictionaryBuilder<Int32Type>, strings: &Interner, id: StringId) {
-    match (id != NONE).then(|| strings.get(id)).flatten() {
-        Some(text) => builder.append_value(text),
-        None => builder.append_null(),
-    }
+/// A column's distinct strings as the values array of a dictionary (id order).
+fn dictionary_values(strings: impl IntoIterator<Item = impl AsRef<str>>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(strings))
 }
 
-/// Turns collected rows into the `usage` table.
+/// A dictionary column over shared `values`, keyed by `ids` (`NONE` is null).
+fn dictionary_column(ids: impl Iterator<Item = StringId>, values: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    let keys: Int32Array = ids.map(|id| if id == NONE { None } else { i32::try_from(id).ok() }).collect();
+    Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values.clone())?))
+}
+
+/// Turns collected rows into the `usage` table. Every batch's dictionary columns share one
+/// values array per column (the collection's distinct strings), so no string is copied per row.
 pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
     let Collected { files, rows, strings, report } = collected;
-    let mut batches = Vec::with_capacity(rows.len().div_ceil(BATCH_ROWS));
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let n = chunk.len();
-        let mut ts = TimestampMillisecondBuilder::with_capacity(n).with_timezone("UTC");
-        let mut tool = StringDictionaryBuilder::<Int32Type>::new();
-        let mut user = StringDictionaryBuilder::<Int32Type>::new();
-        let mut project = StringDictionaryBuilder::<Int32Type>::new();
-        let mut session = StringDictionaryBuilder::<Int32Type>::new();
-        let mut cwd = StringDictionaryBuilder::<Int32Type>::new();
-        let mut branch = StringDictionaryBuilder::<Int32Type>::new();
-        let mut model = StringDictionaryBuilder::<Int32Type>::new();
-        let mut speed = StringDictionaryBuilder::<Int32Type>::new();
-        let mut sidechain = BooleanBuilder::with_capacity(n);
-        let mut message_id = StringBuilder::new();
-        let mut request_id = StringBuilder::new();
-        let mut tokens: [UInt64Builder; 6] = std::array::from_fn(|_| UInt64Builder::with_capacity(n));
-        let mut reported = Decimal128Builder::with_capacity(n);
-        for row in chunk {
-            let file = &files[row.file as usize];
-            ts.append_value(row.ts_ms);
-            tool.append_value(file.tool.as_str());
-            user.append_null();
-            match &file.project {
-                Some(name) => project.append_value(name),
-                None => project.append_null(),
-            }
-            session.append_value(&file.session);
-            push_interned(&mut cwd, &strings, row.cwd);
-            push_interned(&mut branch, &strings, row.branch);
-            push_interned(&mut model, &strings, row.model);
-            speed.append_value(row.speed.as_str());
-            sidechain.append_value(row.is_sidechain);
-            message_id.append_option(row.message_id.as_deref());
-            request_id.append_option(row.request_id.as_deref());
-            let counts = [
-                row.tokens.input,
-                row.tokens.output,
-                row.tokens.cache_read,
-                row.tokens.cache_write_5m,
-                row.tokens.cache_write_1h,
-                row.tokens.reasoning,
+    let tools = dictionary_values(Tool::ALL.map(Tool::as_str));
+    let speeds = dictionary_values(Speed::ALL.map(Speed::as_str));
+    let models = dictionary_values(strings.models.strings());
+    let cwds = dictionary_values(strings.cwds.strings());
+    let branches = dictionary_values(strings.branches.strings());
+    // Project and session come from the file's path.
+    let (mut projects, mut sessions) = (Interner::default(), Interner::default());
+    let file_project: Vec<StringId> =
+        files.iter().map(|file| projects.intern_option(file.project.as_deref())).collect();
+    let file_session: Vec<StringId> = files.iter().map(|file| sessions.intern(&file.session)).collect();
+    let (projects, sessions) = (dictionary_values(projects.strings()), dictionary_values(sessions.strings()));
+    let users: ArrayRef = Arc::new(StringArray::from(Vec::<&str>::new()));
+    let tool_id = |tool: Tool| Tool::ALL.iter().position(|known| *known == tool).unwrap_or(0) as StringId;
+    let speed_id = |speed: Speed| Speed::ALL.iter().position(|known| *known == speed).unwrap_or(0) as StringId;
+
+    let batches = rows
+        .par_chunks(BATCH_ROWS)
+        .map(|chunk| {
+            let file = |row: &Row| row.file as usize;
+            let counts = |count: fn(&TokenCounts) -> u64| -> ArrayRef {
+                Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|row| count(&row.tokens))))
+            };
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(
+                    TimestampMillisecondArray::from_iter_values(chunk.iter().map(|row| row.ts_ms)).with_timezone("UTC"),
+                ),
+                dictionary_column(chunk.iter().map(|row| tool_id(files[file(row)].tool)), &tools)?,
+                dictionary_column(chunk.iter().map(|_| NONE), &users)?,
+                dictionary_column(chunk.iter().map(|row| file_project[file(row)]), &projects)?,
+                dictionary_column(chunk.iter().map(|row| file_session[file(row)]), &sessions)?,
+                dictionary_column(chunk.iter().map(|row| row.cwd), &cwds)?,
+                dictionary_column(chunk.iter().map(|row| row.branch), &branches)?,
+                dictionary_column(chunk.iter().map(|row| row.model), &models)?,
+                dictionary_column(chunk.iter().map(|row| speed_id(row.speed)), &speeds)?,
+                Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.is_sidechain)))),
+                Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.message_id.as_deref()))),
+                Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.request_id.as_deref()))),
+                counts(|tokens| tokens.input),
+                counts(|tokens| tokens.output),
+                counts(|tokens| tokens.cache_read),
+                counts(|tokens| tokens.cache_write_5m),
+                counts(|tokens| tokens.cache_write_1h),
+                counts(|tokens| tokens.reasoning),
+                Arc::new(
+                    chunk
+                        .iter()
+                        .map(|row| row.reported_cost.and_then(|cost| to_decimal128(cost, REPORTED_COST_SCALE)))
+                        .collect::<Decimal128Array>()
+                        .with_precision_and_scale(38, REPORTED_COST_SCALE)?,
+                ),
             ];
-            for (builder, count) in tokens.iter_mut().zip(counts) {
-                builder.append_value(count);
-            }
-            reported.append_option(row.reported_cost.and_then(|cost| to_decimal128(cost, REPORTED_COST_SCALE)));
-        }
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(ts.finish()),
-            Arc::new(tool.finish()),
-            Arc::new(user.finish()),
-            Arc::new(project.finish()),
-            Arc::new(session.finish()),
-            Arc::new(cwd.finish()),
-            Arc::new(branch.finish()),
-            Arc::new(model.finish()),
-            Arc::new(speed.finish()),
-            Arc::new(sidechain.finish()),
-            Arc::new(message_id.finish()),
-            Arc::new(request_id.finish()),
-        ];
-        columns.extend(tokens.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
-        columns.push(Arc::new(reported.finish().with_precision_and_scale(38, REPORTED_COST_SCALE)?));
-        batches.push(RecordBatch::try_new(usage_schema(), columns)?);
-    }
+            Ok(RecordBatch::try_new(usage_schema(), columns)?)
+        })
+        .collect::<Result<Vec<RecordBatch>, IngestError>>()?;
     Ok(UsageTable { schema: usage_schema(), batches, report })
 }

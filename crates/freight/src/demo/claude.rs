@@ -36,7 +36,7 @@ fn head(context: &Context, parent: &str) -> String {
 }
 
 fn user_prompt(context: &Context, rng: &mut impl Rng, parent: &str, uuid_text: &str, at: i64) -> String {
-    let prompt = words(rng, 40..600);
+    let prompt = words(rng, 30..400);
     format!(
         r#"{},"type":"user","message":{{"role":"user","content":"{prompt}"}},"uuid":"{uuid_text}","timestamp":"{}"}}"#,
         head(context, parent),
@@ -45,7 +45,8 @@ fn user_prompt(context: &Context, rng: &mut impl Rng, parent: &str, uuid_text: &
 }
 
 fn tool_result(context: &Context, rng: &mut impl Rng, parent: &str, uuid_text: &str, tool_id: &str, at: i64) -> String {
-    let size = if rng.random_bool(0.15) { 4_000..24_000 } else { 300..3_000 };
+    // Mostly short results (a grep, a test summary), now and then a whole file.
+    let size = if rng.random_bool(0.06) { 2_000..12_000 } else { 100..1_000 };
     let output = words(rng, size);
     format!(
         r#"{},"type":"user","message":{{"role":"user","content":[{{"tool_use_id":"{tool_id}","type":"tool_result","content":"{output}"}}]}},"uuid":"{uuid_text}","timestamp":"{}"}}"#,
@@ -81,12 +82,12 @@ fn assistant(
 }
 
 fn text_block(rng: &mut impl Rng) -> String {
-    format!(r#"{{"type":"text","text":"{}"}}"#, words(rng, 60..900))
+    format!(r#"{{"type":"text","text":"{}"}}"#, words(rng, 40..600))
 }
 
 fn tool_use_block(rng: &mut impl Rng, cwd: &str, tool_id: &str) -> String {
-    let old = words(rng, 40..400);
-    let new = words(rng, 40..600);
+    let old = words(rng, 20..200);
+    let new = words(rng, 20..320);
     let file = format!("{cwd}/src/{}.rs", hex(rng, 6));
     format!(
         r#"{{"type":"tool_use","id":"{tool_id}","name":"Edit","input":{{"file_path":"{file}","old_string":"{old}","new_string":"{new}"}}}}"#
