@@ -159,7 +159,9 @@ impl<'a> Scanner<'a> {
         }
         let mut escaped = false;
         loop {
-            match memchr2(b'"', b'\\', &self.bytes[self.pos..]) {
+            // A backslash as the line's last byte leaves the cursor past the end.
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            match memchr2(b'"', b'\\', rest) {
                 Some(offset) if self.bytes[self.pos + offset] == b'"' => {
                     let end = self.pos + offset;
                     self.pos = end + 1;
@@ -352,7 +354,18 @@ mod tests {
 
     #[test]
     fn truncated_and_broken_lines_are_errors() {
-        for line in [&br#"{"a":"unterminated"#[..], br#"{"a":[1,2}"#, br#"{"a":1"#, br#"{"a":1}x"#, b"", br#"{"n":-3}"#]
+        // The backslash ones were found by the fuzzer (they panicked: the escape skipped past the end).
+        for line in [
+            &br#"{"a":"unterminated"#[..],
+            br#"{"a":[1,2}"#,
+            br#"{"a":1"#,
+            br#"{"a":1}x"#,
+            b"",
+            br#"{"n":-3}"#,
+            br#"{"a":"x\"#,
+            br#"{"a":"0123456789012345678901234567890123456789012345678901234567890123456789\"#,
+            br#"{"a":["x\"#,
+        ]
         {
             let mut scanner = Scanner::new(line);
             let result = scanner
