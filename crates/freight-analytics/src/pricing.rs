@@ -291,20 +291,15 @@ cache_creation_input_token_cost_above_200k_tokens = 0.0000025
         let counts = |get: fn(&TokenCounts) -> u64| -> ArrayRef {
             Arc::new(UInt64Array::from_iter_values(calls.iter().map(|call| get(&call.tokens))))
         };
-        let columns: Vec<ArrayRef> = vec![
+        let mut columns: Vec<ArrayRef> = vec![
             Arc::new(TimestampMillisecondArray::from_iter_values(0..calls.len() as i64).with_timezone("UTC")),
             Arc::new(StringArray::from_iter_values(calls.iter().map(|call| MODELS[call.model]))),
             Arc::new(StringArray::from_iter_values(calls.iter().map(|call| SPEEDS[call.speed].as_str()))),
             Arc::new(StringArray::from_iter_values(calls.iter().map(|_| "p"))),
             Arc::new(StringArray::from_iter_values(calls.iter().map(|_| "claude-code"))),
             Arc::new(StringArray::from_iter_values(calls.iter().map(|_| "s"))),
-            counts(|t| t.input),
-            counts(|t| t.output),
-            counts(|t| t.cache_read),
-            counts(|t| t.cache_write_5m),
-            counts(|t| t.cache_write_1h),
-            counts(|t| t.reasoning),
         ];
+        columns.extend(TokenCounts::KINDS.map(counts));
         let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
         (schema, batch)
     }

@@ -19,6 +19,16 @@ pub struct TokenCounts {
 }
 
 impl TokenCounts {
+    /// Each kind's count, in the order the `usage` table's token columns have.
+    pub const KINDS: [fn(&TokenCounts) -> u64; 6] = [
+        |tokens| tokens.input,
+        |tokens| tokens.output,
+        |tokens| tokens.cache_read,
+        |tokens| tokens.cache_write_5m,
+        |tokens| tokens.cache_write_1h,
+        |tokens| tokens.reasoning,
+    ];
+
     /// Tokens written to the cache, both durations.
     pub fn cache_write(&self) -> u64 {
         self.cache_write_5m + self.cache_write_1h

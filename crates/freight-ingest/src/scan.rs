@@ -365,8 +365,7 @@ mod tests {
             br#"{"a":"x\"#,
             br#"{"a":"0123456789012345678901234567890123456789012345678901234567890123456789\"#,
             br#"{"a":["x\"#,
-        ]
-        {
+        ] {
             let mut scanner = Scanner::new(line);
             let result = scanner
                 .object(|s, key| if key == b"n" { s.count().map(drop) } else { s.skip() })

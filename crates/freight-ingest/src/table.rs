@@ -112,7 +112,7 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
             let counts = |count: fn(&TokenCounts) -> u64| -> ArrayRef {
                 Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|row| count(&row.tokens))))
             };
-            let columns: Vec<ArrayRef> = vec![
+            let mut columns: Vec<ArrayRef> = vec![
                 Arc::new(
                     TimestampMillisecondArray::from_iter_values(chunk.iter().map(|row| row.ts_ms)).with_timezone("UTC"),
                 ),
@@ -127,20 +127,15 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
                 Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.is_sidechain)))),
                 Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.message_id.as_deref()))),
                 Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.request_id.as_deref()))),
-                counts(|tokens| tokens.input),
-                counts(|tokens| tokens.output),
-                counts(|tokens| tokens.cache_read),
-                counts(|tokens| tokens.cache_write_5m),
-                counts(|tokens| tokens.cache_write_1h),
-                counts(|tokens| tokens.reasoning),
-                Arc::new(
-                    chunk
-                        .iter()
-                        .map(|row| row.reported_cost.and_then(|cost| to_decimal128(cost, REPORTED_COST_SCALE)))
-                        .collect::<Decimal128Array>()
-                        .with_precision_and_scale(38, REPORTED_COST_SCALE)?,
-                ),
             ];
+            columns.extend(TokenCounts::KINDS.map(counts));
+            columns.push(Arc::new(
+                chunk
+                    .iter()
+                    .map(|row| row.reported_cost.and_then(|cost| to_decimal128(cost, REPORTED_COST_SCALE)))
+                    .collect::<Decimal128Array>()
+                    .with_precision_and_scale(38, REPORTED_COST_SCALE)?,
+            ));
             Ok(RecordBatch::try_new(usage_schema(), columns)?)
         })
         .collect::<Result<Vec<RecordBatch>, IngestError>>()?;
