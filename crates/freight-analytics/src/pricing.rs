@@ -109,7 +109,7 @@ pub fn priced_groups_sql(keys: &[String], filter: &str, band_floors: &[i64], ori
                 MIN(c.first_ts) AS first_ts, MAX(c.last_ts) AS last_ts,
                 MIN(c.project) AS project, MIN(c.tool) AS tool
          FROM calls c {join}
-         GROUP BY {keys_list}, 2",
+         GROUP BY {keys_list}, c.model",
         keyed = keyed.join(", "),
         cost = cost_sql("c"),
         join = price_join_sql("c", "c.prompt_bucket"),
@@ -336,6 +336,28 @@ cache_creation_input_token_cost_above_200k_tokens = 0.0000025
                 prop_assert_eq!(&first, &again);
                 let unpriced: u64 = first.iter().map(|group| group.unpriced_calls).sum();
                 prop_assert_eq!(unpriced as usize, rust.iter().filter(|cost| cost.is_none()).count());
+
+                // With two keys (input parity, tool), each row is one (parity, tool, model) and
+                // the costs still add up to the calls' costs.
+                let keys = ["CAST(input_tokens % 2 AS VARCHAR)".to_string(), "CAST(tool AS VARCHAR)".to_string()];
+                let sql = super::priced_groups_sql(&keys, "TRUE", &engine.band_floors, false);
+                let batches = engine.query(&sql).await.expect("two keys");
+                let mut rows = Vec::new();
+                for batch in &batches {
+                    let parities = crate::columns::strings(batch, "k0").expect("k0");
+                    let models = crate::columns::strings(batch, "model").expect("model");
+                    let costs = crate::columns::decimals(batch, "cost").expect("cost");
+                    for row in 0..batch.num_rows() {
+                        rows.push((parities[row].clone(), models[row].clone(), costs[row]));
+                    }
+                }
+                let mut distinct: Vec<(u64, &str)> =
+                    calls.iter().map(|call| (call.tokens.input % 2, MODELS[call.model])).collect();
+                distinct.sort_unstable();
+                distinct.dedup();
+                prop_assert_eq!(rows.len(), distinct.len());
+                let total: Money = rows.iter().filter_map(|(_, _, cost)| *cost).sum();
+                prop_assert_eq!(total.normalize(), expected.normalize());
                 Ok(())
             })?;
         }
