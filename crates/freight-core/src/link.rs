@@ -1,0 +1,392 @@
+//! Links from agent sessions to the outcomes they helped produce, each with its evidence:
+//! exact (the session id written into a commit trailer or by a hook) or heuristic (same person
+//! and repository, commit inside the session's window plus a grace period), with a confidence.
+
+use crate::outcome::{AiAgent, Commit, Millis, PullRequest};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// What an agent session looked like, as far as linking needs: where and when it worked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionWindow {
+    pub session: String,
+    pub tool: String,
+    /// The person the directory resolved the session's identity to, when it has one.
+    pub person: Option<String>,
+    /// Working directories the session ran in (Claude Code `cwd`, Codex `cwd`).
+    pub cwds: Vec<String>,
+    /// Branches the session saw (Claude Code `gitBranch`).
+    pub branches: Vec<String>,
+    pub first_ts: Millis,
+    pub last_ts: Millis,
+}
+
+/// A repository as the linker sees it: its name and, when it is local, its work tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoPlace {
+    pub name: String,
+    pub workdir: Option<String>,
+}
+
+/// What a session is linked to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutcomeRef {
+    Commit { repo: String, sha: String },
+    PullRequest { repo: String, number: u64 },
+}
+
+impl OutcomeRef {
+    pub fn repo(&self) -> &str {
+        match self {
+            OutcomeRef::Commit { repo, .. } | OutcomeRef::PullRequest { repo, .. } => repo,
+        }
+    }
+}
+
+/// How a link was made.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Evidence {
+    /// The session id in a commit trailer (`Freight-Session`, `Claude-Session`, ...).
+    Trailer { trailer: String },
+    /// A record written by `freight hook` when the commit was made.
+    Hook,
+    /// Same person and repository, inside the session's window plus grace; the reasons that held.
+    Heuristic { reasons: Vec<&'static str> },
+}
+
+impl Evidence {
+    pub fn is_exact(&self) -> bool {
+        !matches!(self, Evidence::Heuristic { .. })
+    }
+
+    pub fn level(&self) -> &'static str {
+        if self.is_exact() { "exact" } else { "heuristic" }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    pub session: String,
+    pub outcome: OutcomeRef,
+    pub evidence: Evidence,
+    /// 1.0 for exact links; below for heuristic ones.
+    pub confidence: f64,
+}
+
+/// A hook's record: this session was at work when this commit was made.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HookRecord {
+    pub repo: String,
+    pub sha: String,
+    pub session: String,
+}
+
+/// Knobs of the heuristic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkRules {
+    /// How long after a session's last call a commit may still be its work.
+    pub grace_ms: Millis,
+    /// Heuristic links below this confidence are not made.
+    pub min_confidence: f64,
+}
+
+impl Default for LinkRules {
+    fn default() -> LinkRules {
+        LinkRules { grace_ms: 2 * 3_600_000, min_confidence: 0.5 }
+    }
+}
+
+/// Which of `repos` a working directory is in: the deepest local work tree containing it, else
+/// a repository whose name is the directory's last component (logs collected from another
+/// machine). The flag says whether the match was by path.
+pub fn repo_of_cwd<'r>(cwd: &str, repos: &'r [RepoPlace]) -> Option<(&'r RepoPlace, bool)> {
+    let cwd = cwd.trim_end_matches('/');
+    let by_path = repos
+        .iter()
+        .filter_map(|repo| {
+            let root = repo.workdir.as_deref()?.trim_end_matches('/');
+            (cwd == root || cwd.strip_prefix(root).is_some_and(|rest| rest.starts_with('/')))
+                .then_some((repo, root.len()))
+        })
+        .max_by_key(|&(_, depth)| depth);
+    if let Some((repo, _)) = by_path {
+        return Some((repo, true));
+    }
+    let mut parts = cwd.rsplit('/');
+    let leaf = parts.next()?;
+    repos.iter().find(|repo| repo.name == leaf).map(|repo| (repo, false))
+}
+
+fn agent_matches(tool: &str, agents: &[AiAgent]) -> bool {
+    agents.iter().any(|agent| match agent {
+        AiAgent::ClaudeCode => tool == "claude-code",
+        AiAgent::Codex => tool == "codex",
+        _ => false,
+    })
+}
+
+/// The outcomes sessions can be linked to, and where they happened.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkInputs<'a> {
+    pub commits: &'a [Commit],
+    /// The person the directory resolved each commit's author to (None when unknown).
+    pub commit_people: &'a [Option<String>],
+    pub pulls: &'a [PullRequest],
+    pub pull_people: &'a [Option<String>],
+    pub repos: &'a [RepoPlace],
+    pub hooks: &'a [HookRecord],
+}
+
+/// Links sessions to commits and pull requests. Exact links (trailers, hooks) come first; a
+/// session or commit with an exact link gets no heuristic ones.
+pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: LinkRules) -> Vec<Link> {
+    let LinkInputs { commits, commit_people, pulls, pull_people, repos, hooks } = inputs;
+    let known: HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
+    let mut links = Vec::new();
+    let mut exact_commits: HashSet<(&str, &str)> = HashSet::new();
+    let mut exact_sessions: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<(String, OutcomeRef)> = HashSet::new();
+    let mut push = |links: &mut Vec<Link>, link: Link| {
+        if seen.insert((link.session.clone(), link.outcome.clone())) {
+            links.push(link);
+        }
+    };
+    for commit in commits {
+        for trailer in &commit.sessions {
+            if known.contains(trailer.session.as_str()) {
+                exact_commits.insert((&commit.repo, &commit.sha));
+                exact_sessions.insert(&trailer.session);
+                push(
+                    &mut links,
+                    Link {
+                        session: trailer.session.clone(),
+                        outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
+                        evidence: Evidence::Trailer { trailer: trailer.trailer.clone() },
+                        confidence: 1.0,
+                    },
+                );
+            }
+        }
+    }
+    let commit_index: HashMap<(&str, &str), &Commit> =
+        commits.iter().map(|c| ((c.repo.as_str(), c.sha.as_str()), c)).collect();
+    for hook in hooks {
+        let Some(commit) = commit_index.get(&(hook.repo.as_str(), hook.sha.as_str())) else { continue };
+        let Some(session) = sessions.iter().find(|s| s.session == hook.session) else { continue };
+        exact_commits.insert((&commit.repo, &commit.sha));
+        exact_sessions.insert(&session.session);
+        push(
+            &mut links,
+            Link {
+                session: session.session.clone(),
+                outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
+                evidence: Evidence::Hook,
+                confidence: 1.0,
+            },
+        );
+    }
+
+    for session in sessions.iter().filter(|s| !exact_sessions.contains(s.session.as_str())) {
+        let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repo_of_cwd(cwd, repos)).collect();
+        if places.is_empty() {
+            continue;
+        }
+        let window_end = session.last_ts + rules.grace_ms;
+        for (commit, person) in commits.iter().zip(commit_people) {
+            if commit.is_merge() || exact_commits.contains(&(commit.repo.as_str(), commit.sha.as_str())) {
+                continue;
+            }
+            let Some(&(_, by_path)) = places.iter().find(|(repo, _)| repo.name == commit.repo) else { continue };
+            let in_window = |t: Millis| t >= session.first_ts && t <= window_end;
+            if !in_window(commit.authored_at) && !in_window(commit.committed_at) {
+                continue;
+            }
+            let mut reasons = vec![if by_path { "same checkout" } else { "same repository name" }];
+            let mut confidence = if by_path { 0.6 } else { 0.5 };
+            match (&session.person, person) {
+                (Some(a), Some(b)) if a == b => {
+                    reasons.push("same person");
+                    confidence += 0.2;
+                }
+                (Some(_), Some(_)) => continue,
+                _ => {}
+            }
+            if agent_matches(&session.tool, &commit.agents) {
+                reasons.push("agent co-author trailer");
+                confidence += 0.15;
+            }
+            if commit.authored_at <= session.last_ts || commit.committed_at <= session.last_ts {
+                reasons.push("during the session");
+                confidence += 0.05;
+            }
+            if confidence < rules.min_confidence {
+                continue;
+            }
+            push(
+                &mut links,
+                Link {
+                    session: session.session.clone(),
+                    outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
+                    evidence: Evidence::Heuristic { reasons },
+                    confidence: confidence.min(0.95),
+                },
+            );
+        }
+        // Pull requests: the session worked on the PR's head branch in its repository.
+        for (pull, person) in pulls.iter().zip(pull_people) {
+            let Some(branch) = pull.head_branch.as_deref() else { continue };
+            if !session.branches.iter().any(|b| b == branch) || !places.iter().any(|(repo, _)| repo.name == pull.repo) {
+                continue;
+            }
+            let mut reasons = vec!["session on the pull request's branch"];
+            let mut confidence = 0.75;
+            match (&session.person, person) {
+                (Some(a), Some(b)) if a == b => {
+                    reasons.push("same person");
+                    confidence += 0.15;
+                }
+                (Some(_), Some(_)) => continue,
+                _ => {}
+            }
+            push(
+                &mut links,
+                Link {
+                    session: session.session.clone(),
+                    outcome: OutcomeRef::PullRequest { repo: pull.repo.clone(), number: pull.number },
+                    evidence: Evidence::Heuristic { reasons },
+                    confidence,
+                },
+            );
+        }
+    }
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::SessionTrailer;
+
+    const HOUR: Millis = 3_600_000;
+
+    fn session(id: &str, person: Option<&str>, cwd: &str, from: Millis, to: Millis) -> SessionWindow {
+        SessionWindow {
+            session: id.into(),
+            tool: "claude-code".into(),
+            person: person.map(str::to_string),
+            cwds: vec![cwd.into()],
+            branches: vec!["feature/x".into()],
+            first_ts: from,
+            last_ts: to,
+        }
+    }
+
+    fn commit(sha: &str, at: Millis, sessions: &[&str]) -> Commit {
+        Commit {
+            repo: "payments".into(),
+            sha: sha.into(),
+            author_name: "A".into(),
+            author_email: "a@x".into(),
+            authored_at: at,
+            committed_at: at,
+            summary: String::new(),
+            parents: 1,
+            lines_added: 10,
+            lines_removed: 2,
+            files_changed: 1,
+            agents: vec![],
+            sessions: sessions
+                .iter()
+                .map(|s| SessionTrailer { trailer: "Freight-Session".into(), session: (*s).into() })
+                .collect(),
+            reverts: None,
+        }
+    }
+
+    fn repos() -> Vec<RepoPlace> {
+        vec![RepoPlace { name: "payments".into(), workdir: Some("/home/alice/src/payments".into()) }]
+    }
+
+    fn run(sessions: &[SessionWindow], commits: &[Commit], people: &[Option<String>]) -> Vec<Link> {
+        let repos = repos();
+        let inputs =
+            LinkInputs { commits, commit_people: people, pulls: &[], pull_people: &[], repos: &repos, hooks: &[] };
+        link_sessions(sessions, inputs, LinkRules::default())
+    }
+
+    #[test]
+    fn a_trailer_links_exactly_and_suppresses_guesses() {
+        let sessions = [session("s1", Some("alice"), "/home/alice/src/payments", 0, HOUR)];
+        let commits = [commit("c1", HOUR / 2, &["s1"]), commit("c2", HOUR / 2, &[])];
+        let links = run(&sessions, &commits, &[Some("alice".into()), Some("alice".into())]);
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].evidence, Evidence::Trailer { trailer: "Freight-Session".into() });
+        assert_eq!(links[0].confidence, 1.0);
+    }
+
+    #[test]
+    fn heuristic_needs_same_person_repo_and_window() {
+        let sessions = [session("s1", Some("alice"), "/home/alice/src/payments/src", 0, HOUR)];
+        let commits = [
+            commit("inside", HOUR / 2, &[]),
+            commit("grace", HOUR + HOUR, &[]),
+            commit("late", HOUR + 3 * HOUR, &[]),
+            commit("other-person", HOUR / 2, &[]),
+            commit("unknown-author", HOUR / 2, &[]),
+        ];
+        let people = [Some("alice".into()), Some("alice".into()), Some("alice".into()), Some("bilal".into()), None];
+        let links = run(&sessions, &commits, &people);
+        let linked: Vec<&str> = links
+            .iter()
+            .map(|link| match &link.outcome {
+                OutcomeRef::Commit { sha, .. } => sha.as_str(),
+                OutcomeRef::PullRequest { .. } => "pr",
+            })
+            .collect();
+        assert_eq!(linked, vec!["inside", "grace", "unknown-author"]);
+        assert!(links[0].confidence > links[1].confidence, "during the session beats grace");
+        assert!(links[2].confidence < links[0].confidence, "unknown author is less sure");
+    }
+
+    #[test]
+    fn collected_logs_match_repositories_by_name() {
+        let repos = repos();
+        assert_eq!(
+            repo_of_cwd("/home/lena/src/payments", &repos).map(|(r, by_path)| (r.name.as_str(), by_path)),
+            Some(("payments", false))
+        );
+        assert_eq!(repo_of_cwd("/home/alice/src/payments/api", &repos).map(|(_, by_path)| by_path), Some(true));
+        assert!(repo_of_cwd("/home/alice/src/payments-old", &repos).is_none());
+    }
+
+    #[test]
+    fn sessions_on_a_pull_requests_branch_link_to_it() {
+        let sessions = [session("s1", Some("alice"), "/home/alice/src/payments", 0, HOUR)];
+        let pull = PullRequest {
+            repo: "payments".into(),
+            number: 7,
+            author: "alice".into(),
+            head_branch: Some("feature/x".into()),
+            opened_at: HOUR,
+            merged_at: None,
+            closed_at: Some(5 * HOUR),
+            merge_sha: None,
+            lines_added: 40,
+            lines_removed: 0,
+        };
+        let repos = repos();
+        let inputs = LinkInputs {
+            commits: &[],
+            commit_people: &[],
+            pulls: std::slice::from_ref(&pull),
+            pull_people: &[Some("alice".into())],
+            repos: &repos,
+            hooks: &[],
+        };
+        let links = link_sessions(&sessions, inputs, LinkRules::default());
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].outcome, OutcomeRef::PullRequest { repo: "payments".into(), number: 7 });
+    }
+}
