@@ -15,6 +15,9 @@ pub struct SourceFile {
     pub project: Option<String>,
     pub session: String,
     pub bytes: u64,
+    /// Whose logs these are, when the caller knows (a folder per person, or the laptop's git
+    /// identity); the `user` column.
+    pub user: Option<String>,
 }
 
 /// Where to look; empty lists mean "the agents' defaults".
@@ -78,7 +81,7 @@ pub fn claude_files(dir: &Path) -> Vec<SourceFile> {
                 [project, ..] => (Some(project.clone()), stem),
                 [] => return None,
             };
-            Some(SourceFile { tool: Tool::ClaudeCode, path, project, session, bytes })
+            Some(SourceFile { tool: Tool::ClaudeCode, path, project, session, bytes, user: None })
         })
         .collect()
 }
@@ -93,8 +96,14 @@ pub fn codex_files(home: &Path) -> Vec<SourceFile> {
                 continue;
             };
             let session = relative.with_extension("").to_string_lossy().replace('\\', "/");
-            let file =
-                SourceFile { tool: Tool::Codex, path: path.clone(), project: None, session: session.clone(), bytes };
+            let file = SourceFile {
+                tool: Tool::Codex,
+                path: path.clone(),
+                project: None,
+                session: session.clone(),
+                bytes,
+                user: None,
+            };
             by_session.insert(session, file);
         }
     }
@@ -113,4 +122,26 @@ pub fn discover(locations: &Locations) -> Vec<SourceFile> {
     files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     files.dedup_by(|a, b| a.path == b.path);
     files
+}
+
+/// Logs collected from several people, a folder each: `<root>/<person>/` holding that person's
+/// Claude Code config dir (`claude/` or `.claude/`, with `projects/`) and Codex home (`codex/`
+/// or `.codex/`). Every file is tagged with its folder's name as the user.
+pub fn discover_people(root: &Path) -> std::io::Result<Vec<SourceFile>> {
+    let mut people: Vec<(String, PathBuf)> = std::fs::read_dir(root)?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .map(|entry| (entry.file_name().to_string_lossy().into_owned(), entry.path()))
+        .collect();
+    people.sort();
+    let mut files = Vec::new();
+    for (person, dir) in people {
+        let locations = Locations {
+            claude_dirs: ["claude", ".claude"].iter().map(|name| dir.join(name)).filter(|d| d.is_dir()).collect(),
+            codex_dirs: ["codex", ".codex"].iter().map(|name| dir.join(name)).filter(|d| d.is_dir()).collect(),
+        };
+        files.extend(discover(&locations).into_iter().map(|file| SourceFile { user: Some(person.clone()), ..file }));
+    }
+    files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    Ok(files)
 }

@@ -1,5 +1,6 @@
 //! Sources to Arrow: finds and reads Claude Code and Codex CLI session logs, de-duplicates
-//! their calls, and hands them on as the `usage` table.
+//! their calls, and hands them on as the `usage` table; reads delivery-event files (PRs,
+//! tickets, generic outcomes).
 // Without the table (the fuzz targets' build), what only the table reads goes unread.
 #![cfg_attr(not(feature = "arrow"), allow(dead_code))]
 
@@ -7,6 +8,7 @@ pub mod claude;
 pub mod codex;
 pub mod collect;
 pub mod discover;
+pub mod events;
 mod intern;
 mod lines;
 pub mod scan;
@@ -15,7 +17,7 @@ pub mod table;
 pub mod time;
 
 pub use collect::{IngestError, IngestOptions, IngestReport, LineProblem};
-pub use discover::{Locations, SourceFile, discover};
+pub use discover::{Locations, SourceFile, discover, discover_people};
 #[cfg(feature = "arrow")]
 pub use table::{UsageTable, usage_schema};
 

@@ -100,8 +100,10 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
     let file_project: Vec<StringId> =
         files.iter().map(|file| projects.intern_option(file.project.as_deref())).collect();
     let file_session: Vec<StringId> = files.iter().map(|file| sessions.intern(&file.session)).collect();
+    let mut users = Interner::default();
+    let file_user: Vec<StringId> = files.iter().map(|file| users.intern_option(file.user.as_deref())).collect();
     let (projects, sessions) = (dictionary_values(projects.strings()), dictionary_values(sessions.strings()));
-    let users: ArrayRef = Arc::new(StringArray::from(Vec::<&str>::new()));
+    let users = dictionary_values(users.strings());
     let tool_id = |tool: Tool| Tool::ALL.iter().position(|known| *known == tool).unwrap_or(0) as StringId;
     let speed_id = |speed: Speed| Speed::ALL.iter().position(|known| *known == speed).unwrap_or(0) as StringId;
 
@@ -117,7 +119,7 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
                     TimestampMillisecondArray::from_iter_values(chunk.iter().map(|row| row.ts_ms)).with_timezone("UTC"),
                 ),
                 dictionary_column(chunk.iter().map(|row| tool_id(files[file(row)].tool)), &tools)?,
-                dictionary_column(chunk.iter().map(|_| NONE), &users)?,
+                dictionary_column(chunk.iter().map(|row| file_user[file(row)]), &users)?,
                 dictionary_column(chunk.iter().map(|row| file_project[file(row)]), &projects)?,
                 dictionary_column(chunk.iter().map(|row| file_session[file(row)]), &sessions)?,
                 dictionary_column(chunk.iter().map(|row| row.cwd), &cwds)?,

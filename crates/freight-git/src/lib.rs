@@ -1,0 +1,21 @@
+//! Outcomes from git with gix (no git CLI): each repository's main-branch commits with their
+//! trailers, reverts, git-ai notes and surviving lines ([`mine`]); and a small writer that
+//! builds real repositories for tests and the demo organisation ([`write`]).
+
+pub mod mine;
+pub mod notes;
+pub mod write;
+
+pub use mine::{MineOptions, MinedRepo, Survival, mine};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{repo}: {what}: {message}")]
+    Read { repo: std::path::PathBuf, what: &'static str, message: String },
+    #[error("{repo}: no main branch found (tried {tried:?}); name one with --branch")]
+    NoBranch { repo: std::path::PathBuf, tried: Vec<String> },
+    #[error("writing a repository at {repo}: {message}")]
+    Write { repo: std::path::PathBuf, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, GitError>;
