@@ -1,9 +1,12 @@
-//! freight's reports as DataFusion SQL over Arrow tables (usage with its derived cost), plus
-//! the small per-entity Rust that follows a reduction (5-hour billing blocks).
+//! freight's reports as DataFusion SQL over Arrow tables (usage with its derived cost; the
+//! spend, usage and output facts of the four pillars), plus the small per-entity Rust that
+//! follows a reduction (5-hour billing blocks, links and cost allocation).
 
+pub mod attribution;
 pub mod blocks;
 mod columns;
 pub mod engine;
+pub mod pillars;
 pub mod pricing;
 pub mod usage;
 

@@ -238,6 +238,35 @@ impl PullRequest {
     }
 }
 
+/// A ticket that was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: String,
+    pub team: Option<String>,
+    pub person: Option<String>,
+    pub resolved_at: Millis,
+    /// Story points or any size; 1 when not given.
+    pub weight: f64,
+}
+
+/// Work that is not code: a support team's resolutions, a marketing team's campaigns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeEvent {
+    pub kind: String,
+    pub person: Option<String>,
+    pub team: Option<String>,
+    pub at: Millis,
+    pub value: f64,
+    pub unit: String,
+}
+
+/// Of the lines a commit added, how many are still there at the as-of tip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Survival {
+    pub added: u64,
+    pub surviving: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ pub mod mine;
 pub mod notes;
 pub mod write;
 
-pub use mine::{MineOptions, MinedRepo, Survival, mine};
+pub use freight_core::outcome::Survival;
+pub use mine::{MineOptions, MinedRepo, mine};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -19,3 +20,9 @@ pub enum GitError {
 }
 
 pub type Result<T> = std::result::Result<T, GitError>;
+
+/// The work tree of the git repository around `start` (itself or a parent), if there is one.
+pub fn discover_workdir(start: &std::path::Path) -> Option<std::path::PathBuf> {
+    let repo = gix::discover(start).ok()?;
+    repo.workdir().map(std::path::Path::to_path_buf)
+}

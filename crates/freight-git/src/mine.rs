@@ -4,7 +4,7 @@
 
 use crate::notes::{AiNote, read_ai_notes};
 use crate::{GitError, Result};
-use freight_core::outcome::{Commit, Millis, SessionTrailer, parse_trailers};
+use freight_core::outcome::{Commit, Millis, SessionTrailer, Survival, parse_trailers};
 use gix::bstr::{BString, ByteSlice};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -21,13 +21,6 @@ pub struct MineOptions {
     pub survival: bool,
     /// The repository's name in reports; default: its folder's name.
     pub name: Option<String>,
-}
-
-/// Of the lines a commit added, how many are still there at the as-of tip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Survival {
-    pub added: u64,
-    pub surviving: u64,
 }
 
 /// One repository's outcomes.

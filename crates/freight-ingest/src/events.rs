@@ -4,8 +4,7 @@
 //! on purpose, so a wrong one is better refused than half-read.
 
 use crate::time::parse_millis;
-use freight_core::outcome::{Millis, PullRequest};
-use serde::Serialize;
+use freight_core::outcome::{Millis, OutcomeEvent, PullRequest, Ticket};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -19,28 +18,6 @@ pub enum EventsError {
 
 fn row_error(path: &Path, line: u64, problem: impl Into<String>) -> EventsError {
     EventsError::Row { path: path.to_path_buf(), line, problem: problem.into() }
-}
-
-/// A ticket that was resolved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Ticket {
-    pub id: String,
-    pub team: Option<String>,
-    pub person: Option<String>,
-    pub resolved_at: Millis,
-    /// Story points or any size; 1 when not given.
-    pub weight: f64,
-}
-
-/// Work that is not code: a support team's resolutions, a marketing team's campaigns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutcomeEvent {
-    pub kind: String,
-    pub person: Option<String>,
-    pub team: Option<String>,
-    pub at: Millis,
-    pub value: f64,
-    pub unit: String,
 }
 
 fn read(path: &Path) -> Result<String, EventsError> {

@@ -16,6 +16,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The four pillars: tokens and cost, wasted cost, actual output and unit economics, per
+    /// team (or person, cost centre, repo, tool, model), from agent logs joined with git history
+    /// and delivery events.
+    Report(PillarArgs),
     /// Token usage and cost from local agent logs (Claude Code, Codex CLI), ccusage-style.
     Usage(UsageArgs),
     /// Generate a demo organisation's agent logs and show its usage report.
@@ -116,6 +120,69 @@ pub struct ReportArgs {
     /// Accepted for ccusage compatibility: freight never fetches prices.
     #[arg(long, short = 'O', hide = true)]
     pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CutArg {
+    Team,
+    Person,
+    CostCentre,
+    Repo,
+    Tool,
+    Model,
+}
+
+/// Where outcomes and people come from, and the rules that settle them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutcomeArgs {
+    /// Logs collected from several people: a folder per person, each holding `claude/` (or
+    /// `.claude/`) and `codex/` (or `.codex/`). Their files are tagged with the folder's name.
+    #[arg(long, value_name = "DIR")]
+    pub people_dir: Option<PathBuf>,
+    /// A git repository whose main branch holds the shipped work; repeatable. Default: the
+    /// repository around the current directory, if any.
+    #[arg(long = "repo", value_name = "PATH")]
+    pub repos: Vec<PathBuf>,
+    /// The branch that counts as shipped (default: main, master, then the remote's).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Org directory (TOML with [[person]] tables, or CSV person,email,team,cost_centre).
+    #[arg(long, value_name = "FILE", env = crate::env::FREIGHT_ORG)]
+    pub org: Option<PathBuf>,
+    /// Pull requests: CSV, or GitHub `pull_request` webhook payloads as NDJSON; repeatable.
+    #[arg(long = "prs", value_name = "FILE")]
+    pub pull_files: Vec<PathBuf>,
+    /// Resolved tickets (CSV: id, team, resolved_at, weight); repeatable.
+    #[arg(long = "tickets", value_name = "FILE")]
+    pub ticket_files: Vec<PathBuf>,
+    /// Other outcome events (CSV: kind, person or team, at, value, unit); repeatable.
+    #[arg(long = "outcomes", value_name = "FILE")]
+    pub outcome_files: Vec<PathBuf>,
+    /// A commit reverted within this many days counts as wasted spend.
+    #[arg(long, default_value_t = 14.0)]
+    pub revert_window_days: f64,
+    /// A session with no outcome this many days after its last call never shipped.
+    #[arg(long, default_value_t = 7.0)]
+    pub never_shipped_after_days: f64,
+    /// A commit this many hours after a session's last call may still be its work.
+    #[arg(long, default_value_t = 2.0)]
+    pub link_grace_hours: f64,
+    /// Skip blaming files for surviving lines (faster on large histories).
+    #[arg(long)]
+    pub no_survival: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PillarArgs {
+    /// What the rows are: team, person, cost-centre, repo, tool or model.
+    #[arg(long = "by", value_enum, default_value = "team")]
+    pub cut: CutArg,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub outcomes: OutcomeArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,3 +5,5 @@
 pub const FREIGHT_PRICES: &str = "FREIGHT_PRICES";
 /// Default time zone for reports (same as `--timezone`).
 pub const FREIGHT_TIMEZONE: &str = "FREIGHT_TIMEZONE";
+/// The org directory file (same as `--org`).
+pub const FREIGHT_ORG: &str = "FREIGHT_ORG";

@@ -2,12 +2,14 @@
 
 mod bench;
 mod generate;
-mod usage;
+pub mod report;
+pub mod usage;
 
 use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Report(args) => report::run(&args),
         Command::Usage(args) => usage::run(&args),
         Command::Demo(args) => usage::demo(&args),
         Command::Generate(args) => generate::run(&args),

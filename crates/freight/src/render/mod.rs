@@ -2,6 +2,7 @@
 //! one JSON document (schema in docs/JSON.md).
 
 mod json;
+pub mod pillars;
 mod table;
 
 use crate::cli::UsageView;

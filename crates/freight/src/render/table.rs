@@ -24,17 +24,17 @@ pub fn thousands(value: u64) -> String {
 }
 
 /// Dollars to the cent; "+" marks a cost that leaves out calls with no price.
-fn dollars(cost: Money, unpriced_calls: u64) -> String {
+pub fn dollars(cost: Money, unpriced_calls: u64) -> String {
     let rounded = cost.round_dp(2);
     let text = format!("${rounded:.2}");
     if unpriced_calls > 0 { format!("{text} +?") } else { text }
 }
 
-fn number(value: u64) -> Cell {
+pub fn number(value: u64) -> Cell {
     Cell::new(thousands(value)).set_alignment(CellAlignment::Right)
 }
 
-fn money_cell(cost: Money, unpriced_calls: u64) -> Cell {
+pub fn money_cell(cost: Money, unpriced_calls: u64) -> Cell {
     Cell::new(dollars(cost, unpriced_calls)).set_alignment(CellAlignment::Right)
 }
 

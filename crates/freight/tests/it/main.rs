@@ -2,6 +2,7 @@
 //! each log shape, and parity with ccusage (the peer) on the same files.
 
 mod fixtures;
+mod outcomes;
 mod parity;
 mod reports;
 mod support;

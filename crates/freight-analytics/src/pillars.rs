@@ -1,0 +1,634 @@
+//! The four pillars — tokens consumed, wasted cost, optimizable cost, actual output — per cut
+//! (person, team, cost centre, repo, tool, model). The attribution becomes three plain fact
+//! tables (`spend`, `session_usage`, `outputs`), and one SQL text ([`PILLARS_SQL`]) reduces them:
+//! standard SQL that DataFusion runs here and DuckDB runs unchanged over the same files.
+
+use crate::attribution::{Attribution, Fate, Outcomes};
+use crate::columns;
+use crate::engine::{AnalyticsError, Engine};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray, UInt64Array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::MemTable;
+use freight_core::link::OutcomeRef;
+use freight_core::org::Directory;
+use freight_core::outcome::{Millis, PullState};
+use freight_core::{Money, TokenCounts};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What a report's rows are cut by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    Team,
+    Person,
+    CostCentre,
+    Repo,
+    Tool,
+    Model,
+}
+
+impl Cut {
+    pub fn column(self) -> &'static str {
+        match self {
+            Cut::Team => "team",
+            Cut::Person => "person",
+            Cut::CostCentre => "cost_centre",
+            Cut::Repo => "repo",
+            Cut::Tool => "tool",
+            Cut::Model => "model",
+        }
+    }
+}
+
+/// Placeholders for a dimension a fact does not have, so every join key is a plain string.
+pub const NO_REPO: &str = "(no repo)";
+pub const NO_TOOL: &str = "(no agent)";
+pub const NO_MODEL: &str = "(no model)";
+pub const NO_COST_CENTRE: &str = "(none)";
+
+/// The one SQL text of the pillars. `{cut}` is a column of the three fact tables (or the
+/// literal `'all'`). Kept engine-neutral: plain GROUP BY, CASE and joins on non-null keys.
+pub const PILLARS_SQL: &str = "
+WITH s AS (
+  SELECT {cut} AS k,
+         SUM(amount) AS cost,
+         SUM(CASE WHEN fate = 'shipped' THEN amount ELSE 0 END) AS shipped,
+         SUM(CASE WHEN fate = 'reverted' THEN amount ELSE 0 END) AS reverted,
+         SUM(CASE WHEN fate = 'rejected' THEN amount ELSE 0 END) AS rejected,
+         SUM(CASE WHEN fate = 'never_shipped' THEN amount ELSE 0 END) AS never_shipped,
+         SUM(CASE WHEN fate = 'pending' THEN amount ELSE 0 END) AS pending,
+         SUM(CASE WHEN evidence = 'exact' THEN amount ELSE 0 END) AS exact_linked,
+         SUM(CASE WHEN evidence = 'heuristic' THEN amount ELSE 0 END) AS heuristic_linked
+  FROM spend GROUP BY {cut}
+), u AS (
+  SELECT {cut} AS k,
+         SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
+         SUM(cache_write_5m_tokens) AS cache_write_5m, SUM(cache_write_1h_tokens) AS cache_write_1h,
+         SUM(reasoning_tokens) AS reasoning, SUM(calls) AS calls, SUM(unpriced_calls) AS unpriced,
+         COUNT(DISTINCT session) AS sessions, COUNT(DISTINCT person) AS people
+  FROM session_usage GROUP BY {cut}
+), o AS (
+  SELECT {cut} AS k,
+         SUM(CASE WHEN kind = 'commit' THEN quantity ELSE 0 END) AS commits,
+         SUM(CASE WHEN kind = 'commit' AND ai THEN quantity ELSE 0 END) AS ai_commits,
+         SUM(CASE WHEN kind = 'commit' THEN lines_added ELSE 0 END) AS lines_added,
+         SUM(CASE WHEN kind = 'commit' AND ai THEN lines_added ELSE 0 END) AS ai_lines_added,
+         SUM(CASE WHEN kind = 'commit' AND ai THEN surviving_lines ELSE 0 END) AS surviving_ai_lines,
+         SUM(CASE WHEN kind = 'merged_pr' THEN quantity ELSE 0 END) AS merged_prs,
+         SUM(CASE WHEN kind = 'rejected_pr' THEN quantity ELSE 0 END) AS rejected_prs,
+         SUM(CASE WHEN kind = 'ticket' THEN quantity ELSE 0 END) AS tickets,
+         SUM(CASE WHEN kind = 'event' THEN 1 ELSE 0 END) AS events
+  FROM outputs GROUP BY {cut}
+), keys AS (
+  SELECT k FROM s UNION SELECT k FROM u UNION SELECT k FROM o
+)
+SELECT keys.k AS k,
+       s.cost, s.shipped, s.reverted, s.rejected, s.never_shipped, s.pending, s.exact_linked, s.heuristic_linked,
+       u.input, u.output, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.reasoning, u.calls, u.unpriced,
+       u.sessions, u.people,
+       o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.merged_prs,
+       o.rejected_prs, o.tickets, o.events
+FROM keys
+LEFT JOIN s ON s.k = keys.k
+LEFT JOIN u ON u.k = keys.k
+LEFT JOIN o ON o.k = keys.k
+ORDER BY keys.k
+";
+
+/// Scale of the money columns in the fact tables.
+const AMOUNT_SCALE: i8 = 18;
+
+fn amount_column(amounts: impl Iterator<Item = Money>) -> Result<ArrayRef, AnalyticsError> {
+    let values: Decimal128Array = amounts
+        .map(|amount| {
+            let mut amount = amount;
+            amount.rescale(AMOUNT_SCALE as u32);
+            Some(amount.mantissa())
+        })
+        .collect();
+    Ok(Arc::new(values.with_precision_and_scale(38, AMOUNT_SCALE)?))
+}
+
+fn text(values: Vec<String>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
+}
+
+/// The person, team and cost centre columns of a member.
+fn member_columns(members: &[freight_core::org::Member]) -> Vec<(&'static str, ArrayRef)> {
+    vec![
+        ("person", text(members.iter().map(|m| m.person.clone()).collect())),
+        ("team", text(members.iter().map(|m| m.team.clone()).collect())),
+        (
+            "cost_centre",
+            text(members.iter().map(|m| m.cost_centre.clone().unwrap_or_else(|| NO_COST_CENTRE.into())).collect()),
+        ),
+    ]
+}
+
+fn batch(columns: Vec<(&'static str, ArrayRef)>) -> Result<RecordBatch, AnalyticsError> {
+    let schema = Schema::new(
+        columns.iter().map(|(name, array)| Field::new(*name, array.data_type().clone(), true)).collect::<Vec<_>>(),
+    );
+    Ok(RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, array)| array).collect())?)
+}
+
+/// Outputs within the report's period, as rows of the `outputs` table.
+pub struct OutputWindow {
+    /// Inclusive start and exclusive end, UTC millis; `None` is open.
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub as_of: Millis,
+}
+
+impl OutputWindow {
+    fn holds(&self, at: Millis) -> bool {
+        at <= self.as_of && self.from.is_none_or(|from| at >= from) && self.to.is_none_or(|to| at < to)
+    }
+}
+
+/// The three fact tables.
+pub struct Facts {
+    pub spend: RecordBatch,
+    pub session_usage: RecordBatch,
+    pub outputs: RecordBatch,
+}
+
+/// Builds the fact tables from an attribution and the outcomes.
+pub fn facts(
+    attribution: &Attribution,
+    outcomes: &Outcomes,
+    directory: &Directory,
+    window: &OutputWindow,
+) -> Result<Facts, AnalyticsError> {
+    let sessions = &attribution.sessions;
+    // spend: one row per share.
+    let shares = &attribution.shares;
+    let share_members: Vec<_> = shares.iter().map(|s| sessions[s.session].member.clone()).collect();
+    let mut spend = member_columns(&share_members);
+    spend.extend([
+        (
+            "repo",
+            text(
+                shares
+                    .iter()
+                    .map(|s| {
+                        s.outcome
+                            .as_ref()
+                            .map(|o| o.repo().to_string())
+                            .or_else(|| sessions[s.session].repo.clone())
+                            .unwrap_or_else(|| NO_REPO.into())
+                    })
+                    .collect(),
+            ),
+        ),
+        ("tool", text(shares.iter().map(|s| sessions[s.session].tool.clone()).collect())),
+        ("model", text(shares.iter().map(|s| s.model.clone()).collect())),
+        ("session", text(shares.iter().map(|s| sessions[s.session].session.clone()).collect())),
+        ("fate", text(shares.iter().map(|s| s.fate.as_str().to_string()).collect())),
+        ("evidence", text(shares.iter().map(|s| s.evidence.unwrap_or("none").to_string()).collect())),
+        ("amount", amount_column(shares.iter().map(|s| s.amount))?),
+    ]);
+
+    // session_usage: one row per (session, model).
+    let rows: Vec<(&crate::attribution::SessionSpend, &crate::attribution::ModelSpend)> =
+        sessions.iter().flat_map(|s| s.models.iter().map(move |m| (s, m))).collect();
+    let usage_members: Vec<_> = rows.iter().map(|(s, _)| s.member.clone()).collect();
+    let mut usage = member_columns(&usage_members);
+    let count = |pick: fn(&TokenCounts) -> u64| -> ArrayRef {
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, m)| pick(&m.tokens))))
+    };
+    usage.extend([
+        ("repo", text(rows.iter().map(|(s, _)| s.repo.clone().unwrap_or_else(|| NO_REPO.into())).collect())),
+        ("tool", text(rows.iter().map(|(s, _)| s.tool.clone()).collect())),
+        ("model", text(rows.iter().map(|(_, m)| m.model.clone()).collect())),
+        ("session", text(rows.iter().map(|(s, _)| s.session.clone()).collect())),
+        ("input_tokens", count(|t| t.input)),
+        ("output_tokens", count(|t| t.output)),
+        ("cache_read_tokens", count(|t| t.cache_read)),
+        ("cache_write_5m_tokens", count(|t| t.cache_write_5m)),
+        ("cache_write_1h_tokens", count(|t| t.cache_write_1h)),
+        ("reasoning_tokens", count(|t| t.reasoning)),
+        ("calls", Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, m)| m.calls)))),
+        ("unpriced_calls", Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, m)| m.unpriced_calls)))),
+        ("cost", amount_column(rows.iter().map(|(_, m)| m.cost))?),
+    ]);
+
+    // outputs: commits on main, pull requests, tickets, other outcome events.
+    struct Output {
+        kind: &'static str,
+        member: freight_core::org::Member,
+        repo: String,
+        tool: String,
+        at: Millis,
+        quantity: f64,
+        ai: bool,
+        lines_added: u64,
+        surviving: u64,
+    }
+    let mut out: Vec<Output> = Vec::new();
+    for commit in outcomes.commits.iter().filter(|c| !c.is_merge() && window.holds(c.committed_at)) {
+        let tool = commit.agents.first().map_or(NO_TOOL, |agent| agent.as_str()).to_string();
+        let surviving = outcomes.survival.get(&(commit.repo.clone(), commit.sha.clone())).map_or(0, |s| s.surviving);
+        out.push(Output {
+            kind: "commit",
+            member: directory.resolve(&commit.author_email),
+            repo: commit.repo.clone(),
+            tool,
+            at: commit.committed_at,
+            quantity: 1.0,
+            ai: commit.ai_assisted(),
+            lines_added: commit.lines_added,
+            surviving,
+        });
+    }
+    for pull in &outcomes.pulls {
+        let (kind, at) = match pull.state_as_of(window.as_of) {
+            PullState::Merged => ("merged_pr", pull.merged_at),
+            PullState::ClosedUnmerged => ("rejected_pr", pull.closed_at),
+            PullState::Open => continue,
+        };
+        let Some(at) = at.filter(|at| window.holds(*at)) else { continue };
+        out.push(Output {
+            kind,
+            member: directory.resolve(&pull.author),
+            repo: pull.repo.clone(),
+            tool: NO_TOOL.into(),
+            at,
+            quantity: 1.0,
+            ai: false,
+            lines_added: pull.lines_added,
+            surviving: 0,
+        });
+    }
+    let team_member = |person: &Option<String>, team: &Option<String>| match (person, team) {
+        (Some(person), _) => directory.resolve(person),
+        (None, team) => freight_core::org::Member {
+            person: "(team)".into(),
+            team: team.clone().unwrap_or_else(|| freight_core::org::UNASSIGNED_TEAM.into()),
+            cost_centre: None,
+            known: false,
+        },
+    };
+    for ticket in outcomes.tickets.iter().filter(|t| window.holds(t.resolved_at)) {
+        let mut member = team_member(&ticket.person, &ticket.team);
+        if let (false, Some(team)) = (member.known, &ticket.team) {
+            member.team = team.clone();
+        }
+        out.push(Output {
+            kind: "ticket",
+            member,
+            repo: NO_REPO.into(),
+            tool: NO_TOOL.into(),
+            at: ticket.resolved_at,
+            quantity: ticket.weight,
+            ai: false,
+            lines_added: 0,
+            surviving: 0,
+        });
+    }
+    for event in outcomes.events.iter().filter(|e| window.holds(e.at)) {
+        out.push(Output {
+            kind: "event",
+            member: team_member(&event.person, &event.team),
+            repo: NO_REPO.into(),
+            tool: NO_TOOL.into(),
+            at: event.at,
+            quantity: event.value,
+            ai: false,
+            lines_added: 0,
+            surviving: 0,
+        });
+    }
+    let output_members: Vec<_> = out.iter().map(|o| o.member.clone()).collect();
+    let mut outputs = member_columns(&output_members);
+    outputs.extend([
+        ("repo", text(out.iter().map(|o| o.repo.clone()).collect())),
+        ("tool", text(out.iter().map(|o| o.tool.clone()).collect())),
+        ("model", text(out.iter().map(|_| NO_MODEL.to_string()).collect())),
+        ("kind", text(out.iter().map(|o| o.kind.to_string()).collect())),
+        ("at", Arc::new(Int64Array::from_iter_values(out.iter().map(|o| o.at))) as ArrayRef),
+        ("quantity", Arc::new(Float64Array::from_iter_values(out.iter().map(|o| o.quantity)))),
+        ("ai", Arc::new(BooleanArray::from(out.iter().map(|o| o.ai).collect::<Vec<_>>()))),
+        ("lines_added", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.lines_added)))),
+        ("surviving_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.surviving)))),
+    ]);
+    Ok(Facts { spend: batch(spend)?, session_usage: batch(usage)?, outputs: batch(outputs)? })
+}
+
+/// Tokens, cost and waste of one row of the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Waste {
+    pub total: Money,
+    pub rejected: Money,
+    pub reverted: Money,
+    pub never_shipped: Money,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Output {
+    pub commits: f64,
+    pub ai_commits: f64,
+    pub lines_added: u64,
+    pub ai_lines_added: u64,
+    pub surviving_ai_lines: u64,
+    pub merged_prs: f64,
+    pub rejected_prs: f64,
+    pub tickets: f64,
+    pub other_outcomes: u64,
+}
+
+/// Cost per unit of output; None where there was no such output.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UnitEconomics {
+    pub cost_per_merged_pr: Option<Money>,
+    pub cost_per_commit: Option<Money>,
+    pub cost_per_surviving_line: Option<Money>,
+    pub cost_per_ticket: Option<Money>,
+    /// Shipped changes (merged PRs where PR data exists, else commits on main) plus tickets.
+    pub outcomes: f64,
+    pub outcomes_per_dollar: Option<f64>,
+    pub outcomes_per_million_tokens: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PillarRow {
+    pub key: String,
+    pub people: u64,
+    pub sessions: u64,
+    pub calls: u64,
+    pub unpriced_calls: u64,
+    pub tokens: TokenCounts,
+    pub cost: Money,
+    pub wasted: Waste,
+    pub shipped_cost: Money,
+    /// Spend whose outcome is not settled yet (open PRs, recent sessions).
+    pub pending_cost: Money,
+    /// Spend allocated through exact links (trailers, hooks, notes) and heuristic ones.
+    pub exact_linked_cost: Money,
+    pub heuristic_linked_cost: Money,
+    pub output: Output,
+    pub unit: UnitEconomics,
+}
+
+fn float(batch: &RecordBatch, name: &'static str) -> Result<Vec<f64>, AnalyticsError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::Float64Type;
+    let column = batch.column_by_name(name).ok_or(AnalyticsError::Column(name))?;
+    let array = cast(column, &DataType::Float64)?;
+    let values = array.as_primitive::<Float64Type>();
+    Ok((0..values.len()).map(|i| if values.is_valid(i) { values.value(i) } else { 0.0 }).collect())
+}
+
+fn per(cost: Money, units: f64) -> Option<Money> {
+    (units > 0.0).then(|| rust_decimal::Decimal::try_from(units).ok()).flatten().map(|units| (cost / units).round_dp(6))
+}
+
+/// Runs [`PILLARS_SQL`] for `cut` (None: one row for everything) over the registered facts.
+pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>, has_pulls: bool) -> Result<Vec<PillarRow>, AnalyticsError> {
+    let column = cut.map_or("'all'", Cut::column);
+    let sql = PILLARS_SQL.replace("{cut}", column);
+    let mut rows = Vec::new();
+    for batch in engine.query(&sql).await? {
+        let keys = columns::strings(&batch, "k")?;
+        let money = |name: &'static str| columns::decimals(&batch, name);
+        let (cost, shipped, reverted, rejected, never, pending, exact, heuristic) = (
+            money("cost")?,
+            money("shipped")?,
+            money("reverted")?,
+            money("rejected")?,
+            money("never_shipped")?,
+            money("pending")?,
+            money("exact_linked")?,
+            money("heuristic_linked")?,
+        );
+        let tokens = columns::tokens(&batch)?;
+        let ints = |name: &'static str| columns::counts(&batch, name);
+        let (calls, unpriced, sessions, people) =
+            (ints("calls")?, ints("unpriced")?, ints("sessions")?, ints("people")?);
+        let (lines, ai_lines, surviving, events) =
+            (ints("lines_added")?, ints("ai_lines_added")?, ints("surviving_ai_lines")?, ints("events")?);
+        let (commits, ai_commits, merged, rejected_prs, tickets) = (
+            float(&batch, "commits")?,
+            float(&batch, "ai_commits")?,
+            float(&batch, "merged_prs")?,
+            float(&batch, "rejected_prs")?,
+            float(&batch, "tickets")?,
+        );
+        for row in 0..batch.num_rows() {
+            let get = |values: &[Option<Money>]| values[row].unwrap_or_default();
+            let cost_here = get(&cost);
+            let wasted = Waste {
+                rejected: get(&rejected),
+                reverted: get(&reverted),
+                never_shipped: get(&never),
+                total: get(&rejected) + get(&reverted) + get(&never),
+            };
+            let output = Output {
+                commits: commits[row],
+                ai_commits: ai_commits[row],
+                lines_added: lines[row],
+                ai_lines_added: ai_lines[row],
+                surviving_ai_lines: surviving[row],
+                merged_prs: merged[row],
+                rejected_prs: rejected_prs[row],
+                tickets: tickets[row],
+                other_outcomes: events[row],
+            };
+            let shipped_changes = if has_pulls { output.merged_prs } else { output.commits };
+            let outcomes = shipped_changes + output.tickets;
+            let total_tokens = tokens[row].total() as f64;
+            let dollars = freight_core::money::to_f64(cost_here);
+            let unit = UnitEconomics {
+                cost_per_merged_pr: per(cost_here, output.merged_prs),
+                cost_per_commit: per(cost_here, output.commits),
+                cost_per_surviving_line: per(cost_here, output.surviving_ai_lines as f64),
+                cost_per_ticket: per(cost_here, output.tickets),
+                outcomes,
+                outcomes_per_dollar: (dollars > 0.0).then(|| outcomes / dollars),
+                outcomes_per_million_tokens: (total_tokens > 0.0).then(|| outcomes / total_tokens * 1e6),
+            };
+            rows.push(PillarRow {
+                key: keys[row].clone().unwrap_or_default(),
+                people: people[row],
+                sessions: sessions[row],
+                calls: calls[row],
+                unpriced_calls: unpriced[row],
+                tokens: tokens[row],
+                cost: cost_here,
+                wasted,
+                shipped_cost: get(&shipped),
+                pending_cost: get(&pending),
+                exact_linked_cost: get(&exact),
+                heuristic_linked_cost: get(&heuristic),
+                output,
+                unit,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Registers the fact tables in the engine's session (replacing earlier ones).
+pub fn register_facts(engine: &Engine, facts: &Facts) -> Result<(), AnalyticsError> {
+    for (name, batch) in [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
+    {
+        let _ = engine.ctx.deregister_table(name)?;
+        engine.ctx.register_table(name, Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch.clone()]])?))?;
+    }
+    Ok(())
+}
+
+/// One item of wasted spend, with what it was spent on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WasteItem {
+    pub fate: Fate,
+    pub outcome: Option<OutcomeRef>,
+    pub repo: Option<String>,
+    pub amount: Money,
+    pub sessions: Vec<String>,
+    /// The revert that undid a reverted commit.
+    pub reverted_by: Option<String>,
+}
+
+/// Wasted spend as line items, largest first: one per rejected PR or reverted commit, and one
+/// per session that never shipped.
+pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteItem> {
+    // Keyed by (fate, outcome, session for unallocated spend): the amount and its sessions.
+    type Key = (Fate, Option<OutcomeRef>, Option<String>);
+    let mut items: BTreeMap<Key, (Money, Vec<String>)> = BTreeMap::new();
+    for share in attribution.shares.iter().filter(|s| s.fate.is_waste()) {
+        let session = &attribution.sessions[share.session];
+        let key = match &share.outcome {
+            Some(outcome) => (share.fate, Some(outcome.clone()), None),
+            None => (share.fate, None, Some(session.session.clone())),
+        };
+        let entry = items.entry(key).or_default();
+        entry.0 += share.amount;
+        if !entry.1.contains(&session.session) {
+            entry.1.push(session.session.clone());
+        }
+    }
+    let reverter = |outcome: &OutcomeRef| -> Option<String> {
+        let OutcomeRef::Commit { repo, sha } = outcome else { return None };
+        outcomes
+            .commits
+            .iter()
+            .filter(|c| c.repo == *repo && c.reverts.as_deref().is_some_and(|r| sha.starts_with(r)))
+            .map(|c| c.sha.clone())
+            .next()
+    };
+    let mut list: Vec<WasteItem> = items
+        .into_iter()
+        .map(|((fate, outcome, _), (amount, sessions))| WasteItem {
+            fate,
+            repo: outcome.as_ref().map(|o| o.repo().to_string()),
+            reverted_by: outcome.as_ref().and_then(reverter),
+            outcome,
+            amount,
+            sessions,
+        })
+        .collect();
+    list.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.sessions.cmp(&b.sessions)));
+    list
+}
+
+/// How sessions were linked to outcomes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LinkSummary {
+    pub sessions: u64,
+    pub linked_sessions: u64,
+    pub exact_links: u64,
+    pub heuristic_links: u64,
+    /// Mean confidence of the heuristic links.
+    pub heuristic_confidence: Option<f64>,
+}
+
+/// The rules the report applied, printed with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatedRules {
+    pub allocation: &'static str,
+    pub revert_window_days: f64,
+    pub never_shipped_after_days: f64,
+    pub link_grace_hours: f64,
+    pub shipped_changes: &'static str,
+}
+
+/// The four-pillar report (optimizable cost is its own section; see `optimizable`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PillarsReport {
+    pub as_of_ms: Millis,
+    pub cut: Option<Cut>,
+    pub rules: StatedRules,
+    pub total: PillarRow,
+    pub rows: Vec<PillarRow>,
+    pub waste: Vec<WasteItem>,
+    pub links: LinkSummary,
+}
+
+/// The UTC bounds of `filters`' days in its time zone.
+pub fn output_window(filters: &crate::usage::Filters, as_of: Millis) -> Result<OutputWindow, AnalyticsError> {
+    let zone: chrono_tz::Tz =
+        filters.timezone.parse().map_err(|_| AnalyticsError::TimeZone(filters.timezone.clone()))?;
+    let start_of = |day: chrono::NaiveDate| -> Option<Millis> {
+        use chrono::TimeZone;
+        let midnight = day.and_hms_opt(0, 0, 0)?;
+        zone.from_local_datetime(&midnight).earliest().map(|t| t.timestamp_millis())
+    };
+    Ok(OutputWindow {
+        from: filters.since.and_then(start_of),
+        to: filters.until.and_then(|day| day.succ_opt()).and_then(start_of),
+        as_of,
+    })
+}
+
+/// Attribution, facts and the pillar SQL, for one cut.
+pub async fn pillars_report(
+    engine: &Engine,
+    filters: &crate::usage::Filters,
+    directory: &Directory,
+    outcomes: &Outcomes,
+    rules: &crate::attribution::Rules,
+    cut: Option<Cut>,
+) -> Result<PillarsReport, AnalyticsError> {
+    let attribution = crate::attribution::attribute(engine, filters, directory, outcomes, rules).await?;
+    let window = output_window(filters, rules.as_of)?;
+    register_facts(engine, &facts(&attribution, outcomes, directory, &window)?)?;
+    let has_pulls = !outcomes.pulls.is_empty();
+    let total = pillar_rows(engine, None, has_pulls).await?.into_iter().next().unwrap_or_default();
+    let rows = match cut {
+        Some(cut) => pillar_rows(engine, Some(cut), has_pulls).await?,
+        None => Vec::new(),
+    };
+    let heuristic: Vec<f64> =
+        attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
+    let linked: std::collections::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
+    let links = LinkSummary {
+        sessions: attribution.sessions.len() as u64,
+        linked_sessions: linked.len() as u64,
+        exact_links: attribution.links.iter().filter(|l| l.evidence.is_exact()).count() as u64,
+        heuristic_links: heuristic.len() as u64,
+        heuristic_confidence: (!heuristic.is_empty()).then(|| heuristic.iter().sum::<f64>() / heuristic.len() as f64),
+    };
+    let day = 86_400_000.0;
+    Ok(PillarsReport {
+        as_of_ms: rules.as_of,
+        cut,
+        rules: StatedRules {
+            allocation: "a session's cost is split across the commits and pull requests it is linked to, by lines changed (evenly when none changed lines); exact links (trailers, hooks, git-ai notes) replace heuristic ones",
+            revert_window_days: rules.revert_window_ms as f64 / day,
+            never_shipped_after_days: rules.ship_grace_ms as f64 / day,
+            link_grace_hours: rules.link.grace_ms as f64 / 3_600_000.0,
+            shipped_changes: if has_pulls { "merged pull requests" } else { "commits on the main branch" },
+        },
+        total: PillarRow { key: "total".into(), ..total },
+        rows,
+        waste: waste_items(&attribution, outcomes),
+        links,
+    })
+}

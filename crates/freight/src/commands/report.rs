@@ -1,0 +1,184 @@
+//! `freight report`: agent logs joined with git history and delivery events into the four
+//! pillars — tokens and cost, wasted cost, actual output, unit economics — per cut.
+
+use crate::cli::{CutArg, OutcomeArgs, PillarArgs, UsageView};
+use crate::commands::usage::{ReportSettings, find_files, load_catalog, read_logs};
+use anyhow::{Context, bail};
+use freight_analytics::attribution::{Outcomes, Rules};
+use freight_analytics::pillars::{Cut, PillarsReport, pillars_report};
+use freight_analytics::{Engine, Filters};
+use freight_core::PriceCatalog;
+use freight_core::link::{LinkRules, RepoPlace};
+use freight_core::org::Directory;
+use freight_git::{MineOptions, MinedRepo};
+use freight_ingest::{IngestReport, SourceFile, UsageTable, discover_people};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One repository as read, for the report's header.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoSummary {
+    pub name: String,
+    pub path: String,
+    pub branch: String,
+    pub commits: usize,
+    pub tip: Option<String>,
+}
+
+/// Everything besides the logs, read and checked.
+pub struct Gathered {
+    pub directory: Directory,
+    pub outcomes: Outcomes,
+    pub repos: Vec<RepoSummary>,
+    pub default_identity: Option<String>,
+}
+
+/// The report with what it was computed from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PillarsOutput {
+    pub as_of: String,
+    pub timezone: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    #[serde(flatten)]
+    pub report: PillarsReport,
+    pub repos: Vec<RepoSummary>,
+    pub unpriced_models: Vec<String>,
+    pub ingest: IngestReport,
+}
+
+pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
+    let settings = ReportSettings::from_args(&args.report, UsageView::Daily)?;
+    let files = log_files(&args.sources, &args.outcomes)?;
+    if files.is_empty() {
+        bail!("no agent logs found; point --claude-dir, --codex-dir or --people-dir at them, or try `freight demo`");
+    }
+    let gathered = gather(&args.outcomes, settings.as_of.timestamp_millis())?;
+    let catalog = load_catalog(args.sources.prices.as_ref())?;
+    let table = read_logs(files, args.sources.strict)?;
+    let output = compute(table, &catalog, &settings, &gathered, &args.outcomes, Some(cut(args.cut)))?;
+    crate::render::pillars::print(&output, settings.json)
+}
+
+pub fn cut(arg: CutArg) -> Cut {
+    match arg {
+        CutArg::Team => Cut::Team,
+        CutArg::Person => Cut::Person,
+        CutArg::CostCentre => Cut::CostCentre,
+        CutArg::Repo => Cut::Repo,
+        CutArg::Tool => Cut::Tool,
+        CutArg::Model => Cut::Model,
+    }
+}
+
+/// The log files: a folder per person, or the usual places.
+pub fn log_files(sources: &crate::cli::SourceArgs, outcomes: &OutcomeArgs) -> anyhow::Result<Vec<SourceFile>> {
+    match &outcomes.people_dir {
+        Some(dir) => {
+            let files = discover_people(dir).with_context(|| format!("reading the people folder {}", dir.display()))?;
+            Ok(files)
+        }
+        None => Ok(find_files(sources)),
+    }
+}
+
+fn read_directory(path: &Path) -> anyhow::Result<Directory> {
+    let text = fs_err::read_to_string(path)?;
+    let is_csv = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
+    Directory::parse(&text, is_csv).with_context(|| format!("in {}", path.display()))
+}
+
+/// Reads the org directory, mines the repositories and reads the event files.
+pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
+    let directory = match &args.org {
+        Some(path) => read_directory(path)?,
+        None => Directory::default(),
+    };
+    let repo_paths: Vec<PathBuf> = if args.repos.is_empty() {
+        std::env::current_dir().ok().and_then(|dir| freight_git::discover_workdir(&dir)).into_iter().collect()
+    } else {
+        args.repos.clone()
+    };
+    let options =
+        MineOptions { branch: args.branch.clone(), as_of: Some(as_of), survival: !args.no_survival, name: None };
+    let mut outcomes = Outcomes::default();
+    let mut repos = Vec::new();
+    let mut default_identity = None;
+    for path in &repo_paths {
+        eprintln!("freight: reading git history of {}", path.display());
+        let mined: MinedRepo = freight_git::mine(path, &options)?;
+        if repos.iter().any(|r: &RepoSummary| r.name == mined.name) {
+            bail!("two repositories are both named {:?} ({}); names must differ", mined.name, path.display());
+        }
+        if default_identity.is_none() {
+            default_identity = mined.user_email.clone();
+        }
+        repos.push(RepoSummary {
+            name: mined.name.clone(),
+            path: path.display().to_string(),
+            branch: mined.branch.clone(),
+            commits: mined.commits.len(),
+            tip: mined.tip.clone(),
+        });
+        outcomes.repos.push(RepoPlace {
+            name: mined.name.clone(),
+            workdir: mined.workdir.as_ref().map(|dir| dir.display().to_string()),
+        });
+        for (sha, survival) in mined.survival {
+            outcomes.survival.insert((mined.name.clone(), sha), survival);
+        }
+        outcomes.commits.extend(mined.commits);
+    }
+    for path in &args.pull_files {
+        outcomes.pulls.extend(freight_ingest::events::read_pull_requests(path)?);
+    }
+    for path in &args.ticket_files {
+        outcomes.tickets.extend(freight_ingest::events::read_tickets(path)?);
+    }
+    for path in &args.outcome_files {
+        outcomes.events.extend(freight_ingest::events::read_outcome_events(path)?);
+    }
+    Ok(Gathered {
+        directory,
+        outcomes,
+        repos,
+        default_identity: if args.people_dir.is_some() { None } else { default_identity },
+    })
+}
+
+/// Prices the logs and computes the report.
+pub fn compute(
+    table: UsageTable,
+    catalog: &PriceCatalog,
+    settings: &ReportSettings,
+    gathered: &Gathered,
+    args: &OutcomeArgs,
+    cut: Option<Cut>,
+) -> anyhow::Result<PillarsOutput> {
+    let hours = |h: f64| (h * 3_600_000.0).round() as i64;
+    let as_of = settings.as_of.timestamp_millis();
+    let rules = Rules {
+        as_of,
+        link: LinkRules { grace_ms: hours(args.link_grace_hours), ..LinkRules::default() },
+        revert_window_ms: hours(args.revert_window_days * 24.0),
+        ship_grace_ms: hours(args.never_shipped_after_days * 24.0),
+        default_identity: gathered.default_identity.clone(),
+    };
+    let filters: Filters = settings.filters.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let ingest = table.report.clone();
+        let engine = Engine::new(table.schema, table.batches, catalog).await?;
+        let report = pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, cut).await?;
+        Ok(PillarsOutput {
+            as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            timezone: filters.timezone.clone(),
+            since: filters.since.map(|d| d.to_string()),
+            until: filters.until.map(|d| d.to_string()),
+            report,
+            repos: gathered.repos.clone(),
+            unpriced_models: engine.unpriced_models.clone(),
+            ingest,
+        })
+    })
+}

@@ -1,0 +1,210 @@
+//! The four-pillar report as tables (rows per cut, then waste line items, links and the rules
+//! applied) or as one JSON document.
+
+use super::table::{dollars, money_cell, number, thousands};
+use crate::commands::report::PillarsOutput;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use freight_analytics::attribution::Fate;
+use freight_analytics::pillars::{PillarRow, WasteItem};
+use freight_core::Money;
+use freight_core::link::OutcomeRef;
+use std::io::Write;
+
+/// How many waste items the table shows (JSON has them all).
+const SHOWN_WASTE_ITEMS: usize = 10;
+
+pub fn print(output: &PillarsOutput, as_json: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if as_json {
+        serde_json::to_writer_pretty(&mut stdout, output)?;
+        writeln!(stdout)?;
+    } else {
+        writeln!(stdout, "{}", render(output))?;
+        if !output.unpriced_models.is_empty() {
+            eprintln!(
+                "note: no price for {}; their calls are left out of cost (add them with --prices)",
+                output.unpriced_models.join(", ")
+            );
+        }
+        if output.ingest.malformed_lines > 0 {
+            eprintln!("note: {} malformed log lines were skipped", output.ingest.malformed_lines);
+        }
+    }
+    Ok(())
+}
+
+fn share(part: Money, whole: Money) -> String {
+    if whole.is_zero() {
+        return "-".into();
+    }
+    format!("{:.0}%", (part / whole * Money::from(100)).round_dp(0))
+}
+
+fn right(text: String) -> Cell {
+    Cell::new(text).set_alignment(CellAlignment::Right)
+}
+
+fn count(value: f64) -> Cell {
+    if value.fract() == 0.0 { number(value as u64) } else { right(format!("{value:.1}")) }
+}
+
+fn optional_money(value: Option<Money>) -> Cell {
+    right(value.map_or_else(|| "-".into(), |v| dollars(v, 0)))
+}
+
+fn row_cells(row: &PillarRow) -> Vec<Cell> {
+    vec![
+        Cell::new(&row.key),
+        number(row.people),
+        number(row.sessions),
+        right(format!("{}M", thousands(row.tokens.total() / 1_000_000))),
+        money_cell(row.cost, row.unpriced_calls),
+        money_cell(row.wasted.total, 0),
+        right(share(row.wasted.total, row.cost)),
+        money_cell(row.pending_cost, 0),
+        count(row.output.commits),
+        count(row.output.ai_commits),
+        count(row.output.merged_prs),
+        count(row.output.tickets),
+        number(row.output.surviving_ai_lines),
+        optional_money(row.unit.cost_per_merged_pr.or(row.unit.cost_per_commit)),
+        right(row.unit.outcomes_per_dollar.map_or_else(|| "-".into(), |v| format!("{v:.3}"))),
+    ]
+}
+
+fn outcome_text(item: &WasteItem) -> String {
+    match &item.outcome {
+        Some(OutcomeRef::Commit { repo, sha }) => {
+            let revert = item
+                .reverted_by
+                .as_deref()
+                .map(|r| format!(" (reverted by {})", &r[..r.len().min(10)]))
+                .unwrap_or_default();
+            format!("{repo}@{}{revert}", &sha[..sha.len().min(10)])
+        }
+        Some(OutcomeRef::PullRequest { repo, number }) => format!("{repo}#{number}"),
+        None => "(no outcome)".into(),
+    }
+}
+
+fn fate_text(fate: Fate) -> &'static str {
+    match fate {
+        Fate::Rejected => "rejected PR",
+        Fate::Reverted => "reverted commit",
+        Fate::NeverShipped => "never shipped",
+        Fate::Shipped => "shipped",
+        Fate::Pending => "pending",
+    }
+}
+
+pub fn render(output: &PillarsOutput) -> String {
+    let report = &output.report;
+    let mut text = String::new();
+    let period = match (&output.since, &output.until) {
+        (None, None) => "all time".to_string(),
+        (since, until) => format!("{} to {}", since.as_deref().unwrap_or("start"), until.as_deref().unwrap_or("now")),
+    };
+    text.push_str(&format!("Four pillars, {period}, as of {} ({})\n", output.as_of, output.timezone));
+    let total = &report.total;
+    text.push_str(&format!(
+        "  tokens consumed {} ({} calls, {} sessions) · cost {} · wasted {} ({}) · shipped {} · pending {}\n",
+        thousands(total.tokens.total()),
+        thousands(total.calls),
+        thousands(total.sessions),
+        dollars(total.cost, total.unpriced_calls),
+        dollars(total.wasted.total, 0),
+        share(total.wasted.total, total.cost),
+        dollars(total.shipped_cost, 0),
+        dollars(total.pending_cost, 0),
+    ));
+    text.push_str(&format!(
+        "  wasted: rejected PRs {} · reverted commits {} · never shipped {}\n",
+        dollars(total.wasted.rejected, 0),
+        dollars(total.wasted.reverted, 0),
+        dollars(total.wasted.never_shipped, 0),
+    ));
+    let out = &total.output;
+    text.push_str(&format!(
+        "  output: {} commits on main ({} AI-assisted, {} of their {} lines surviving) · {} merged PRs · {} tickets · {} other outcomes\n",
+        out.commits, out.ai_commits, thousands(out.surviving_ai_lines), thousands(out.ai_lines_added), out.merged_prs, out.tickets, out.other_outcomes
+    ));
+    let unit = &total.unit;
+    let each = |value: Option<Money>| value.map_or_else(|| "-".into(), |v| dollars(v, 0));
+    text.push_str(&format!(
+        "  unit economics: {} per merged PR · {} per commit · {} per surviving line · {} per ticket · {} outcomes per $\n\n",
+        each(unit.cost_per_merged_pr),
+        each(unit.cost_per_commit),
+        each(unit.cost_per_surviving_line),
+        each(unit.cost_per_ticket),
+        unit.outcomes_per_dollar.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+    ));
+
+    if let Some(cut) = report.cut {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_header(vec![
+            cut.column(),
+            "people",
+            "sessions",
+            "tokens",
+            "cost",
+            "wasted",
+            "waste %",
+            "pending",
+            "commits",
+            "AI commits",
+            "merged PRs",
+            "tickets",
+            "surviving AI lines",
+            "cost/change",
+            "outcomes/$",
+        ]);
+        for row in &report.rows {
+            table.add_row(row_cells(row));
+        }
+        table.add_row(row_cells(total));
+        text.push_str(&format!("{table}\n"));
+    }
+
+    if !report.waste.is_empty() {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_header(vec!["wasted on", "what", "cost", "sessions"]);
+        for item in report.waste.iter().take(SHOWN_WASTE_ITEMS) {
+            let sessions = item.sessions.iter().map(|s| &s[..s.len().min(12)]).collect::<Vec<_>>().join(", ");
+            table.add_row(vec![
+                Cell::new(fate_text(item.fate)),
+                Cell::new(outcome_text(item)),
+                money_cell(item.amount, 0),
+                Cell::new(sessions),
+            ]);
+        }
+        text.push_str(&format!(
+            "\nLargest waste items ({} of {}; all in --json)\n{table}\n",
+            report.waste.len().min(SHOWN_WASTE_ITEMS),
+            report.waste.len()
+        ));
+    }
+    let links = &report.links;
+    text.push_str(&format!(
+        "\nLinks: {} of {} sessions linked to outcomes ({} exact links, {} heuristic{})\n",
+        links.linked_sessions,
+        links.sessions,
+        links.exact_links,
+        links.heuristic_links,
+        links.heuristic_confidence.map_or_else(String::new, |c| format!(", mean confidence {c:.2}")),
+    ));
+    let rules = &report.rules;
+    text.push_str(&format!(
+        "Rules: {}. Reverted within {} days is waste; no outcome {} days after the last call is never shipped; commits up to {} h after a session may be its work. Shipped changes are {}.\n",
+        rules.allocation, rules.revert_window_days, rules.never_shipped_after_days, rules.link_grace_hours, rules.shipped_changes
+    ));
+    for repo in &output.repos {
+        text.push_str(&format!(
+            "Repository {}: {} commits on {} ({})\n",
+            repo.name, repo.commits, repo.branch, repo.path
+        ));
+    }
+    text
+}
