@@ -349,7 +349,7 @@ pub struct UnitEconomics {
     pub cost_per_commit: Option<Money>,
     pub cost_per_surviving_line: Option<Money>,
     pub cost_per_ticket: Option<Money>,
-    /// Shipped changes (merged PRs where PR data exists, else commits on main) plus tickets.
+    /// Commits on the main branch (merged pull requests' commits among them) plus tickets.
     pub outcomes: f64,
     pub outcomes_per_dollar: Option<f64>,
     pub outcomes_per_million_tokens: Option<f64>,
@@ -390,7 +390,7 @@ fn per(cost: Money, units: f64) -> Option<Money> {
 }
 
 /// Runs [`PILLARS_SQL`] for `cut` (None: one row for everything) over the registered facts.
-pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>, has_pulls: bool) -> Result<Vec<PillarRow>, AnalyticsError> {
+pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<PillarRow>, AnalyticsError> {
     let column = cut.map_or("'all'", Cut::column);
     let sql = PILLARS_SQL.replace("{cut}", column);
     let mut rows = Vec::new();
@@ -440,8 +440,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>, has_pulls: bool) -> 
                 tickets: tickets[row],
                 other_outcomes: events[row],
             };
-            let shipped_changes = if has_pulls { output.merged_prs } else { output.commits };
-            let outcomes = shipped_changes + output.tickets;
+            let outcomes = output.commits + output.tickets;
             let total_tokens = tokens[row].total() as f64;
             let dollars = freight_core::money::to_f64(cost_here);
             let unit = UnitEconomics {
@@ -556,7 +555,8 @@ pub struct StatedRules {
     pub revert_window_days: f64,
     pub never_shipped_after_days: f64,
     pub link_grace_hours: f64,
-    pub shipped_changes: &'static str,
+    /// What `outcomes` counts.
+    pub outcomes: &'static str,
 }
 
 /// The four-pillar report (optimizable cost is its own section; see `optimizable`).
@@ -569,6 +569,8 @@ pub struct PillarsReport {
     pub rows: Vec<PillarRow>,
     pub waste: Vec<WasteItem>,
     pub links: LinkSummary,
+    /// Every link, with its evidence and confidence.
+    pub session_links: Vec<freight_core::link::Link>,
 }
 
 /// The UTC bounds of `filters`' days in its time zone.
@@ -599,10 +601,9 @@ pub async fn pillars_report(
     let attribution = crate::attribution::attribute(engine, filters, directory, outcomes, rules).await?;
     let window = output_window(filters, rules.as_of)?;
     register_facts(engine, &facts(&attribution, outcomes, directory, &window)?)?;
-    let has_pulls = !outcomes.pulls.is_empty();
-    let total = pillar_rows(engine, None, has_pulls).await?.into_iter().next().unwrap_or_default();
+    let total = pillar_rows(engine, None).await?.into_iter().next().unwrap_or_default();
     let rows = match cut {
-        Some(cut) => pillar_rows(engine, Some(cut), has_pulls).await?,
+        Some(cut) => pillar_rows(engine, Some(cut)).await?,
         None => Vec::new(),
     };
     let heuristic: Vec<f64> =
@@ -624,11 +625,12 @@ pub async fn pillars_report(
             revert_window_days: rules.revert_window_ms as f64 / day,
             never_shipped_after_days: rules.ship_grace_ms as f64 / day,
             link_grace_hours: rules.link.grace_ms as f64 / 3_600_000.0,
-            shipped_changes: if has_pulls { "merged pull requests" } else { "commits on the main branch" },
+            outcomes: "commits on the main branch (a merged pull request's commits among them) plus resolved tickets",
         },
         total: PillarRow { key: "total".into(), ..total },
         rows,
         waste: waste_items(&attribution, outcomes),
         links,
+        session_links: attribution.links,
     })
 }

@@ -22,7 +22,8 @@ pub enum Command {
     Report(PillarArgs),
     /// Token usage and cost from local agent logs (Claude Code, Codex CLI), ccusage-style.
     Usage(UsageArgs),
-    /// Generate a demo organisation's agent logs and show its usage report.
+    /// Generate a demo company (people, agent logs, git repositories, pull requests, tickets)
+    /// and show its four-pillar report.
     Demo(DemoArgs),
     /// Generate realistic agent log sets (for tests, benchmarks, demos).
     Generate(GenerateArgs),
@@ -133,7 +134,7 @@ pub enum CutArg {
 }
 
 /// Where outcomes and people come from, and the rules that settle them.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct OutcomeArgs {
     /// Logs collected from several people: a folder per person, each holding `claude/` (or
     /// `.claude/`) and `codex/` (or `.codex/`). Their files are tagged with the folder's name.
@@ -159,17 +160,41 @@ pub struct OutcomeArgs {
     #[arg(long = "outcomes", value_name = "FILE")]
     pub outcome_files: Vec<PathBuf>,
     /// A commit reverted within this many days counts as wasted spend.
-    #[arg(long, default_value_t = 14.0)]
+    #[arg(long, default_value_t = OutcomeArgs::REVERT_WINDOW_DAYS)]
     pub revert_window_days: f64,
     /// A session with no outcome this many days after its last call never shipped.
-    #[arg(long, default_value_t = 7.0)]
+    #[arg(long, default_value_t = OutcomeArgs::NEVER_SHIPPED_AFTER_DAYS)]
     pub never_shipped_after_days: f64,
     /// A commit this many hours after a session's last call may still be its work.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = OutcomeArgs::LINK_GRACE_HOURS)]
     pub link_grace_hours: f64,
     /// Skip blaming files for surviving lines (faster on large histories).
     #[arg(long)]
     pub no_survival: bool,
+}
+
+impl OutcomeArgs {
+    pub const REVERT_WINDOW_DAYS: f64 = 14.0;
+    pub const NEVER_SHIPPED_AFTER_DAYS: f64 = 7.0;
+    pub const LINK_GRACE_HOURS: f64 = 2.0;
+}
+
+impl Default for OutcomeArgs {
+    fn default() -> OutcomeArgs {
+        OutcomeArgs {
+            people_dir: None,
+            repos: Vec::new(),
+            branch: None,
+            org: None,
+            pull_files: Vec::new(),
+            ticket_files: Vec::new(),
+            outcome_files: Vec::new(),
+            revert_window_days: OutcomeArgs::REVERT_WINDOW_DAYS,
+            never_shipped_after_days: OutcomeArgs::NEVER_SHIPPED_AFTER_DAYS,
+            link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,
+            no_survival: false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -187,12 +212,15 @@ pub struct PillarArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the demo logs (default: a fresh folder under the system temp dir).
+    /// Where to write the demo company (default: a folder under the system temp dir).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Lines of Claude Code logs to generate (Codex logs add about a fifth).
+    /// About how many lines of Claude Code logs to generate (sessions scale with it).
     #[arg(long, default_value_t = 200_000)]
     pub lines: u64,
+    /// What the rows are: team, person, cost-centre, repo, tool or model.
+    #[arg(long = "by", value_enum, default_value = "team")]
+    pub cut: CutArg,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     #[command(flatten)]

@@ -11,7 +11,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Report(args) => report::run(&args),
         Command::Usage(args) => usage::run(&args),
-        Command::Demo(args) => usage::demo(&args),
+        Command::Demo(args) => report::demo(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Bench(args) => bench::run(&args),
     }

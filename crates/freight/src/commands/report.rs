@@ -182,3 +182,54 @@ pub fn compute(
         })
     })
 }
+
+/// Generates the demo company (or reuses it) and prints its four-pillar report.
+pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
+    let settings = ReportSettings::from_args(&args.report, UsageView::Daily)?;
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("freight-demo-{}-{}", args.seed, args.lines)),
+    };
+    let end = chrono::Utc::now().date_naive();
+    let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
+    let fingerprint = format!("company v1 {}", plan.fingerprint());
+    let marker = out.join(".freight-demo-complete");
+    if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
+        eprintln!("freight: reusing the demo company in {}", out.display());
+    } else {
+        eprintln!(
+            "freight: generating a demo company (agent logs, git repositories, pull requests, tickets) in {}",
+            out.display()
+        );
+        let (summary, truth) = crate::demo::company::generate(&plan, &out)?;
+        fs_err::write(&marker, &fingerprint)?;
+        eprintln!(
+            "freight: wrote {} sessions of {} people ({} log lines, {})",
+            truth.sessions.len(),
+            truth.habits.len(),
+            summary.lines,
+            crate::render::bytes(summary.bytes)
+        );
+    }
+    let files = crate::demo::company::CompanyFiles::at(&out);
+    let outcome_args = OutcomeArgs {
+        people_dir: Some(files.people.clone()),
+        repos: files.repos.clone(),
+        org: Some(files.org.clone()),
+        pull_files: vec![files.pulls.clone()],
+        ticket_files: vec![files.tickets.clone()],
+        ..OutcomeArgs::default()
+    };
+    let gathered = gather(&outcome_args, settings.as_of.timestamp_millis())?;
+    let catalog = load_catalog(None)?;
+    let table = read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false)?;
+    let output = compute(table, &catalog, &settings, &gathered, &outcome_args, Some(cut(args.cut)))?;
+    crate::render::pillars::print(&output, settings.json)?;
+    if !settings.json {
+        eprintln!(
+            "\nThis was a generated company (its files: {}). On your own work: `freight report` in a git repository (add --by person|repo|model, --json).",
+            out.display()
+        );
+    }
+    Ok(())
+}

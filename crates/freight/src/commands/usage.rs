@@ -1,7 +1,7 @@
 //! `freight usage` and `freight demo`: find the logs, ingest them with progress, price them,
 //! and print the chosen view as a table or JSON.
 
-use crate::cli::{DemoArgs, ReportArgs, SourceArgs, ToolFilter, UsageArgs, UsageView, WeekStart};
+use crate::cli::{ReportArgs, SourceArgs, ToolFilter, UsageArgs, UsageView, WeekStart};
 use crate::render::{self, Report};
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
@@ -24,48 +24,6 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
     let table = read_logs(files, args.sources.strict)?;
     let report = build_report(table, &catalog, &settings)?;
     render::print(&report, settings.json)
-}
-
-/// Generates the demo organisation's logs (or reuses them) and reports on them.
-pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
-    let settings = ReportSettings::from_args(&args.report, UsageView::Daily)?;
-    let out = match &args.out {
-        Some(dir) => dir.clone(),
-        None => std::env::temp_dir().join(format!("freight-demo-{}-{}", args.seed, args.lines)),
-    };
-    let end = Utc::now().date_naive();
-    let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
-    let marker = out.join(".freight-demo-complete");
-    let up_to_date = fs_err::read_to_string(&marker).is_ok_and(|text| text == plan.fingerprint());
-    if up_to_date {
-        eprintln!("freight: reusing the demo organisation's logs in {}", out.display());
-    } else {
-        eprintln!("freight: generating a demo organisation's agent logs in {}", out.display());
-        let summary = crate::demo::generate(&plan, &out)?;
-        fs_err::write(&marker, plan.fingerprint())?;
-        eprintln!(
-            "freight: wrote {} Claude Code and {} Codex files ({} lines, {})",
-            summary.claude_files,
-            summary.codex_files,
-            summary.lines,
-            render::bytes(summary.bytes)
-        );
-    }
-    let sources = SourceArgs {
-        claude_dirs: vec![out.join("claude")],
-        codex_dirs: vec![out.join("codex")],
-        ..SourceArgs::default()
-    };
-    let catalog = load_catalog(None)?;
-    let table = read_logs(find_files(&sources), false)?;
-    let report = build_report(table, &catalog, &settings)?;
-    render::print(&report, settings.json)?;
-    if !settings.json {
-        eprintln!(
-            "\nThis was generated data. On your own logs: `freight usage daily` (also weekly, monthly, session, blocks; add --json)."
-        );
-    }
-    Ok(())
 }
 
 /// Validated report options.

@@ -229,7 +229,29 @@ fn project_folder(cwd: &str) -> String {
     cwd.replace(['/', '.'], "-")
 }
 
-/// Writes one session (plus its subagent and resumed files) of about `lines` lines.
+/// Where and when a session ran, and with which model.
+pub struct SessionSpec {
+    pub session_id: String,
+    pub cwd: String,
+    pub branch: String,
+    pub start_ms: i64,
+    /// The session's main model (None: drawn from the usual mix).
+    pub model: Option<&'static str>,
+    /// May continue in a resumed session (a new file with a new session id).
+    pub resumable: bool,
+    /// With the plan's variants: certainly write a malformed line (so every variant set has one).
+    pub malformed: bool,
+}
+
+/// When a written session's calls began and ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
+/// Writes one session (plus its subagent and resumed files) of about `lines` lines, at a
+/// random person's checkout on a random day.
 pub fn write_session(
     root: &Path,
     organisation: &Organisation,
@@ -239,30 +261,47 @@ pub fn write_session(
     rng: &mut impl Rng,
 ) -> anyhow::Result<Summary> {
     let (person, _, cwd) = organisation.pick_checkout(rng);
-    let project = root.join(project_folder(&cwd));
     let branch = if rng.random_bool(0.4) { "main".to_string() } else { format!("{}/{}", person.login, hex(rng, 6)) };
+    let session_id = uuid(rng);
+    let day = plan.end - chrono::Duration::days(rng.random_range(0..DAYS));
+    let start = day.and_hms_opt(rng.random_range(7..19), rng.random_range(0..60), 0).unwrap_or_default();
+    let start_ms = start.and_utc().timestamp_millis() + index as i64 % 1000;
+    let spec = SessionSpec { session_id, cwd, branch, start_ms, model: None, resumable: true, malformed: index == 0 };
+    write_session_as(root, plan, &spec, lines, rng).map(|(summary, _)| summary)
+}
+
+/// Writes one session as `spec` says, returning what was written and when its calls ran.
+pub fn write_session_as(
+    root: &Path,
+    plan: &Plan,
+    spec: &SessionSpec,
+    lines: u64,
+    rng: &mut impl Rng,
+) -> anyhow::Result<(Summary, Span)> {
+    let project = root.join(project_folder(&spec.cwd));
     let context = Context {
-        session_id: uuid(rng),
-        cwd,
+        session_id: spec.session_id.clone(),
+        cwd: spec.cwd.clone(),
         version: format!("2.0.{}", rng.random_range(10..60)),
-        branch,
+        branch: spec.branch.clone(),
         is_sidechain: false,
     };
     let weight = total_weight(&CLAUDE_MODELS);
+    let drawn = weighted(&CLAUDE_MODELS, rng.random_range(0..weight));
     let shape = Shape {
-        model: weighted(&CLAUDE_MODELS, rng.random_range(0..weight)),
+        model: spec.model.unwrap_or(drawn),
         one_hour_cache: rng.random_bool(0.3),
         fast: plan.variants && rng.random_bool(0.1),
         unpriced: plan.variants && rng.random_bool(0.02),
-        malformed_at: (plan.variants && rng.random_bool(0.03)).then(|| rng.random_range(0..lines.max(1))),
+        malformed_at: (plan.variants && (rng.random_bool(0.03) || spec.malformed))
+            .then(|| rng.random_range(0..lines.max(1))),
         synthetic: plan.variants && rng.random_bool(0.2),
     };
-    let day = plan.end - chrono::Duration::days(rng.random_range(0..DAYS));
-    let start = day.and_hms_opt(rng.random_range(7..19), rng.random_range(0..60), 0).unwrap_or_default();
-    let mut clock = start.and_utc().timestamp_millis() + index as i64 % 1000;
+    let mut clock = spec.start_ms;
+    let first_ms = clock;
 
     let subagent_lines = if lines > 40 && rng.random_bool(0.2) { lines / 10 } else { 0 };
-    let resumed_lines = if lines > 40 && rng.random_bool(0.1) { lines / 5 } else { 0 };
+    let resumed_lines = if lines > 40 && rng.random_bool(0.1) && spec.resumable { lines / 5 } else { 0 };
     let main_lines = lines - subagent_lines - resumed_lines;
 
     let mut summary = Summary::default();
@@ -315,5 +354,5 @@ pub fn write_session(
         )?;
         summary = summary + writer.finish_claude()?;
     }
-    Ok(summary)
+    Ok((summary, Span { first_ms, last_ms: clock }))
 }

@@ -4,6 +4,7 @@
 
 mod claude;
 mod codex;
+pub mod company;
 mod org;
 mod text;
 

@@ -68,7 +68,7 @@ fn row_cells(row: &PillarRow) -> Vec<Cell> {
         count(row.output.merged_prs),
         count(row.output.tickets),
         number(row.output.surviving_ai_lines),
-        optional_money(row.unit.cost_per_merged_pr.or(row.unit.cost_per_commit)),
+        optional_money(row.unit.cost_per_commit),
         right(row.unit.outcomes_per_dollar.map_or_else(|| "-".into(), |v| format!("{v:.3}"))),
     ]
 }
@@ -197,8 +197,8 @@ pub fn render(output: &PillarsOutput) -> String {
     ));
     let rules = &report.rules;
     text.push_str(&format!(
-        "Rules: {}. Reverted within {} days is waste; no outcome {} days after the last call is never shipped; commits up to {} h after a session may be its work. Shipped changes are {}.\n",
-        rules.allocation, rules.revert_window_days, rules.never_shipped_after_days, rules.link_grace_hours, rules.shipped_changes
+        "Rules: {}. Reverted within {} days is waste; no outcome {} days after the last call is never shipped; commits up to {} h after a session may be its work. Outcomes are {}.\n",
+        rules.allocation, rules.revert_window_days, rules.never_shipped_after_days, rules.link_grace_hours, rules.outcomes
     ));
     for repo in &output.repos {
         text.push_str(&format!(

@@ -1,0 +1,140 @@
+//! The demo company against its ground truth: every exact link found and none wrong,
+//! heuristic links precise, waste line items and output counts equal to what was generated.
+
+use crate::support::freight_json;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+const DAY_MS: i64 = 86_400_000;
+
+fn demo(out: &std::path::Path, as_of: &str) -> (Value, Value) {
+    let dir = out.to_str().expect("utf-8");
+    let report = freight_json(&["demo", "--out", dir, "--lines", "30000", "--seed", "11", "--json", "--as-of", as_of]);
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).expect("truth")).expect("json");
+    (report, truth)
+}
+
+#[test]
+fn links_waste_and_output_match_the_generated_truth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let as_of_time = chrono::Utc::now();
+    let as_of = as_of_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let as_of_ms = as_of_time.timestamp_millis();
+    let (report, truth) = demo(dir.path(), &as_of);
+    let sessions = truth["sessions"].as_array().expect("sessions");
+    assert!(sessions.len() > 100, "a company's worth of sessions: {}", sessions.len());
+
+    let links = report["session_links"].as_array().expect("links");
+    let exact: HashSet<(String, String)> = links
+        .iter()
+        .filter(|l| l["evidence"]["kind"] != "heuristic")
+        .map(|l| {
+            (l["session"].as_str().expect("s").to_string(), l["outcome"]["sha"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let truth_by_session: HashMap<&str, &Value> =
+        sessions.iter().map(|s| (s["session"].as_str().expect("id"), s)).collect();
+
+    // Exact: recall 1.0, and every exact link is right.
+    let mut expected_exact = 0;
+    for session in sessions {
+        let fate = session["fate"].as_str().expect("fate");
+        if matches!(fate, "exact_commit" | "reverted" | "merged_pull_request") {
+            expected_exact += 1;
+            let key = (
+                session["session"].as_str().expect("id").to_string(),
+                session["commit"].as_str().expect("sha").to_string(),
+            );
+            assert!(exact.contains(&key), "exact link missing for {key:?} ({fate})");
+        }
+    }
+    assert_eq!(exact.len(), expected_exact, "no exact link beyond the truth");
+
+    // Heuristic: precision ≥ 0.95.
+    let heuristic: Vec<&Value> = links.iter().filter(|l| l["evidence"]["kind"] == "heuristic").collect();
+    let correct = heuristic
+        .iter()
+        .filter(|link| {
+            let Some(truth) = truth_by_session.get(link["session"].as_str().expect("s")) else { return false };
+            match link["outcome"]["kind"].as_str() {
+                Some("commit") => truth["fate"] == "heuristic_commit" && truth["commit"] == link["outcome"]["sha"],
+                Some("pull_request") => {
+                    truth["fate"] == "rejected_pull_request" && truth["pull_request"] == link["outcome"]["number"]
+                }
+                _ => false,
+            }
+        })
+        .count();
+    assert!(!heuristic.is_empty());
+    let precision = correct as f64 / heuristic.len() as f64;
+    assert!(precision >= 0.95, "heuristic precision {precision:.3} ({correct} of {})", heuristic.len());
+    let expected_heuristic = sessions.iter().filter(|s| s["fate"] == "heuristic_commit").count();
+    let found_heuristic = heuristic.iter().filter(|l| l["outcome"]["kind"] == "commit").count();
+    assert!(
+        found_heuristic as f64 >= 0.9 * expected_heuristic as f64,
+        "{found_heuristic} of {expected_heuristic} heuristic commits"
+    );
+
+    // Waste line items: never shipped, rejected and reverted, exactly the generated ones.
+    let waste = report["waste"].as_array().expect("waste");
+    let item_sessions = |fate: &str| -> HashSet<String> {
+        waste
+            .iter()
+            .filter(|w| w["fate"] == fate)
+            .flat_map(|w| {
+                w["sessions"].as_array().expect("sessions").iter().map(|s| s.as_str().expect("s").to_string())
+            })
+            .collect()
+    };
+    let truth_sessions = |fate: &str, settled: &dyn Fn(&Value) -> bool| -> HashSet<String> {
+        sessions
+            .iter()
+            .filter(|s| s["fate"] == fate && settled(s))
+            .map(|s| s["session"].as_str().expect("s").to_string())
+            .collect()
+    };
+    let past_grace = |s: &Value| s["last_ms"].as_i64().expect("ms") + 7 * DAY_MS < as_of_ms;
+    assert_eq!(item_sessions("never_shipped"), truth_sessions("nothing", &past_grace));
+    let reverted = item_sessions("reverted");
+    let generated_reverted =
+        truth_sessions("reverted", &|s| s["last_ms"].as_i64().expect("ms") + 5 * DAY_MS < as_of_ms);
+    assert!(generated_reverted.is_subset(&reverted), "every settled revert is waste");
+    assert!(reverted.is_subset(&truth_sessions("reverted", &|_| true)), "and only reverts");
+    let rejected = item_sessions("rejected");
+    let generated_rejected =
+        truth_sessions("rejected_pull_request", &|s| s["last_ms"].as_i64().expect("ms") + 2 * DAY_MS < as_of_ms);
+    assert!(generated_rejected.is_subset(&rejected), "every settled rejection is waste");
+    assert!(rejected.is_subset(&truth_sessions("rejected_pull_request", &|_| true)), "and only rejections");
+
+    // Output: AI-assisted commits are the sessions' trailer commits.
+    let ai_commits = sessions
+        .iter()
+        .filter(|s| matches!(s["fate"].as_str(), Some("exact_commit" | "reverted" | "merged_pull_request")))
+        .count();
+    assert_eq!(report["total"]["output"]["ai_commits"], ai_commits as f64);
+
+    // Heavy users who shipped little are visible next to efficient ones.
+    let people = freight_json(&[
+        "demo",
+        "--out",
+        dir.path().to_str().expect("utf-8"),
+        "--lines",
+        "30000",
+        "--seed",
+        "11",
+        "--json",
+        "--as-of",
+        &as_of,
+        "--by",
+        "person",
+    ]);
+    let waste_share = |person: &str| -> f64 {
+        let row = people["rows"].as_array().expect("rows").iter().find(|r| r["key"] == person).expect("person row");
+        let money = |v: &Value| v.as_str().expect("decimal").parse::<f64>().expect("number");
+        money(&row["wasted"]["total"]) / money(&row["cost"])
+    };
+    for (heavy, efficient) in [("kiri", "jules"), ("gustav", "fatima")] {
+        assert!(waste_share(heavy) > 2.0 * waste_share(efficient), "{heavy} vs {efficient}");
+    }
+}
