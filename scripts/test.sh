@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs the pinned ccusage that the parity tests compare
-# freight against, then runs every test in the workspace.
+# freight against and the pinned DuckDB (PyPI, in a venv under target/) that runs the pillar
+# SQL on the same facts, then runs every test in the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +14,15 @@ if [ ! -x "$prefix/node_modules/.bin/ccusage" ] || ! grep -q "\"version\": \"$CC
 fi
 export FREIGHT_CCUSAGE="$PWD/$prefix/node_modules/.bin/ccusage"
 export FREIGHT_REQUIRE_CCUSAGE=1
+
+DUCKDB_VERSION=2.0.0
+venv=target/pyenv
+if ! "$venv/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
+  echo "test.sh: installing duckdb==$DUCKDB_VERSION (pip) into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION" >&2
+fi
+export FREIGHT_DUCKDB_PYTHON="$PWD/$venv/bin/python"
+export FREIGHT_REQUIRE_DUCKDB=1
 
 cargo test --workspace --locked "$@"

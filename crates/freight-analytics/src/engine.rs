@@ -21,6 +21,8 @@ pub enum AnalyticsError {
     TimeZone(String),
     #[error("result column `{0}` is missing or has an unexpected type")]
     Column(&'static str),
+    #[error("writing {path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
 }
 
 /// A DataFusion session over one usage table and one price catalog.

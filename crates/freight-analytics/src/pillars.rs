@@ -473,6 +473,27 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
     Ok(rows)
 }
 
+/// Writes the fact tables as CSV files (`spend.csv`, `session_usage.csv`, `outputs.csv`; a
+/// header row, decimals as written) with `pillars.sql` beside them, so another engine can run
+/// the same reduction over the same facts (docs/ARCHITECTURE.md lists the column types).
+pub fn write_facts(facts: &Facts, dir: &std::path::Path) -> Result<(), AnalyticsError> {
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| AnalyticsError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    for (name, batch) in [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
+    {
+        let path = dir.join(format!("{name}.csv"));
+        let file = std::fs::File::create(&path).map_err(io(&path))?;
+        let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(file);
+        writer.write(batch)?;
+    }
+    let path = dir.join("pillars.sql");
+    std::fs::write(&path, PILLARS_SQL).map_err(io(&path))?;
+    Ok(())
+}
+
 /// Registers the fact tables in the engine's session (replacing earlier ones).
 pub fn register_facts(engine: &Engine, facts: &Facts) -> Result<(), AnalyticsError> {
     for (name, batch) in [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
@@ -589,7 +610,7 @@ pub fn output_window(filters: &crate::usage::Filters, as_of: Millis) -> Result<O
     })
 }
 
-/// Attribution, facts and the pillar SQL, for one cut.
+/// Attribution, facts and the pillar SQL, for one cut; the facts are returned for export.
 pub async fn pillars_report(
     engine: &Engine,
     filters: &crate::usage::Filters,
@@ -597,10 +618,11 @@ pub async fn pillars_report(
     outcomes: &Outcomes,
     rules: &crate::attribution::Rules,
     cut: Option<Cut>,
-) -> Result<PillarsReport, AnalyticsError> {
+) -> Result<(PillarsReport, Facts), AnalyticsError> {
     let attribution = crate::attribution::attribute(engine, filters, directory, outcomes, rules).await?;
     let window = output_window(filters, rules.as_of)?;
-    register_facts(engine, &facts(&attribution, outcomes, directory, &window)?)?;
+    let facts = facts(&attribution, outcomes, directory, &window)?;
+    register_facts(engine, &facts)?;
     let total = pillar_rows(engine, None).await?.into_iter().next().unwrap_or_default();
     let rows = match cut {
         Some(cut) => pillar_rows(engine, Some(cut)).await?,
@@ -617,7 +639,7 @@ pub async fn pillars_report(
         heuristic_confidence: (!heuristic.is_empty()).then(|| heuristic.iter().sum::<f64>() / heuristic.len() as f64),
     };
     let day = 86_400_000.0;
-    Ok(PillarsReport {
+    let report = PillarsReport {
         as_of_ms: rules.as_of,
         cut,
         rules: StatedRules {
@@ -632,5 +654,6 @@ pub async fn pillars_report(
         waste: waste_items(&attribution, outcomes),
         links,
         session_links: attribution.links,
-    })
+    };
+    Ok((report, facts))
 }

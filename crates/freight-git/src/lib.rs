@@ -26,3 +26,9 @@ pub fn discover_workdir(start: &std::path::Path) -> Option<std::path::PathBuf> {
     let repo = gix::discover(start).ok()?;
     repo.workdir().map(std::path::Path::to_path_buf)
 }
+
+/// The `.git` directory of the repository around `start`, if there is one (for hooks' records).
+pub fn git_dir(start: &std::path::Path) -> Option<std::path::PathBuf> {
+    let repo = gix::discover(start).ok()?;
+    Some(repo.path().to_path_buf())
+}

@@ -19,7 +19,7 @@ pub enum Command {
     /// The four pillars: tokens and cost, wasted cost, actual output and unit economics, per
     /// team (or person, cost centre, repo, tool, model), from agent logs joined with git history
     /// and delivery events.
-    Report(PillarArgs),
+    Report(Box<PillarArgs>),
     /// Token usage and cost from local agent logs (Claude Code, Codex CLI), ccusage-style.
     Usage(UsageArgs),
     /// Generate a demo company (people, agent logs, git repositories, pull requests, tickets)
@@ -29,6 +29,35 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Benchmarks that time freight beside its peers on the same data.
     Bench(BenchArgs),
+    /// Agent and git hooks that write the session id into commits (exact links).
+    Hook(HookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub kind: HookKind,
+    /// A recorded session older than this is not written into commits.
+    #[arg(long, default_value_t = 2.0, global = true)]
+    pub max_age_hours: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookKind {
+    /// Called by a Claude Code hook (PostToolUse, Stop) with its JSON on stdin: records the
+    /// session as the one at work in the repository around its cwd.
+    Claude,
+    /// Called by git's prepare-commit-msg hook: appends `Freight-Session: <id>` for the
+    /// session at work.
+    PrepareCommitMsg { message_file: PathBuf, source: Option<String>, sha: Option<String> },
+    /// Writes the git hook into a repository and prints the Claude Code settings to add.
+    Install {
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// Replace an existing prepare-commit-msg hook.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,6 +200,9 @@ pub struct OutcomeArgs {
     /// Skip blaming files for surviving lines (faster on large histories).
     #[arg(long)]
     pub no_survival: bool,
+    /// Also write the report's fact tables (CSV) and its SQL here, for other engines.
+    #[arg(long, value_name = "DIR")]
+    pub facts_dir: Option<PathBuf>,
 }
 
 impl OutcomeArgs {
@@ -193,6 +225,7 @@ impl Default for OutcomeArgs {
             never_shipped_after_days: OutcomeArgs::NEVER_SHIPPED_AFTER_DAYS,
             link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,
             no_survival: false,
+            facts_dir: None,
         }
     }
 }
@@ -221,6 +254,9 @@ pub struct DemoArgs {
     /// What the rows are: team, person, cost-centre, repo, tool or model.
     #[arg(long = "by", value_enum, default_value = "team")]
     pub cut: CutArg,
+    /// Also write the report's fact tables (CSV) and its SQL here, for other engines.
+    #[arg(long, value_name = "DIR")]
+    pub facts_dir: Option<PathBuf>,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     #[command(flatten)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod generate;
+mod hook;
 pub mod report;
 pub mod usage;
 
@@ -14,5 +15,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => report::demo(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Hook(args) => hook::run(&args),
     }
 }

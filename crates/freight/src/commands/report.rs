@@ -169,7 +169,11 @@ pub fn compute(
     runtime.block_on(async {
         let ingest = table.report.clone();
         let engine = Engine::new(table.schema, table.batches, catalog).await?;
-        let report = pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, cut).await?;
+        let (report, facts) =
+            pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, cut).await?;
+        if let Some(dir) = &args.facts_dir {
+            freight_analytics::pillars::write_facts(&facts, dir)?;
+        }
         Ok(PillarsOutput {
             as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             timezone: filters.timezone.clone(),
@@ -218,6 +222,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         org: Some(files.org.clone()),
         pull_files: vec![files.pulls.clone()],
         ticket_files: vec![files.tickets.clone()],
+        facts_dir: args.facts_dir.clone(),
         ..OutcomeArgs::default()
     };
     let gathered = gather(&outcome_args, settings.as_of.timestamp_millis())?;

@@ -157,7 +157,7 @@ pub fn render(output: &PillarsOutput) -> String {
             "merged PRs",
             "tickets",
             "surviving AI lines",
-            "cost/change",
+            "cost/commit",
             "outcomes/$",
         ]);
         for row in &report.rows {

@@ -138,3 +138,69 @@ fn links_waste_and_output_match_the_generated_truth() {
         assert!(waste_share(heavy) > 2.0 * waste_share(efficient), "{heavy} vs {efficient}");
     }
 }
+
+/// The Python with DuckDB that `scripts/test.sh` installs; None (the test says so and passes)
+/// without it, unless FREIGHT_REQUIRE_DUCKDB=1.
+fn duckdb_python() -> Option<String> {
+    match std::env::var("FREIGHT_DUCKDB_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) if std::env::var("FREIGHT_REQUIRE_DUCKDB").is_ok_and(|v| v == "1") => {
+            panic!("FREIGHT_REQUIRE_DUCKDB=1 but FREIGHT_DUCKDB_PYTHON is not set; run scripts/test.sh")
+        }
+        Err(_) => {
+            eprintln!("DuckDB comparison skipped: run scripts/test.sh to install duckdb");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_pillar_sql_gives_the_same_figures_in_duckdb() {
+    let Some(python) = duckdb_python() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let facts = dir.path().join("facts");
+    let out = dir.path().join("company");
+    let as_of = "2026-11-20T12:00:00Z";
+    let ours = freight_json(&[
+        "demo",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--lines",
+        "20000",
+        "--seed",
+        "5",
+        "--json",
+        "--as-of",
+        as_of,
+        "--facts-dir",
+        facts.to_str().expect("utf-8"),
+    ]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pillars_duckdb.py");
+    let output = std::process::Command::new(python)
+        .args([script, facts.to_str().expect("utf-8"), "team"])
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let theirs: Vec<Value> = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    let decimal = |v: &Value| -> rust_decimal::Decimal {
+        v.as_str().map_or(rust_decimal::Decimal::ZERO, |s| s.parse().expect("decimal"))
+    };
+    let number = |v: &Value| -> f64 { v.as_str().map_or(0.0, |s| s.parse().expect("number")) };
+    let rows = ours["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), theirs.len());
+    for (row, duck) in rows.iter().zip(&theirs) {
+        assert_eq!(row["key"], duck["k"]);
+        assert_eq!(decimal(&row["cost"]), decimal(&duck["cost"]), "cost of {}", row["key"]);
+        for part in ["rejected", "reverted", "never_shipped"] {
+            assert_eq!(decimal(&row["wasted"][part]), decimal(&duck[part]), "{part} of {}", row["key"]);
+        }
+        assert_eq!(decimal(&row["pending_cost"]), decimal(&duck["pending"]));
+        assert_eq!(row["tokens"]["input"].as_u64().expect("u64") as f64, number(&duck["input"]));
+        assert_eq!(row["output"]["commits"].as_f64().expect("f64"), number(&duck["commits"]));
+        assert_eq!(row["output"]["tickets"].as_f64().expect("f64"), number(&duck["tickets"]));
+        assert_eq!(
+            row["output"]["surviving_ai_lines"].as_u64().expect("u64") as f64,
+            number(&duck["surviving_ai_lines"])
+        );
+    }
+}

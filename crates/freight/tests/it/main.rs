@@ -3,6 +3,7 @@
 
 mod company;
 mod fixtures;
+mod hooks;
 mod outcomes;
 mod parity;
 mod reports;
