@@ -45,6 +45,8 @@ pub struct Rules {
     pub ship_grace_ms: Millis,
     /// Whose the logs are when a file does not say (on a laptop: the repository's user.email).
     pub default_identity: Option<String>,
+    /// Teams with fewer people are not ranked on the leaderboard.
+    pub min_team_size: u64,
 }
 
 impl Rules {
@@ -55,6 +57,7 @@ impl Rules {
             revert_window_ms: 14 * 86_400_000,
             ship_grace_ms: 7 * 86_400_000,
             default_identity: None,
+            min_team_size: crate::leaderboard::MIN_TEAM_SIZE,
         }
     }
 }

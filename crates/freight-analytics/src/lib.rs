@@ -6,6 +6,8 @@ pub mod attribution;
 pub mod blocks;
 mod columns;
 pub mod engine;
+pub mod leaderboard;
+pub mod levels;
 pub mod pillars;
 pub mod pricing;
 pub mod usage;

@@ -590,6 +590,10 @@ pub struct PillarsReport {
     pub rows: Vec<PillarRow>,
     pub waste: Vec<WasteItem>,
     pub links: LinkSummary,
+    /// Level 1: who shows up, and where spend is concentrated.
+    pub adoption: crate::levels::Adoption,
+    /// Teams by outcomes per dollar (never people).
+    pub leaderboard: Vec<crate::leaderboard::LeaderboardEntry>,
     /// Every link, with its evidence and confidence.
     pub session_links: Vec<freight_core::link::Link>,
 }
@@ -628,6 +632,14 @@ pub async fn pillars_report(
         Some(cut) => pillar_rows(engine, Some(cut)).await?,
         None => Vec::new(),
     };
+    let rows_by = async |wanted: Cut| -> Result<Vec<PillarRow>, AnalyticsError> {
+        if cut == Some(wanted) { Ok(rows.clone()) } else { pillar_rows(engine, Some(wanted)).await }
+    };
+    let (teams, people) = (rows_by(Cut::Team).await?, rows_by(Cut::Person).await?);
+    let adoption =
+        crate::levels::adoption(engine, filters, rules.as_of, directory, rules.default_identity.as_deref(), &people)
+            .await?;
+    let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
     let linked: std::collections::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
@@ -653,6 +665,8 @@ pub async fn pillars_report(
         rows,
         waste: waste_items(&attribution, outcomes),
         links,
+        adoption,
+        leaderboard,
         session_links: attribution.links,
     };
     Ok((report, facts))

@@ -203,6 +203,9 @@ pub struct OutcomeArgs {
     /// Also write the report's fact tables (CSV) and its SQL here, for other engines.
     #[arg(long, value_name = "DIR")]
     pub facts_dir: Option<PathBuf>,
+    /// Teams with fewer people are shown on the leaderboard but not ranked.
+    #[arg(long, default_value_t = freight_analytics::leaderboard::MIN_TEAM_SIZE)]
+    pub min_team_size: u64,
 }
 
 impl OutcomeArgs {
@@ -226,6 +229,7 @@ impl Default for OutcomeArgs {
             link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,
             no_survival: false,
             facts_dir: None,
+            min_team_size: freight_analytics::leaderboard::MIN_TEAM_SIZE,
         }
     }
 }

@@ -163,6 +163,7 @@ pub fn compute(
         revert_window_ms: hours(args.revert_window_days * 24.0),
         ship_grace_ms: hours(args.never_shipped_after_days * 24.0),
         default_identity: gathered.default_identity.clone(),
+        min_team_size: args.min_team_size,
     };
     let filters: Filters = settings.filters.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -196,7 +197,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
     };
     let end = chrono::Utc::now().date_naive();
     let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
-    let fingerprint = format!("company v1 {}", plan.fingerprint());
+    let fingerprint = format!("company v2 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");
     if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
         eprintln!("freight: reusing the demo company in {}", out.display());

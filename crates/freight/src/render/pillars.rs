@@ -186,6 +186,58 @@ pub fn render(output: &PillarsOutput) -> String {
             report.waste.len()
         ));
     }
+    if !report.leaderboard.is_empty() {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_header(vec![
+            "rank",
+            "team",
+            "people",
+            "sessions",
+            "cost",
+            "outcomes",
+            "outcomes/$",
+            "95% interval",
+            "note",
+        ]);
+        for entry in &report.leaderboard {
+            table.add_row(vec![
+                right(entry.rank.map_or_else(|| "-".into(), |rank| rank.to_string())),
+                Cell::new(&entry.team),
+                number(entry.people),
+                number(entry.sessions),
+                money_cell(entry.cost, 0),
+                count(entry.outcomes),
+                right(entry.outcomes_per_dollar.map_or_else(|| "-".into(), |v| format!("{v:.3}"))),
+                right(entry.interval.map_or_else(|| "-".into(), |(low, high)| format!("{low:.3}–{high:.3}"))),
+                Cell::new(entry.not_ranked.as_deref().unwrap_or("")),
+            ]);
+        }
+        text.push_str(&format!(
+            "\nTeam leaderboard: outcomes (commits on main + tickets) per dollar of agent spend\n{table}\n"
+        ));
+    }
+    let adoption = &report.adoption;
+    let seats = match (adoption.seats, adoption.seats_in_use) {
+        (Some(seats), Some(in_use)) => format!(" of {seats} seats ({:.0}% in use)", in_use * 100.0),
+        _ => String::new(),
+    };
+    let weeks: Vec<String> = adoption.active_by_week.iter().map(|w| format!("{} {}", w.period, w.people)).collect();
+    text.push_str(&format!(
+        "\nUsage: {} people with agent spend{seats}; active people by week (from Monday): {}\n",
+        adoption.people_with_spend,
+        if weeks.is_empty() { "-".into() } else { weeks.join(", ") }
+    ));
+    for top in &adoption.concentration {
+        text.push_str(&format!(
+            "  the top {:.0}% of spenders ({} {}) spent {:.0}% and produced {:.0}% of the output\n",
+            top.fraction * 100.0,
+            top.people,
+            if top.people == 1 { "person" } else { "people" },
+            top.spend_share * 100.0,
+            top.output_share * 100.0
+        ));
+    }
     let links = &report.links;
     text.push_str(&format!(
         "\nLinks: {} of {} sessions linked to outcomes ({} exact links, {} heuristic{})\n",

@@ -114,6 +114,19 @@ fn links_waste_and_output_match_the_generated_truth() {
         .count();
     assert_eq!(report["total"]["output"]["ai_commits"], ai_commits as f64);
 
+    // Teams with heavy users who ship little rank below the others.
+    let rank = |team: &str| -> u64 {
+        report["leaderboard"].as_array().expect("leaderboard").iter().find(|e| e["team"] == team).expect("team")["rank"]
+            .as_u64()
+            .expect("ranked")
+    };
+    for (heavy, efficient) in [("platform", "payments"), ("data", "web")] {
+        assert!(rank(heavy) > rank(efficient), "{heavy} ranks below {efficient}");
+    }
+    let unassigned = report["leaderboard"].as_array().expect("leaderboard").iter().find(|e| e["team"] == "unassigned");
+    assert!(unassigned.is_some_and(|e| e["rank"].is_null()), "the contractor's team is shown, not ranked");
+    assert!(report["adoption"]["concentration"][1]["spend_share"].as_f64().expect("share") > 0.4);
+
     // Heavy users who shipped little are visible next to efficient ones.
     let people = freight_json(&[
         "demo",

@@ -1,0 +1,157 @@
+//! Level 1, usage done right: who shows up (active people per day and week, seats in use) and
+//! where spend is concentrated (the top 1% and 10% of spenders' share of spend, beside their
+//! share of output) — shares only, never a list of names.
+
+use crate::columns;
+use crate::engine::{AnalyticsError, Engine};
+use crate::pillars::PillarRow;
+use crate::usage::{Filters, local_time_sql, where_sql};
+use freight_core::Money;
+use freight_core::org::Directory;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many people were active in one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivePeople {
+    /// A day (`2026-11-20`) or a week's Monday.
+    pub period: String,
+    pub people: u64,
+}
+
+/// The top spenders' share of spend and of output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Concentration {
+    /// 0.01 or 0.10.
+    pub fraction: f64,
+    pub people: u64,
+    pub spend_share: f64,
+    /// Their share of commits on main and resolved tickets.
+    pub output_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Adoption {
+    pub active_by_day: Vec<ActivePeople>,
+    pub active_by_week: Vec<ActivePeople>,
+    pub people_with_spend: u64,
+    /// People in the org directory (None without one).
+    pub seats: Option<u64>,
+    /// Of the seats, the share with any agent spend in the period.
+    pub seats_in_use: Option<f64>,
+    pub concentration: Vec<Concentration>,
+}
+
+/// Active people per day and per week (weeks start on Monday), in the filters' time zone.
+async fn active_people(
+    engine: &Engine,
+    filters: &Filters,
+    as_of: i64,
+    directory: &Directory,
+    default_identity: Option<&str>,
+) -> Result<(Vec<ActivePeople>, Vec<ActivePeople>), AnalyticsError> {
+    let local = local_time_sql(&filters.timezone);
+    let sql = format!(
+        "SELECT to_char(date_trunc('day', {local}), '%Y-%m-%d') AS day, CAST(\"user\" AS VARCHAR) AS who
+         FROM usage WHERE {} AND CAST(ts AS BIGINT) <= {as_of} GROUP BY 1, 2",
+        where_sql(filters)
+    );
+    let mut days: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for batch in engine.query(&sql).await? {
+        let (day, who) = (columns::strings(&batch, "day")?, columns::strings(&batch, "who")?);
+        for row in 0..batch.num_rows() {
+            let identity = who[row].as_deref().or(default_identity).unwrap_or("(unknown)");
+            days.entry(day[row].clone().unwrap_or_default()).or_default().insert(directory.resolve(identity).person);
+        }
+    }
+    let mut weeks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (day, people) in &days {
+        let Ok(date) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else { continue };
+        let monday = date - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&date).num_days_from_monday()));
+        weeks.entry(monday.to_string()).or_default().extend(people.iter().cloned());
+    }
+    let list = |map: BTreeMap<String, BTreeSet<String>>| {
+        map.into_iter().map(|(period, people)| ActivePeople { period, people: people.len() as u64 }).collect()
+    };
+    Ok((list(days), list(weeks)))
+}
+
+fn ratio(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
+}
+
+/// The top `fraction` of people by spend (at least one), their share of spend and of output.
+/// `people` are per-person pillar rows.
+pub fn concentration(people: &[PillarRow], fraction: f64) -> Concentration {
+    let mut spenders: Vec<&PillarRow> = people.iter().filter(|row| row.cost > Money::ZERO).collect();
+    spenders.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.key.cmp(&b.key)));
+    let count =
+        ((spenders.len() as f64 * fraction).ceil() as usize).clamp(usize::from(!spenders.is_empty()), spenders.len());
+    let dollars = |row: &PillarRow| freight_core::money::to_f64(row.cost);
+    let output = |row: &PillarRow| row.output.commits + row.output.tickets;
+    let total_spend: f64 = spenders.iter().map(|r| dollars(r)).sum();
+    let total_output: f64 = people.iter().map(output).sum();
+    let top = &spenders[..count];
+    Concentration {
+        fraction,
+        people: count as u64,
+        spend_share: ratio(top.iter().map(|r| dollars(r)).sum(), total_spend),
+        output_share: ratio(top.iter().map(|r| output(r)).sum(), total_output),
+    }
+}
+
+/// Level 1 for the report's period. `people` are the per-person pillar rows.
+pub async fn adoption(
+    engine: &Engine,
+    filters: &Filters,
+    as_of: i64,
+    directory: &Directory,
+    default_identity: Option<&str>,
+    people: &[PillarRow],
+) -> Result<Adoption, AnalyticsError> {
+    let (active_by_day, active_by_week) = active_people(engine, filters, as_of, directory, default_identity).await?;
+    let with_spend = people.iter().filter(|row| row.calls > 0).count() as u64;
+    let seats = (!directory.is_empty()).then(|| directory.people().len() as u64);
+    let known_with_spend = people
+        .iter()
+        .filter(|row| row.calls > 0 && directory.people().iter().any(|person| person.id == row.key))
+        .count() as f64;
+    Ok(Adoption {
+        active_by_day,
+        active_by_week,
+        people_with_spend: with_spend,
+        seats,
+        seats_in_use: seats.map(|seats| ratio(known_with_spend, seats as f64)),
+        concentration: vec![concentration(people, 0.01), concentration(people, 0.10)],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pillars::Output;
+
+    fn person(key: &str, cost: i64, commits: f64) -> PillarRow {
+        PillarRow {
+            key: key.into(),
+            cost: Money::from(cost),
+            calls: 1,
+            output: Output { commits, ..Output::default() },
+            ..PillarRow::default()
+        }
+    }
+
+    #[test]
+    fn the_top_spenders_share_is_set_beside_their_output() {
+        let mut people: Vec<PillarRow> = (0..18).map(|i| person(&format!("p{i:02}"), 10, 5.0)).collect();
+        people.push(person("heavy-a", 500, 0.0));
+        people.push(person("heavy-b", 400, 1.0));
+        let top = concentration(&people, 0.10);
+        assert_eq!(top.people, 2);
+        assert!((top.spend_share - 900.0 / 1080.0).abs() < 1e-9);
+        assert!((top.output_share - 1.0 / 91.0).abs() < 1e-9);
+        let one = concentration(&people, 0.01);
+        assert_eq!(one.people, 1, "at least one person");
+        assert!(concentration(&[], 0.1).spend_share == 0.0);
+    }
+}
