@@ -39,7 +39,7 @@ def main() -> None:
         declared = ", ".join(f"'{name}': '{kind}'" for name, kind in columns)
         path = str(facts / f"{table}.csv").replace("'", "''")
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', header = true, columns = {{{declared}}})")
-    sql = (facts / "pillars.sql").read_text().replace("{cut}", "'all'" if cut == "all" else cut)
+    sql = (facts / "pillars.sql").read_text().replace("{cut}", "COALESCE(NULLIF(team, team), 'all')" if cut == "all" else cut)
     cursor = con.execute(sql)
     names = [column[0] for column in cursor.description]
     rows = [{name: (None if value is None else str(value)) for name, value in zip(names, row)}

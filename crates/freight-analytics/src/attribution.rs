@@ -47,6 +47,8 @@ pub struct Rules {
     pub default_identity: Option<String>,
     /// Teams with fewer people are not ranked on the leaderboard.
     pub min_team_size: u64,
+    /// The tiers optimizable cost is measured against.
+    pub portfolio: crate::optimizable::Portfolio,
 }
 
 impl Rules {
@@ -58,6 +60,7 @@ impl Rules {
             ship_grace_ms: 7 * 86_400_000,
             default_identity: None,
             min_team_size: crate::leaderboard::MIN_TEAM_SIZE,
+            portfolio: crate::optimizable::Portfolio::default(),
         }
     }
 }

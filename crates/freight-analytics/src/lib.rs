@@ -8,6 +8,7 @@ mod columns;
 pub mod engine;
 pub mod leaderboard;
 pub mod levels;
+pub mod optimizable;
 pub mod pillars;
 pub mod pricing;
 pub mod usage;

@@ -51,8 +51,8 @@ pub const NO_TOOL: &str = "(no agent)";
 pub const NO_MODEL: &str = "(no model)";
 pub const NO_COST_CENTRE: &str = "(none)";
 
-/// The one SQL text of the pillars. `{cut}` is a column of the three fact tables (or the
-/// literal `'all'`). Kept engine-neutral: plain GROUP BY, CASE and joins on non-null keys.
+/// The one SQL text of the pillars. `{cut}` is a column of the three fact tables (or, for the
+/// total, an expression that is `'all'` on every row). Kept engine-neutral: plain GROUP BY, CASE and joins on non-null keys.
 pub const PILLARS_SQL: &str = "
 WITH s AS (
   SELECT {cut} AS k,
@@ -391,7 +391,10 @@ fn per(cost: Money, units: f64) -> Option<Money> {
 
 /// Runs [`PILLARS_SQL`] for `cut` (None: one row for everything) over the registered facts.
 pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<PillarRow>, AnalyticsError> {
-    let column = cut.map_or("'all'", Cut::column);
+    // The total groups by a key derived from a column rather than the literal 'all': DataFusion
+    // 55 plans a constant group key into a merge whose sort order its own sanity check then
+    // rejects (seen when the outputs table is a single row).
+    let column = cut.map_or("COALESCE(NULLIF(team, team), 'all')", Cut::column);
     let sql = PILLARS_SQL.replace("{cut}", column);
     let mut rows = Vec::new();
     for batch in engine.query(&sql).await? {
@@ -590,6 +593,9 @@ pub struct PillarsReport {
     pub rows: Vec<PillarRow>,
     pub waste: Vec<WasteItem>,
     pub links: LinkSummary,
+    /// The saving a cheaper model for routine calls and caching of repeated context would have
+    /// made (first cut; totals, not per cut).
+    pub optimizable: crate::optimizable::Optimizable,
     /// Level 1: who shows up, and where spend is concentrated.
     pub adoption: crate::levels::Adoption,
     /// Teams by outcomes per dollar (never people).
@@ -621,6 +627,7 @@ pub async fn pillars_report(
     directory: &Directory,
     outcomes: &Outcomes,
     rules: &crate::attribution::Rules,
+    catalog: &freight_core::PriceCatalog,
     cut: Option<Cut>,
 ) -> Result<(PillarsReport, Facts), AnalyticsError> {
     let attribution = crate::attribution::attribute(engine, filters, directory, outcomes, rules).await?;
@@ -640,6 +647,7 @@ pub async fn pillars_report(
         crate::levels::adoption(engine, filters, rules.as_of, directory, rules.default_identity.as_deref(), &people)
             .await?;
     let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
+    let optimizable = crate::optimizable::optimizable(engine, filters, rules.as_of, catalog, &rules.portfolio).await?;
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
     let linked: std::collections::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
@@ -665,6 +673,7 @@ pub async fn pillars_report(
         rows,
         waste: waste_items(&attribution, outcomes),
         links,
+        optimizable,
         adoption,
         leaderboard,
         session_links: attribution.links,

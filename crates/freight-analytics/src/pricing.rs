@@ -74,16 +74,7 @@ pub fn priced_usage_sql() -> String {
 pub fn priced_groups_sql(keys: &[String], filter: &str, band_floors: &[i64], origin: bool) -> String {
     let key_names: Vec<String> = (0..keys.len()).map(|index| format!("k{index}")).collect();
     let keyed: Vec<String> = keys.iter().zip(&key_names).map(|(expr, name)| format!("{expr} AS {name}")).collect();
-    let mut floors = band_floors.to_vec();
-    floors.sort_unstable_by(|a, b| b.cmp(a));
-    floors.dedup();
-    let bucket = if floors.is_empty() {
-        "CAST(0 AS BIGINT)".to_string()
-    } else {
-        let prompt = prompt_sql("");
-        let arms: String = floors.iter().map(|floor| format!(" WHEN {prompt} > {floor} THEN {}", floor + 1)).collect();
-        format!("CASE{arms} ELSE CAST(0 AS BIGINT) END")
-    };
+    let bucket = prompt_bucket_sql(band_floors);
     let origin_columns = if origin {
         "MIN(CAST(project AS VARCHAR)) AS project, MIN(CAST(tool AS VARCHAR)) AS tool,"
     } else {
@@ -114,6 +105,20 @@ pub fn priced_groups_sql(keys: &[String], filter: &str, band_floors: &[i64], ori
         cost = cost_sql("c"),
         join = price_join_sql("c", "c.prompt_bucket"),
     )
+}
+
+/// A call's prompt-band bucket: the lowest prompt size of the highest band floor its prompt
+/// exceeds (floor + 1), else 0. Calls in one bucket fall in the same band of every model.
+pub fn prompt_bucket_sql(band_floors: &[i64]) -> String {
+    let mut floors = band_floors.to_vec();
+    floors.sort_unstable_by(|a, b| b.cmp(a));
+    floors.dedup();
+    if floors.is_empty() {
+        return "CAST(0 AS BIGINT)".to_string();
+    }
+    let prompt = prompt_sql("");
+    let arms: String = floors.iter().map(|floor| format!(" WHEN {prompt} > {floor} THEN {}", floor + 1)).collect();
+    format!("CASE{arms} ELSE CAST(0 AS BIGINT) END")
 }
 
 fn rate_type() -> DataType {

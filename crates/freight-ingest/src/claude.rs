@@ -4,7 +4,12 @@
 use crate::scan::{ScanResult, Scanner};
 use crate::time::parse_millis;
 use freight_core::{Speed, TokenCounts};
+use memchr::memmem;
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// A content block that calls a tool, as Claude Code writes it.
+static TOOL_USE: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(br#""type":"tool_use""#));
 
 /// The fields of one Claude Code line that usage reports need.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -21,6 +26,8 @@ pub struct ClaudeLine<'a> {
     pub is_api_error: bool,
     pub cost_usd: Option<f64>,
     pub usage: Option<ClaudeUsage>,
+    /// The message's content holds a `tool_use` block.
+    pub tool_use: bool,
 }
 
 /// `message.usage` as written.
@@ -119,6 +126,13 @@ fn record<'a>(
                 b"id" => s.string().map(|v| line.message_id = v),
                 b"model" => s.string().map(|v| line.model = v),
                 b"usage" => usage(s).map(|v| line.usage = v),
+                b"content" => {
+                    // Skipped like any value; then the skipped bytes are searched for a tool call.
+                    let start = s.position();
+                    s.skip()?;
+                    line.tool_use = TOOL_USE.find(&s.bytes()[start..s.position()]).is_some();
+                    Ok(())
+                }
                 _ => s.skip(),
             })
         }
@@ -192,6 +206,20 @@ mod tests {
                 reasoning: 0
             }
         );
+    }
+
+    #[test]
+    fn a_tool_use_block_marks_the_call() {
+        assert!(!parse_line(LINE.as_bytes()).expect("parses").tool_use, "a text block");
+        let tool = LINE.replace(
+            r#"{"type":"text","text":"a \"quoted\" {brace"}"#,
+            r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"cargo test"}}"#,
+        );
+        assert_ne!(tool, LINE);
+        assert!(parse_line(tool.as_bytes()).expect("parses").tool_use);
+        // Text that mentions a tool call is not one: its quotes are escaped.
+        let quoted = LINE.replace(r#"a \"quoted\" {brace"#, r#"\"type\":\"tool_use\""#);
+        assert!(!parse_line(quoted.as_bytes()).expect("parses").tool_use);
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub(crate) struct Row {
     pub branch: StringId,
     pub speed: Speed,
     pub is_sidechain: bool,
+    /// The call asked for a tool (any copy of it had a `tool_use` block).
+    pub tool_use: bool,
     pub reported_cost: Option<f64>,
     pub message_id: Option<Box<str>>,
     pub request_id: Option<Box<str>>,
@@ -215,6 +217,7 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                             branch: NONE,
                             speed: call.speed,
                             is_sidechain: false,
+                            tool_use: false,
                             reported_cost: None,
                             message_id: None,
                             request_id: None,
@@ -297,6 +300,7 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
         return;
     };
     let tokens = usage.tokens();
+    let mut tool_use = line.tool_use;
     // Claude Code writes one line per content block, each with the call's usage: merge a copy
     // of the previous line's call here, before allocating, with the cross-file rule.
     if let (Some(last), Some(message_id), Some(request_id)) =
@@ -311,8 +315,10 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
             tokens.total() > last.tokens.total()
         };
         if !better {
+            last.tool_use |= line.tool_use;
             return;
         }
+        tool_use |= last.tool_use;
         out.rows.pop();
     }
     // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
@@ -330,6 +336,7 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
         branch: out.strings.branches.intern_option(line.git_branch.as_deref()),
         speed: usage.speed(),
         is_sidechain: line.is_sidechain,
+        tool_use,
         reported_cost: line.cost_usd,
         message_id: message_id.map(Box::from),
         request_id: request_id.map(Box::from),
@@ -429,9 +436,12 @@ impl Dedup {
         let (primary, scoped) = (row.primary_key, row.scoped_key);
         let slot = match existing {
             Some(slot) => {
-                if replaces(&rows[slot as usize], &row) {
-                    rows[slot as usize] = row;
+                let kept = &mut rows[slot as usize];
+                let tool_use = kept.tool_use || row.tool_use;
+                if replaces(kept, &row) {
+                    *kept = row;
                 }
+                kept.tool_use = tool_use;
                 slot
             }
             None => {

@@ -47,6 +47,16 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The cursor's byte offset in the line.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The line being scanned.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// The next non-whitespace byte, not consumed.
     pub fn peek(&mut self) -> ScanResult<u8> {
         self.skip_whitespace();

@@ -38,6 +38,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("model", dictionary(), true),
         Field::new("speed", dictionary(), false),
         Field::new("is_sidechain", DataType::Boolean, false),
+        Field::new("tool_use", DataType::Boolean, false),
         Field::new("message_id", DataType::Utf8, true),
         Field::new("request_id", DataType::Utf8, true),
         Field::new("input_tokens", DataType::UInt64, false),
@@ -127,6 +128,7 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
                 dictionary_column(chunk.iter().map(|row| row.model), &models)?,
                 dictionary_column(chunk.iter().map(|row| speed_id(row.speed)), &speeds)?,
                 Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.is_sidechain)))),
+                Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.tool_use)))),
                 Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.message_id.as_deref()))),
                 Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.request_id.as_deref()))),
             ];

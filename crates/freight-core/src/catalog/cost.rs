@@ -44,7 +44,13 @@ impl ModelPrice {
     /// The cost of one call. The band is chosen on the whole prompt (input + cache read +
     /// cache write), and then applies to every token of the call, as providers bill it.
     pub fn cost(&self, tokens: &TokenCounts, speed: Speed) -> Money {
-        let rates = self.rates_for_prompt(tokens.prompt());
+        self.cost_in_band(tokens, speed, tokens.prompt())
+    }
+
+    /// The cost of `tokens` at the rates of the band that a prompt of `prompt` tokens falls in
+    /// (for sums of calls that share a band, whose summed prompt says nothing about it).
+    pub fn cost_in_band(&self, tokens: &TokenCounts, speed: Speed, prompt: u64) -> Money {
+        let rates = self.rates_for_prompt(prompt);
         let output = match rates.reasoning {
             Some(reasoning_rate) => {
                 let plain = tokens.output.saturating_sub(tokens.reasoning);

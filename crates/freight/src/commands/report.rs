@@ -164,6 +164,7 @@ pub fn compute(
         ship_grace_ms: hours(args.never_shipped_after_days * 24.0),
         default_identity: gathered.default_identity.clone(),
         min_team_size: args.min_team_size,
+        portfolio: freight_analytics::optimizable::Portfolio::default(),
     };
     let filters: Filters = settings.filters.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -171,7 +172,7 @@ pub fn compute(
         let ingest = table.report.clone();
         let engine = Engine::new(table.schema, table.batches, catalog).await?;
         let (report, facts) =
-            pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, cut).await?;
+            pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, catalog, cut).await?;
         if let Some(dir) = &args.facts_dir {
             freight_analytics::pillars::write_facts(&facts, dir)?;
         }

@@ -124,6 +124,13 @@ pub fn render(output: &PillarsOutput) -> String {
         dollars(total.wasted.reverted, 0),
         dollars(total.wasted.never_shipped, 0),
     ));
+    let optimizable = &report.optimizable;
+    text.push_str(&format!(
+        "  optimizable: {} (routing routine frontier calls {} · caching repeated context {}; assumptions below)\n",
+        dollars(optimizable.total, 0),
+        dollars(optimizable.routing, 0),
+        dollars(optimizable.caching, 0),
+    ));
     let out = &total.output;
     text.push_str(&format!(
         "  output: {} commits on main ({} AI-assisted, {} of their {} lines surviving) · {} merged PRs · {} tickets · {} other outcomes\n",
@@ -252,6 +259,9 @@ pub fn render(output: &PillarsOutput) -> String {
         "Rules: {}. Reverted within {} days is waste; no outcome {} days after the last call is never shipped; commits up to {} h after a session may be its work. Outcomes are {}.\n",
         rules.allocation, rules.revert_window_days, rules.never_shipped_after_days, rules.link_grace_hours, rules.outcomes
     ));
+    for assumption in &report.optimizable.assumptions {
+        text.push_str(&format!("Optimizable, assumed: {assumption}.\n"));
+    }
     for repo in &output.repos {
         text.push_str(&format!(
             "Repository {}: {} commits on {} ({})\n",

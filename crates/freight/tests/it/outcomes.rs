@@ -238,3 +238,48 @@ fn team_cut_and_as_of_settle_late_outcomes() {
     assert_eq!(report["rows"][0]["key"], "payments-team");
     assert_eq!(pillars["output"]["commits"], 4.0, "the revert came later");
 }
+
+/// One call with a chosen model, output size and content.
+fn model_call(session: &str, n: usize, model: &str, output: u64, content: &str) -> String {
+    format!(
+        r#"{{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/w/x","sessionId":"{session}","version":"2.0.31","gitBranch":"main","message":{{"model":"{model}","id":"msg_{session}_{n}","type":"message","role":"assistant","content":[{content}],"usage":{{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":9000,"output_tokens":{output}}}}},"requestId":"req_{session}_{n}","type":"assistant","uuid":"u","timestamp":"{}"}}"#,
+        iso(T0 + n as i64 * 60)
+    )
+}
+
+#[test]
+fn routine_frontier_calls_are_optimizable_at_the_cheaper_models_price() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo_path = dir.path().join("x");
+    RepoWriter::init(&repo_path)
+        .expect("init")
+        .commit("main", alice(T0), "Initial", &[Change { path: "a", content: Some("1\n") }])
+        .expect("c");
+    let logs = dir.path().join("claude");
+    let text = r#"{"type":"text","text":"done"}"#;
+    let tool = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"ls"}}"#;
+    let file = |name: &str, lines: Vec<String>| {
+        write_lines(&logs.join("projects").join("-w-x").join(format!("{name}.jsonl")), &lines)
+    };
+    file("routine", (0..3).map(|n| model_call("routine", n, "claude-opus-4-6", 120, text)).collect());
+    file("twin", (0..3).map(|n| model_call("twin", n, "claude-sonnet-4-5-20250929", 120, text)).collect());
+    file("tools", (0..3).map(|n| model_call("tools", n, "claude-opus-4-6", 120, tool)).collect());
+    file("long", (0..3).map(|n| model_call("long", n, "claude-opus-4-6", 5000, text)).collect());
+    let logs_arg = logs.display().to_string();
+    let sessions = freight_json(&["usage", "session", "--json", "--claude-dir", &logs_arg]);
+    let cost = |id: &str| -> Decimal {
+        let session =
+            sessions["sessions"].as_array().expect("sessions").iter().find(|s| s["session_id"] == id).expect("session");
+        money(&session["cost_usd_exact"])
+    };
+    let report =
+        freight_json(&["report", "--json", "--claude-dir", &logs_arg, "--repo", repo_path.to_str().expect("utf-8")]);
+    let optimizable = &report["optimizable"];
+    let routing = money(&optimizable["routing"]);
+    assert!(routing > Decimal::ZERO);
+    assert!((routing - (cost("routine") - cost("twin"))).abs() < Decimal::new(1, 9), "{optimizable}");
+    let items = optimizable["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "tool calls and long outputs are not routine: {items:?}");
+    assert_eq!(items[0]["calls"], 3);
+    assert!(!optimizable["assumptions"].as_array().expect("assumptions").is_empty());
+}

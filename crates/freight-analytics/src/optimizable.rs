@@ -1,0 +1,178 @@
+//! Optimizable cost, first cut: what frontier-tier calls with small outputs and no tool use
+//! would have cost on the cheaper tier, and what repeated uncached context would have cost as
+//! cache reads. Each figure is re-priced with the catalog and comes with its assumptions.
+
+use crate::columns;
+use crate::engine::{AnalyticsError, Engine};
+use crate::pricing::prompt_bucket_sql;
+use crate::usage::{Filters, where_sql};
+use freight_core::{Money, PriceCatalog, Speed, TokenCounts};
+use serde::Serialize;
+
+/// The model portfolio the saving is measured against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Portfolio {
+    /// Frontier models (a name containing the pattern) and the cheaper model to route them to.
+    pub frontier: Vec<(String, String)>,
+    /// A call with at most this many output tokens (and no tool call) is routine.
+    pub small_output: u64,
+    /// Uncached input below this is too short to cache (providers' minimum cacheable prompt).
+    pub min_cacheable_input: u64,
+}
+
+impl Default for Portfolio {
+    fn default() -> Portfolio {
+        Portfolio {
+            frontier: vec![
+                ("opus".into(), "claude-sonnet-4-5".into()),
+                ("gpt-5-codex".into(), "gpt-5-mini".into()),
+                ("gpt-5-pro".into(), "gpt-5".into()),
+            ],
+            small_output: 200,
+            min_cacheable_input: 1024,
+        }
+    }
+}
+
+/// One saving: calls of one model that could have cost less.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Saving {
+    /// `routing` or `caching`.
+    pub kind: &'static str,
+    pub model: String,
+    /// Where routing would have sent them.
+    pub to_model: Option<String>,
+    pub calls: u64,
+    pub actual_cost: Money,
+    pub alternative_cost: Money,
+    pub saving: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Optimizable {
+    pub total: Money,
+    pub routing: Money,
+    pub caching: Money,
+    pub items: Vec<Saving>,
+    pub assumptions: Vec<String>,
+}
+
+fn speed_of(text: &str) -> Speed {
+    Speed::ALL.into_iter().find(|speed| speed.as_str() == text).unwrap_or_default()
+}
+
+/// Tokens, calls and bands of the calls `filter` selects, per (model, speed, prompt bucket).
+async fn grouped(
+    engine: &Engine,
+    filter: &str,
+    from: &str,
+) -> Result<Vec<(String, Speed, u64, TokenCounts, u64)>, AnalyticsError> {
+    let bucket = prompt_bucket_sql(&engine.band_floors);
+    let sql = format!(
+        "SELECT CAST(model AS VARCHAR) AS model, CAST(speed AS VARCHAR) AS speed, {bucket} AS bucket,
+                SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
+                SUM(cache_write_5m_tokens) AS cache_write_5m, SUM(cache_write_1h_tokens) AS cache_write_1h,
+                SUM(reasoning_tokens) AS reasoning, COUNT(*) AS calls
+         FROM {from} WHERE {filter} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    );
+    let mut groups = Vec::new();
+    for batch in engine.query(&sql).await? {
+        let (models, speeds, buckets) = (
+            columns::strings(&batch, "model")?,
+            columns::strings(&batch, "speed")?,
+            columns::counts(&batch, "bucket")?,
+        );
+        let (tokens, calls) = (columns::tokens(&batch)?, columns::counts(&batch, "calls")?);
+        for row in 0..batch.num_rows() {
+            let Some(model) = models[row].clone() else { continue };
+            groups.push((model, speed_of(speeds[row].as_deref().unwrap_or("")), buckets[row], tokens[row], calls[row]));
+        }
+    }
+    Ok(groups)
+}
+
+/// The first cut of optimizable cost over the report's calls.
+pub async fn optimizable(
+    engine: &Engine,
+    filters: &Filters,
+    as_of: i64,
+    catalog: &PriceCatalog,
+    portfolio: &Portfolio,
+) -> Result<Optimizable, AnalyticsError> {
+    let base = format!("{} AND CAST(ts AS BIGINT) <= {as_of}", where_sql(filters));
+    let mut items = Vec::new();
+
+    let routine = format!("{base} AND output_tokens <= {} AND NOT tool_use", portfolio.small_output);
+    let mut by_model: std::collections::BTreeMap<(String, String), Saving> = Default::default();
+    for (model, speed, bucket, tokens, calls) in grouped(engine, &routine, "usage").await? {
+        let Some((_, target)) = portfolio.frontier.iter().find(|(pattern, _)| model.contains(pattern.as_str())) else {
+            continue;
+        };
+        let (Some(actual), Some(cheaper)) = (catalog.resolve(&model), catalog.resolve(target)) else { continue };
+        let entry = by_model.entry((model.clone(), target.clone())).or_insert_with(|| Saving {
+            kind: "routing",
+            model: model.clone(),
+            to_model: Some(target.clone()),
+            calls: 0,
+            actual_cost: Money::ZERO,
+            alternative_cost: Money::ZERO,
+            saving: Money::ZERO,
+        });
+        entry.calls += calls;
+        entry.actual_cost += actual.cost_in_band(&tokens, speed, bucket);
+        entry.alternative_cost += cheaper.cost_in_band(&tokens, Speed::Standard, bucket);
+    }
+    items.extend(by_model.into_values());
+
+    // Repeated context sent uncached: every call after a session's first whose uncached input
+    // is long enough to cache, priced as if that input had been read from the cache.
+    let numbered = format!(
+        "(SELECT *, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY ts) AS call_number FROM usage WHERE {base}) AS numbered"
+    );
+    let repeated = format!("call_number > 1 AND input_tokens >= {}", portfolio.min_cacheable_input);
+    let mut caching: std::collections::BTreeMap<String, Saving> = Default::default();
+    for (model, speed, bucket, tokens, calls) in grouped(engine, &repeated, &numbered).await? {
+        let Some(price) = catalog.resolve(&model) else { continue };
+        let as_cached = TokenCounts { cache_read: tokens.input, ..TokenCounts::default() };
+        let as_sent = TokenCounts { input: tokens.input, ..TokenCounts::default() };
+        let entry = caching.entry(model.clone()).or_insert_with(|| Saving {
+            kind: "caching",
+            model: model.clone(),
+            to_model: None,
+            calls: 0,
+            actual_cost: Money::ZERO,
+            alternative_cost: Money::ZERO,
+            saving: Money::ZERO,
+        });
+        entry.calls += calls;
+        entry.actual_cost += price.cost_in_band(&as_sent, speed, bucket);
+        entry.alternative_cost += price.cost_in_band(&as_cached, speed, bucket);
+    }
+    items.extend(caching.into_values());
+    for item in &mut items {
+        item.saving = (item.actual_cost - item.alternative_cost).max(Money::ZERO);
+    }
+    items.retain(|item| item.saving > Money::ZERO);
+    items.sort_by(|a, b| b.saving.cmp(&a.saving).then_with(|| a.model.cmp(&b.model)));
+    let sum = |kind: &str| items.iter().filter(|i| i.kind == kind).map(|i| i.saving).sum::<Money>();
+    let (routing, caching) = (sum("routing"), sum("caching"));
+    let targets: Vec<String> = portfolio.frontier.iter().map(|(pattern, to)| format!("*{pattern}* -> {to}")).collect();
+    Ok(Optimizable {
+        total: routing + caching,
+        routing,
+        caching,
+        items,
+        assumptions: vec![
+            format!(
+                "routing: calls on frontier models ({}) with at most {} output tokens and no tool call would have done as well on the cheaper model, at its standard rates, with the same tokens",
+                targets.join(", "),
+                portfolio.small_output
+            ),
+            format!(
+                "caching: after a session's first call, uncached input of at least {} tokens repeats earlier context and could have been a cache read; the cache writes that would have cost are not subtracted",
+                portfolio.min_cacheable_input
+            ),
+            "no check yet that the cheaper tier reaches the same outcome rate for such work (the behaviours issue adds it)".into(),
+        ],
+    })
+}
