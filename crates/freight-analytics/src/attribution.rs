@@ -6,7 +6,7 @@
 use crate::columns;
 use crate::engine::{AnalyticsError, Engine};
 use crate::pricing::priced_groups_sql;
-use crate::usage::{Filters, where_sql};
+use crate::usage::{Filters, ModelUsage, where_sql};
 use freight_core::allocate::split;
 use freight_core::link::{
     HookRecord, Link, LinkInputs, LinkRules, OutcomeRef, RepoPlace, SessionWindow, link_sessions, repo_of_cwd,
@@ -15,7 +15,7 @@ use freight_core::org::{Directory, Member};
 use freight_core::outcome::{
     Commit, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket, settle_reverts,
 };
-use freight_core::{Money, TokenCounts};
+use freight_core::Money;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -65,16 +65,6 @@ impl Rules {
     }
 }
 
-/// One model's part of a session's spend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelSpend {
-    pub model: String,
-    pub tokens: TokenCounts,
-    pub cost: Money,
-    pub calls: u64,
-    pub unpriced_calls: u64,
-}
-
 /// One agent session's spend and whose it was.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionSpend {
@@ -85,7 +75,7 @@ pub struct SessionSpend {
     pub repo: Option<String>,
     pub first_ts: Millis,
     pub last_ts: Millis,
-    pub models: Vec<ModelSpend>,
+    pub models: Vec<ModelUsage>,
 }
 
 impl SessionSpend {
@@ -194,7 +184,7 @@ async fn session_spend(
             });
             session.first_ts = session.first_ts.min(firsts[row].unwrap_or(i64::MAX));
             session.last_ts = session.last_ts.max(lasts[row].unwrap_or(i64::MIN));
-            session.models.push(ModelSpend {
+            session.models.push(ModelUsage {
                 model: models[row].clone().unwrap_or_default(),
                 tokens: tokens[row],
                 cost: costs[row].unwrap_or_default(),

@@ -57,6 +57,20 @@ pub struct Optimizable {
     pub assumptions: Vec<String>,
 }
 
+impl Saving {
+    fn empty(kind: &'static str, model: &str, to_model: Option<&str>) -> Saving {
+        Saving {
+            kind,
+            model: model.to_string(),
+            to_model: to_model.map(str::to_string),
+            calls: 0,
+            actual_cost: Money::ZERO,
+            alternative_cost: Money::ZERO,
+            saving: Money::ZERO,
+        }
+    }
+}
+
 fn speed_of(text: &str) -> Speed {
     Speed::ALL.into_iter().find(|speed| speed.as_str() == text).unwrap_or_default()
 }
@@ -109,15 +123,9 @@ pub async fn optimizable(
             continue;
         };
         let (Some(actual), Some(cheaper)) = (catalog.resolve(&model), catalog.resolve(target)) else { continue };
-        let entry = by_model.entry((model.clone(), target.clone())).or_insert_with(|| Saving {
-            kind: "routing",
-            model: model.clone(),
-            to_model: Some(target.clone()),
-            calls: 0,
-            actual_cost: Money::ZERO,
-            alternative_cost: Money::ZERO,
-            saving: Money::ZERO,
-        });
+        let entry = by_model
+            .entry((model.clone(), target.clone()))
+            .or_insert_with(|| Saving::empty("routing", &model, Some(target)));
         entry.calls += calls;
         entry.actual_cost += actual.cost_in_band(&tokens, speed, bucket);
         entry.alternative_cost += cheaper.cost_in_band(&tokens, Speed::Standard, bucket);
@@ -135,15 +143,7 @@ pub async fn optimizable(
         let Some(price) = catalog.resolve(&model) else { continue };
         let as_cached = TokenCounts { cache_read: tokens.input, ..TokenCounts::default() };
         let as_sent = TokenCounts { input: tokens.input, ..TokenCounts::default() };
-        let entry = caching.entry(model.clone()).or_insert_with(|| Saving {
-            kind: "caching",
-            model: model.clone(),
-            to_model: None,
-            calls: 0,
-            actual_cost: Money::ZERO,
-            alternative_cost: Money::ZERO,
-            saving: Money::ZERO,
-        });
+        let entry = caching.entry(model.clone()).or_insert_with(|| Saving::empty("caching", &model, None));
         entry.calls += calls;
         entry.actual_cost += price.cost_in_band(&as_sent, speed, bucket);
         entry.alternative_cost += price.cost_in_band(&as_cached, speed, bucket);

@@ -195,7 +195,7 @@ pub fn facts(
     ]);
 
     // session_usage: one row per (session, model).
-    let rows: Vec<(&crate::attribution::SessionSpend, &crate::attribution::ModelSpend)> =
+    let rows: Vec<(&crate::attribution::SessionSpend, &crate::usage::ModelUsage)> =
         sessions.iter().flat_map(|s| s.models.iter().map(move |m| (s, m))).collect();
     let usage_members: Vec<_> = rows.iter().map(|(s, _)| s.member.clone()).collect();
     let mut usage = member_columns(&usage_members);
