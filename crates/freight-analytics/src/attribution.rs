@@ -7,6 +7,7 @@ use crate::columns;
 use crate::engine::{AnalyticsError, Engine};
 use crate::pricing::priced_groups_sql;
 use crate::usage::{Filters, ModelUsage, where_sql};
+use freight_core::Money;
 use freight_core::allocate::split;
 use freight_core::link::{
     HookRecord, Link, LinkInputs, LinkRules, OutcomeRef, RepoPlace, SessionWindow, link_sessions, repo_of_cwd,
@@ -15,7 +16,6 @@ use freight_core::org::{Directory, Member};
 use freight_core::outcome::{
     Commit, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket, settle_reverts,
 };
-use freight_core::Money;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 

@@ -351,6 +351,21 @@ mod tests {
     }
 
     #[test]
+    fn a_session_across_midnight_links_a_commit_made_after_it() {
+        // 2026-11-20T23:30Z to 2026-11-21T00:40Z. Windows are UTC instants, so neither the
+        // date change nor the author's zone matters: a commit at 09:10+09:00 on the 21st is
+        // 00:10Z, inside the window.
+        let start = 1_795_217_400_000; // 2026-11-20T23:30:00Z
+        let sessions = [session("night", Some("alice"), "/home/alice/src/payments", start, start + 70 * 60_000)];
+        let commits = [commit("tokyo", start + 40 * 60_000, &[])];
+        let links = run(&sessions, &commits, &[Some("alice".into())]);
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert!(
+            matches!(&links[0].evidence, Evidence::Heuristic { reasons } if reasons.contains(&"during the session"))
+        );
+    }
+
+    #[test]
     fn collected_logs_match_repositories_by_name() {
         let repos = repos();
         assert_eq!(
