@@ -49,6 +49,10 @@ pub struct Rules {
     pub min_team_size: u64,
     /// The tiers optimizable cost is measured against.
     pub portfolio: crate::optimizable::Portfolio,
+    /// People's time reviewing AI work that was then rejected, costed per hour (off when None).
+    pub review_rate: Option<Money>,
+    /// Review time of a rejected pull request whose source does not give it.
+    pub default_review_minutes: u64,
 }
 
 impl Rules {
@@ -61,6 +65,8 @@ impl Rules {
             default_identity: None,
             min_team_size: crate::leaderboard::MIN_TEAM_SIZE,
             portfolio: crate::optimizable::Portfolio::default(),
+            review_rate: None,
+            default_review_minutes: 60,
         }
     }
 }

@@ -561,6 +561,46 @@ pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteI
     list
 }
 
+/// People's time reviewing AI work that was rejected: waste paid twice, in tokens and in hours.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DoubleBilled {
+    pub hourly_rate: Money,
+    pub hours: f64,
+    pub amount: Money,
+    /// The rejected pull requests that AI sessions are linked to.
+    pub pull_requests: Vec<OutcomeRef>,
+}
+
+/// Review time of the rejected pull requests that sessions are linked to, at `rate` per hour.
+fn double_billed(
+    attribution: &Attribution,
+    outcomes: &Outcomes,
+    rules: &crate::attribution::Rules,
+    window: &OutputWindow,
+) -> Option<DoubleBilled> {
+    let rate = rules.review_rate?;
+    let mut pulls: Vec<OutcomeRef> = attribution
+        .shares
+        .iter()
+        .filter(|share| share.fate == Fate::Rejected)
+        .filter_map(|share| share.outcome.clone())
+        .collect();
+    pulls.sort();
+    pulls.dedup();
+    let mut minutes = 0u64;
+    pulls.retain(|outcome| {
+        let OutcomeRef::PullRequest { repo, number } = outcome else { return false };
+        let Some(pull) = outcomes.pulls.iter().find(|p| p.repo == *repo && p.number == *number) else { return false };
+        if !pull.closed_at.is_some_and(|at| window.holds(at)) {
+            return false;
+        }
+        minutes += pull.review_minutes.unwrap_or(rules.default_review_minutes);
+        true
+    });
+    let amount = (rate * Money::from(minutes) / Money::from(60)).round_dp(6);
+    Some(DoubleBilled { hourly_rate: rate, hours: minutes as f64 / 60.0, amount, pull_requests: pulls })
+}
+
 /// How sessions were linked to outcomes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LinkSummary {
@@ -596,6 +636,8 @@ pub struct PillarsReport {
     /// The saving a cheaper model for routine calls and caching of repeated context would have
     /// made (first cut; totals, not per cut).
     pub optimizable: crate::optimizable::Optimizable,
+    /// Human review time spent on rejected AI pull requests, costed (with `--review-rate`).
+    pub double_billed: Option<DoubleBilled>,
     /// Level 1: who shows up, and where spend is concentrated.
     pub adoption: crate::levels::Adoption,
     /// Teams by outcomes per dollar (never people).
@@ -647,6 +689,7 @@ pub async fn pillars_report(
         crate::levels::adoption(engine, filters, rules.as_of, directory, rules.default_identity.as_deref(), &people)
             .await?;
     let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
+    let double_billed = double_billed(&attribution, outcomes, rules, &window);
     let optimizable = crate::optimizable::optimizable(engine, filters, rules.as_of, catalog, &rules.portfolio).await?;
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
@@ -674,6 +717,7 @@ pub async fn pillars_report(
         waste: waste_items(&attribution, outcomes),
         links,
         optimizable,
+        double_billed,
         adoption,
         leaderboard,
         session_links: attribution.links,

@@ -390,6 +390,7 @@ mod tests {
             merge_sha: None,
             lines_added: 40,
             lines_removed: 0,
+            review_minutes: None,
         };
         let repos = repos();
         let inputs = LinkInputs {

@@ -225,6 +225,8 @@ pub struct PullRequest {
     pub merge_sha: Option<String>,
     pub lines_added: u64,
     pub lines_removed: u64,
+    /// Human review time the pull request took, when the source says.
+    pub review_minutes: Option<u64>,
 }
 
 impl PullRequest {
@@ -343,6 +345,7 @@ mod tests {
             merge_sha: None,
             lines_added: 0,
             lines_removed: 0,
+            review_minutes: None,
         };
         assert_eq!(pr.state_as_of(40), PullState::Open);
         assert_eq!(pr.state_as_of(50), PullState::ClosedUnmerged);

@@ -99,7 +99,8 @@ fn time_millis(text: &str) -> Option<Millis> {
 }
 
 /// Pull requests from a CSV (`repo`, `number`, `author`, `head_branch`, `opened_at`,
-/// `merged_at`, `closed_at`, `merge_sha`, `additions`, `deletions`) or from GitHub
+/// `merged_at`, `closed_at`, `merge_sha`, `additions`, `deletions`, and optionally
+/// `review_hours` or `review_minutes`) or from GitHub
 /// `pull_request` webhook payloads, one per line (`.ndjson`/`.jsonl`). A PR seen several times
 /// keeps its latest state.
 pub fn read_pull_requests(path: &Path) -> Result<Vec<PullRequest>, EventsError> {
@@ -130,6 +131,10 @@ fn csv_pulls(path: &Path) -> Result<Vec<PullRequest>, EventsError> {
                 merge_sha: f.get(&["merge_sha", "merge_commit_sha"]).map(str::to_lowercase),
                 lines_added: f.number(&["additions", "lines_added"])?.unwrap_or(0),
                 lines_removed: f.number(&["deletions", "lines_removed"])?.unwrap_or(0),
+                review_minutes: f
+                    .number::<f64>(&["review_hours"])?
+                    .map(|hours| (hours * 60.0).round().max(0.0) as u64)
+                    .or(f.number(&["review_minutes"])?),
             })
         })
         .collect()
@@ -209,6 +214,7 @@ fn github_pulls(path: &Path) -> Result<Vec<PullRequest>, EventsError> {
             merge_sha: pull.merge_commit_sha.map(|sha| sha.to_lowercase()),
             lines_added: pull.additions.unwrap_or(0),
             lines_removed: pull.deletions.unwrap_or(0),
+            review_minutes: None,
         });
     }
     Ok(pulls)
@@ -276,14 +282,15 @@ mod tests {
         let csv = file(
             &dir,
             "prs.csv",
-            "repo,number,author,head_branch,opened_at,merged_at,closed_at,merge_sha,additions,deletions\n\
-             payments,7,alice,feat/x,2026-11-02T10:00:00Z,,2026-11-03T10:00:00Z,,40,2\n\
-             payments,8,bilal,feat/y,2026-11-02,2026-11-04T09:00:00Z,2026-11-04T09:00:00Z,ABC123,5,1\n",
+            "repo,number,author,head_branch,opened_at,merged_at,closed_at,merge_sha,additions,deletions,review_hours\n\
+             payments,7,alice,feat/x,2026-11-02T10:00:00Z,,2026-11-03T10:00:00Z,,40,2,1.5\n\
+             payments,8,bilal,feat/y,2026-11-02,2026-11-04T09:00:00Z,2026-11-04T09:00:00Z,ABC123,5,1,\n",
         );
         let pulls = read_pull_requests(&csv).expect("reads");
         assert_eq!(pulls.len(), 2);
         assert_eq!(pulls[0].closed_at, time_millis("2026-11-03T10:00:00Z"));
         assert_eq!(pulls[1].merge_sha.as_deref(), Some("abc123"));
+        assert_eq!((pulls[0].review_minutes, pulls[1].review_minutes), (Some(90), None));
 
         let opened = r#"{"action":"opened","number":9,"pull_request":{"number":9,"user":{"login":"chen"},"head":{"ref":"chen/fix"},"base":{"ref":"main"},"created_at":"2026-11-05T08:00:00Z","merged_at":null,"closed_at":null,"additions":3,"deletions":1},"repository":{"name":"web-app"}}"#;
         let closed = r#"{"action":"closed","number":9,"pull_request":{"number":9,"user":{"login":"chen"},"head":{"ref":"chen/fix"},"base":{"ref":"main"},"created_at":"2026-11-05T08:00:00Z","merged_at":"2026-11-06T08:00:00Z","closed_at":"2026-11-06T08:00:00Z","merge_commit_sha":"def","additions":3,"deletions":1},"repository":{"name":"web-app"}}"#;

@@ -203,6 +203,12 @@ pub struct OutcomeArgs {
     /// Also write the report's fact tables (CSV) and its SQL here, for other engines.
     #[arg(long, value_name = "DIR")]
     pub facts_dir: Option<PathBuf>,
+    /// Cost people's time reviewing rejected AI pull requests at this rate (USD per hour).
+    #[arg(long, value_name = "USD")]
+    pub review_rate: Option<rust_decimal::Decimal>,
+    /// Review time of a rejected pull request when its file gives none.
+    #[arg(long, default_value_t = 60)]
+    pub review_minutes: u64,
     /// Teams with fewer people are shown on the leaderboard but not ranked.
     #[arg(long, default_value_t = freight_analytics::leaderboard::MIN_TEAM_SIZE)]
     pub min_team_size: u64,
@@ -229,6 +235,8 @@ impl Default for OutcomeArgs {
             link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,
             no_survival: false,
             facts_dir: None,
+            review_rate: None,
+            review_minutes: 60,
             min_team_size: freight_analytics::leaderboard::MIN_TEAM_SIZE,
         }
     }

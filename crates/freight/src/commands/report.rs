@@ -165,6 +165,8 @@ pub fn compute(
         default_identity: gathered.default_identity.clone(),
         min_team_size: args.min_team_size,
         portfolio: freight_analytics::optimizable::Portfolio::default(),
+        review_rate: args.review_rate,
+        default_review_minutes: args.review_minutes,
     };
     let filters: Filters = settings.filters.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -124,6 +124,15 @@ pub fn render(output: &PillarsOutput) -> String {
         dollars(total.wasted.reverted, 0),
         dollars(total.wasted.never_shipped, 0),
     ));
+    if let Some(double) = &report.double_billed {
+        text.push_str(&format!(
+            "  double-billed: {} of review time ({:.1} h at {}/h) on {} rejected AI pull requests, on top of their tokens\n",
+            dollars(double.amount, 0),
+            double.hours,
+            dollars(double.hourly_rate, 0),
+            double.pull_requests.len()
+        ));
+    }
     let optimizable = &report.optimizable;
     text.push_str(&format!(
         "  optimizable: {} (routing routine frontier calls {} · caching repeated context {}; assumptions below)\n",

@@ -178,7 +178,12 @@ fn session_costs(fixture: &Fixture) -> HashMap<String, Decimal> {
 #[test]
 fn pillars_join_spend_to_what_it_bought() {
     let fixture = build();
-    let args: Vec<&str> = fixture.args.iter().map(String::as_str).chain(["--by", "person"]).collect();
+    let args: Vec<&str> = fixture
+        .args
+        .iter()
+        .map(String::as_str)
+        .chain(["--by", "person", "--review-rate", "90", "--review-minutes", "40"])
+        .collect();
     let report = freight_json(&args);
     let costs = session_costs(&fixture);
     let total: Decimal = costs.values().sum();
@@ -214,6 +219,10 @@ fn pillars_join_spend_to_what_it_bought() {
     assert_eq!(rejected["sessions"][0], "s-pr");
     let never = waste.iter().find(|w| w["fate"] == "never_shipped").expect("never shipped item");
     assert_eq!(never["sessions"][0], "s-none");
+
+    // The rejected PR's review time, costed at the given rate: paid twice.
+    assert_eq!(money(&report["double_billed"]["amount"]), Decimal::from(60), "{}", report["double_billed"]);
+    assert_eq!(report["double_billed"]["pull_requests"][0]["number"], 12);
 
     assert_eq!(report["links"]["exact_links"], 2);
     assert_eq!(report["links"]["heuristic_links"], 2);
