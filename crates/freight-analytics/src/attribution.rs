@@ -14,7 +14,8 @@ use freight_core::link::{
 };
 use freight_core::org::{Directory, Member};
 use freight_core::outcome::{
-    Commit, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket, settle_reverts,
+    Commit, Deploy, Incident, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket,
+    settle_reverts,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +29,8 @@ pub struct Outcomes {
     pub pulls: Vec<PullRequest>,
     pub tickets: Vec<Ticket>,
     pub events: Vec<OutcomeEvent>,
+    pub deploys: Vec<Deploy>,
+    pub incidents: Vec<Incident>,
     pub repos: Vec<RepoPlace>,
     pub hooks: Vec<HookRecord>,
 }

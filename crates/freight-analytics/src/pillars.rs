@@ -82,6 +82,9 @@ WITH s AS (
          SUM(CASE WHEN kind = 'merged_pr' THEN quantity ELSE 0 END) AS merged_prs,
          SUM(CASE WHEN kind = 'rejected_pr' THEN quantity ELSE 0 END) AS rejected_prs,
          SUM(CASE WHEN kind = 'ticket' THEN quantity ELSE 0 END) AS tickets,
+         SUM(CASE WHEN kind = 'deploy' THEN quantity ELSE 0 END) AS deploys,
+         SUM(CASE WHEN kind = 'failed_deploy' THEN quantity ELSE 0 END) AS failed_deploys,
+         SUM(CASE WHEN kind = 'incident' THEN quantity ELSE 0 END) AS incidents,
          SUM(CASE WHEN kind = 'event' THEN 1 ELSE 0 END) AS events
   FROM outputs GROUP BY {cut}
 ), keys AS (
@@ -92,7 +95,7 @@ SELECT keys.k AS k,
        u.input, u.output, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.reasoning, u.calls, u.unpriced,
        u.sessions, u.people,
        o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.merged_prs,
-       o.rejected_prs, o.tickets, o.events
+       o.rejected_prs, o.tickets, o.deploys, o.failed_deploys, o.incidents, o.events
 FROM keys
 LEFT JOIN s ON s.k = keys.k
 LEFT JOIN u ON u.k = keys.k
@@ -291,6 +294,36 @@ pub fn facts(
             surviving: 0,
         });
     }
+    for deploy in outcomes.deploys.iter().filter(|d| window.holds(d.at)) {
+        let member = match &deploy.creator {
+            Some(creator) => directory.resolve(creator),
+            None => team_member(&None, &None),
+        };
+        out.push(Output {
+            kind: if deploy.succeeded { "deploy" } else { "failed_deploy" },
+            member,
+            repo: deploy.repo.clone(),
+            tool: NO_TOOL.into(),
+            at: deploy.at,
+            quantity: 1.0,
+            ai: false,
+            lines_added: 0,
+            surviving: 0,
+        });
+    }
+    for incident in outcomes.incidents.iter().filter(|i| window.holds(i.opened_at)) {
+        out.push(Output {
+            kind: "incident",
+            member: team_member(&None, &incident.team),
+            repo: incident.repo.clone().unwrap_or_else(|| NO_REPO.into()),
+            tool: NO_TOOL.into(),
+            at: incident.opened_at,
+            quantity: 1.0,
+            ai: false,
+            lines_added: 0,
+            surviving: 0,
+        });
+    }
     for event in outcomes.events.iter().filter(|e| window.holds(e.at)) {
         out.push(Output {
             kind: "event",
@@ -339,6 +372,10 @@ pub struct Output {
     pub merged_prs: f64,
     pub rejected_prs: f64,
     pub tickets: f64,
+    /// Successful and failed deployments, and incidents opened.
+    pub deploys: f64,
+    pub failed_deploys: f64,
+    pub incidents: f64,
     pub other_outcomes: u64,
 }
 
@@ -353,6 +390,8 @@ pub struct UnitEconomics {
     pub outcomes: f64,
     pub outcomes_per_dollar: Option<f64>,
     pub outcomes_per_million_tokens: Option<f64>,
+    /// Failed deployments among all that finished (DORA's change failure rate, by deploy status).
+    pub change_failure_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -423,6 +462,8 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
             float(&batch, "rejected_prs")?,
             float(&batch, "tickets")?,
         );
+        let (deploys, failed_deploys, incidents) =
+            (float(&batch, "deploys")?, float(&batch, "failed_deploys")?, float(&batch, "incidents")?);
         for row in 0..batch.num_rows() {
             let get = |values: &[Option<Money>]| values[row].unwrap_or_default();
             let cost_here = get(&cost);
@@ -441,6 +482,9 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
                 merged_prs: merged[row],
                 rejected_prs: rejected_prs[row],
                 tickets: tickets[row],
+                deploys: deploys[row],
+                failed_deploys: failed_deploys[row],
+                incidents: incidents[row],
                 other_outcomes: events[row],
             };
             let outcomes = output.commits + output.tickets;
@@ -454,6 +498,10 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
                 outcomes,
                 outcomes_per_dollar: (dollars > 0.0).then(|| outcomes / dollars),
                 outcomes_per_million_tokens: (total_tokens > 0.0).then(|| outcomes / total_tokens * 1e6),
+                change_failure_rate: {
+                    let finished = output.deploys + output.failed_deploys;
+                    (finished > 0.0).then(|| output.failed_deploys / finished)
+                },
             };
             rows.push(PillarRow {
                 key: keys[row].clone().unwrap_or_default(),

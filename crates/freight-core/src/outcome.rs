@@ -262,6 +262,29 @@ pub struct OutcomeEvent {
     pub unit: String,
 }
 
+/// A deployment of a repository's commit, as its last status said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deploy {
+    pub repo: String,
+    pub sha: Option<String>,
+    pub environment: String,
+    /// True for `success`; false for `failure` or `error`.
+    pub succeeded: bool,
+    pub at: Millis,
+    pub creator: Option<String>,
+}
+
+/// An incident, and the change it was traced to when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub repo: Option<String>,
+    pub team: Option<String>,
+    pub opened_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub caused_by: Option<String>,
+}
+
 /// Of the lines a commit added, how many are still there at the as-of tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Survival {

@@ -4,7 +4,7 @@
 //! on purpose, so a wrong one is better refused than half-read.
 
 use crate::time::parse_millis;
-use freight_core::outcome::{Millis, OutcomeEvent, PullRequest, Ticket};
+use freight_core::outcome::{Deploy, Incident, Millis, OutcomeEvent, PullRequest, Ticket};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -220,6 +220,87 @@ fn github_pulls(path: &Path) -> Result<Vec<PullRequest>, EventsError> {
     Ok(pulls)
 }
 
+/// Deployments from a CSV (`repo`, `sha`, `environment`, `status`, `at`, `creator`) or from
+/// GitHub `deployment_status` webhook payloads, one per line. Only final states count:
+/// `success`, `failure`, `error` (`pending`, `queued`, `in_progress` are passed over).
+pub fn read_deploys(path: &Path) -> Result<Vec<Deploy>, EventsError> {
+    let is_json = path.extension().is_some_and(|ext| ext == "ndjson" || ext == "jsonl" || ext == "json");
+    let final_state = |state: &str| match state.to_ascii_lowercase().as_str() {
+        "success" => Some(true),
+        "failure" | "error" => Some(false),
+        _ => None,
+    };
+    let mut deploys = Vec::new();
+    if is_json {
+        let text = read(path)?;
+        for (index, line) in text.lines().enumerate() {
+            let line_number = index as u64 + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let payload: serde_json::Value = serde_json::from_str(line)
+                .map_err(|error| row_error(path, line_number, format!("not JSON: {error}")))?;
+            let text_at = |pointer: &str| payload.pointer(pointer).and_then(|v| v.as_str());
+            let state = text_at("/deployment_status/state").ok_or_else(|| {
+                row_error(path, line_number, "not a deployment_status payload (no deployment_status.state)")
+            })?;
+            let Some(succeeded) = final_state(state) else { continue };
+            let at = text_at("/deployment_status/created_at").and_then(time_millis).ok_or_else(|| {
+                row_error(path, line_number, "`deployment_status.created_at` is not an RFC 3339 time")
+            })?;
+            deploys.push(Deploy {
+                repo: text_at("/repository/name")
+                    .ok_or_else(|| row_error(path, line_number, "no `repository.name`"))?
+                    .to_string(),
+                sha: text_at("/deployment/sha").map(str::to_lowercase),
+                environment: text_at("/deployment_status/environment")
+                    .or(text_at("/deployment/environment"))
+                    .unwrap_or("production")
+                    .to_string(),
+                succeeded,
+                at,
+                creator: text_at("/deployment/creator/login").map(str::to_string),
+            });
+        }
+        return Ok(deploys);
+    }
+    for (line, row) in &csv_rows(path)? {
+        let f = Fields { path, line: *line, row };
+        let status = f.required(&["status", "state"])?;
+        let Some(succeeded) = final_state(status) else { continue };
+        deploys.push(Deploy {
+            repo: f.required(&["repo", "repository"])?.to_string(),
+            sha: f.get(&["sha", "commit"]).map(str::to_lowercase),
+            environment: f.get(&["environment", "env"]).unwrap_or("production").to_string(),
+            succeeded,
+            at: f.time(&["at", "deployed_at", "created_at"])?.ok_or_else(|| row_error(path, *line, "missing `at`"))?,
+            creator: f.get(&["creator", "author", "person"]).map(str::to_string),
+        });
+    }
+    Ok(deploys)
+}
+
+/// Incidents from a CSV: `id`, `opened_at`, and optionally `repo`, `team`, `resolved_at`,
+/// `caused_by` (the sha of the change it was traced to).
+pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, EventsError> {
+    csv_rows(path)?
+        .iter()
+        .map(|(line, row)| {
+            let f = Fields { path, line: *line, row };
+            Ok(Incident {
+                id: f.required(&["id", "key", "incident"])?.to_string(),
+                repo: f.get(&["repo", "repository"]).map(str::to_string),
+                team: f.get(&["team"]).map(str::to_string),
+                opened_at: f
+                    .time(&["opened_at", "started_at", "at"])?
+                    .ok_or_else(|| row_error(path, *line, "missing `opened_at`"))?,
+                resolved_at: f.time(&["resolved_at"])?,
+                caused_by: f.get(&["caused_by", "sha"]).map(str::to_lowercase),
+            })
+        })
+        .collect()
+}
+
 /// Tickets from a CSV: `id`, `resolved_at`, and optionally `team`, `person`, `weight`.
 pub fn read_tickets(path: &Path) -> Result<Vec<Ticket>, EventsError> {
     csv_rows(path)?
@@ -311,6 +392,35 @@ mod tests {
         assert!(read_pull_requests(&ndjson).expect_err("no pr").to_string().contains("p.ndjson:1"));
         let events = file(&dir, "o.csv", "kind,at,value\nresolution,2026-11-01,3\n");
         assert!(read_outcome_events(&events).expect_err("no owner").to_string().contains("person"));
+    }
+
+    #[test]
+    fn deploys_from_csv_and_github_payloads_and_incidents() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let csv = file(
+            &dir,
+            "d.csv",
+            "repo,sha,environment,status,at,creator\npayments,ABC,production,success,2026-11-02T10:00:00Z,alice\npayments,DEF,production,failure,2026-11-03,bilal\npayments,123,staging,pending,2026-11-03,bilal\n",
+        );
+        let deploys = read_deploys(&csv).expect("reads");
+        assert_eq!(deploys.len(), 2, "pending is not final");
+        assert!(deploys[0].succeeded && !deploys[1].succeeded);
+        assert_eq!(deploys[0].sha.as_deref(), Some("abc"));
+        let status = r#"{"deployment_status":{"state":"success","created_at":"2026-11-05T08:00:00Z","environment":"production"},"deployment":{"sha":"feed","creator":{"login":"chen"}},"repository":{"name":"web-app"}}"#;
+        let queued = r#"{"deployment_status":{"state":"queued","created_at":"2026-11-05T07:00:00Z"},"deployment":{"sha":"feed"},"repository":{"name":"web-app"}}"#;
+        let ndjson = file(&dir, "d.ndjson", &format!("{queued}\n{status}\n"));
+        let deploys = read_deploys(&ndjson).expect("reads");
+        assert_eq!(deploys.len(), 1);
+        assert_eq!((deploys[0].repo.as_str(), deploys[0].creator.as_deref()), ("web-app", Some("chen")));
+        let bad = file(&dir, "b.ndjson", "{\"action\":\"created\"}\n");
+        assert!(read_deploys(&bad).expect_err("not a status").to_string().contains("b.ndjson:1"));
+        let incidents = file(
+            &dir,
+            "i.csv",
+            "id,repo,opened_at,resolved_at,caused_by\nINC-1,payments,2026-11-04T01:00:00Z,2026-11-04T03:00:00Z,ABC\n",
+        );
+        let incidents = read_incidents(&incidents).expect("reads");
+        assert_eq!(incidents[0].caused_by.as_deref(), Some("abc"));
     }
 
     #[test]

@@ -185,6 +185,13 @@ pub struct OutcomeArgs {
     /// Resolved tickets (CSV: id, team, resolved_at, weight); repeatable.
     #[arg(long = "tickets", value_name = "FILE")]
     pub ticket_files: Vec<PathBuf>,
+    /// Deployments: CSV (repo, sha, environment, status, at, creator), or GitHub
+    /// `deployment_status` payloads as NDJSON; repeatable.
+    #[arg(long = "deploys", value_name = "FILE")]
+    pub deploy_files: Vec<PathBuf>,
+    /// Incidents (CSV: id, repo, team, opened_at, resolved_at, caused_by); repeatable.
+    #[arg(long = "incidents", value_name = "FILE")]
+    pub incident_files: Vec<PathBuf>,
     /// Other outcome events (CSV: kind, person or team, at, value, unit); repeatable.
     #[arg(long = "outcomes", value_name = "FILE")]
     pub outcome_files: Vec<PathBuf>,
@@ -230,6 +237,8 @@ impl Default for OutcomeArgs {
             pull_files: Vec::new(),
             ticket_files: Vec::new(),
             outcome_files: Vec::new(),
+            deploy_files: Vec::new(),
+            incident_files: Vec::new(),
             revert_window_days: OutcomeArgs::REVERT_WINDOW_DAYS,
             never_shipped_after_days: OutcomeArgs::NEVER_SHIPPED_AFTER_DAYS,
             link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,

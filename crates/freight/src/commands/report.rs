@@ -135,6 +135,12 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     for path in &args.ticket_files {
         outcomes.tickets.extend(freight_ingest::events::read_tickets(path)?);
     }
+    for path in &args.deploy_files {
+        outcomes.deploys.extend(freight_ingest::events::read_deploys(path)?);
+    }
+    for path in &args.incident_files {
+        outcomes.incidents.extend(freight_ingest::events::read_incidents(path)?);
+    }
     for path in &args.outcome_files {
         outcomes.events.extend(freight_ingest::events::read_outcome_events(path)?);
     }
@@ -200,7 +206,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
     };
     let end = chrono::Utc::now().date_naive();
     let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
-    let fingerprint = format!("company v2 {}", plan.fingerprint());
+    let fingerprint = format!("company v3 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");
     if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
         eprintln!("freight: reusing the demo company in {}", out.display());
@@ -226,6 +232,8 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         org: Some(files.org.clone()),
         pull_files: vec![files.pulls.clone()],
         ticket_files: vec![files.tickets.clone()],
+        deploy_files: vec![files.deploys.clone()],
+        incident_files: vec![files.incidents.clone()],
         facts_dir: args.facts_dir.clone(),
         ..OutcomeArgs::default()
     };

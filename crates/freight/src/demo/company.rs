@@ -136,6 +136,8 @@ pub struct CompanyFiles {
     pub org: PathBuf,
     pub pulls: PathBuf,
     pub tickets: PathBuf,
+    pub deploys: PathBuf,
+    pub incidents: PathBuf,
     pub truth: PathBuf,
 }
 
@@ -147,6 +149,8 @@ impl CompanyFiles {
             org: out.join("org.toml"),
             pulls: out.join("pull_requests.csv"),
             tickets: out.join("tickets.csv"),
+            deploys: out.join("deploys.csv"),
+            incidents: out.join("incidents.csv"),
             truth: out.join("truth.json"),
         }
     }
@@ -407,6 +411,7 @@ pub fn generate(plan: &Plan, out: &Path) -> anyhow::Result<(Summary, Truth)> {
     write_org(&files)?;
     write_pulls(&files, &pulls, &shas)?;
     write_tickets(&files, &mut rng, start_day)?;
+    write_deploys(&files, &mut rng, start_day)?;
     fs_err::write(&files.truth, serde_json::to_string_pretty(&truth)?)?;
     Ok((summary, truth))
 }
@@ -509,6 +514,35 @@ fn write_pulls(files: &CompanyFiles, pulls: &[PullRow], shas: &BTreeMap<usize, S
         );
     }
     fs_err::write(&files.pulls, text)?;
+    Ok(())
+}
+
+/// Weekday deploys of each repository (a few fail) and the odd incident.
+fn write_deploys(files: &CompanyFiles, rng: &mut impl Rng, start: NaiveDate) -> anyhow::Result<()> {
+    let mut deploys = String::from("repo,environment,status,at,creator\n");
+    let mut incidents = String::from("id,repo,team,opened_at,resolved_at\n");
+    let mut number = 0;
+    for repo in REPOS {
+        let team = MEMBERS.iter().find(|m| m.repos.contains(&repo)).map_or("platform", |m| m.team);
+        let crew: Vec<&Member> = MEMBERS.iter().filter(|m| m.team == team).collect();
+        for day in 0..super::DAYS {
+            let date = start + chrono::Duration::days(day);
+            if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) || !rng.random_bool(0.7) {
+                continue;
+            }
+            let at = date.and_hms_opt(16, rng.random_range(0..60), 0).unwrap_or_default().and_utc().timestamp_millis();
+            let status = if rng.random_bool(0.1) { "failure" } else { "success" };
+            let creator = email(crew[rng.random_range(0..crew.len())].login);
+            let _ = writeln!(deploys, "{repo},production,{status},{},{creator}", iso(at));
+            if rng.random_bool(0.05) {
+                number += 1;
+                let _ =
+                    writeln!(incidents, "INC-{number},{repo},{team},{},{}", iso(at + 3_600_000), iso(at + 7_200_000));
+            }
+        }
+    }
+    fs_err::write(&files.deploys, deploys)?;
+    fs_err::write(&files.incidents, incidents)?;
     Ok(())
 }
 

@@ -142,8 +142,17 @@ pub fn render(output: &PillarsOutput) -> String {
     ));
     let out = &total.output;
     text.push_str(&format!(
-        "  output: {} commits on main ({} AI-assisted, {} of their {} lines surviving) · {} merged PRs · {} tickets · {} other outcomes\n",
-        out.commits, out.ai_commits, thousands(out.surviving_ai_lines), thousands(out.ai_lines_added), out.merged_prs, out.tickets, out.other_outcomes
+        "  output: {} commits on main ({} AI-assisted, {} of their {} lines surviving) · {} merged PRs · {} tickets · {} deploys ({} failed) · {} incidents · {} other outcomes\n",
+        out.commits,
+        out.ai_commits,
+        thousands(out.surviving_ai_lines),
+        thousands(out.ai_lines_added),
+        out.merged_prs,
+        out.tickets,
+        out.deploys,
+        out.failed_deploys,
+        out.incidents,
+        out.other_outcomes
     ));
     let unit = &total.unit;
     let each = |value: Option<Money>| value.map_or_else(|| "-".into(), |v| dollars(v, 0));

@@ -107,6 +107,15 @@ fn links_waste_and_output_match_the_generated_truth() {
     assert!(generated_rejected.is_subset(&rejected), "every settled rejection is waste");
     assert!(rejected.is_subset(&truth_sessions("rejected_pull_request", &|_| true)), "and only rejections");
 
+    // Deploys and incidents from the company's files are output too.
+    let deploys = std::fs::read_to_string(dir.path().join("deploys.csv")).expect("deploys");
+    let succeeded = deploys.lines().filter(|l| l.contains(",success,")).count() as f64;
+    let failed = deploys.lines().filter(|l| l.contains(",failure,")).count() as f64;
+    assert_eq!(report["total"]["output"]["deploys"], succeeded);
+    assert_eq!(report["total"]["output"]["failed_deploys"], failed);
+    let rate = report["total"]["unit"]["change_failure_rate"].as_f64().expect("rate");
+    assert!((rate - failed / (failed + succeeded)).abs() < 1e-12);
+
     // Output: AI-assisted commits are the sessions' trailer commits.
     let ai_commits = sessions
         .iter()
