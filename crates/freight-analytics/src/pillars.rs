@@ -79,6 +79,7 @@ WITH s AS (
          SUM(CASE WHEN kind = 'commit' THEN lines_added ELSE 0 END) AS lines_added,
          SUM(CASE WHEN kind = 'commit' AND ai THEN lines_added ELSE 0 END) AS ai_lines_added,
          SUM(CASE WHEN kind = 'commit' AND ai THEN surviving_lines ELSE 0 END) AS surviving_ai_lines,
+         SUM(CASE WHEN kind = 'commit' AND ai THEN reworked_lines ELSE 0 END) AS reworked_ai_lines,
          SUM(CASE WHEN kind = 'merged_pr' THEN quantity ELSE 0 END) AS merged_prs,
          SUM(CASE WHEN kind = 'rejected_pr' THEN quantity ELSE 0 END) AS rejected_prs,
          SUM(CASE WHEN kind = 'ticket' THEN quantity ELSE 0 END) AS tickets,
@@ -94,7 +95,7 @@ SELECT keys.k AS k,
        s.cost, s.shipped, s.reverted, s.rejected, s.never_shipped, s.pending, s.exact_linked, s.heuristic_linked,
        u.input, u.output, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.reasoning, u.calls, u.unpriced,
        u.sessions, u.people,
-       o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.merged_prs,
+       o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.reworked_ai_lines, o.merged_prs,
        o.rejected_prs, o.tickets, o.deploys, o.failed_deploys, o.incidents, o.events
 FROM keys
 LEFT JOIN s ON s.k = keys.k
@@ -232,11 +233,13 @@ pub fn facts(
         ai: bool,
         lines_added: u64,
         surviving: u64,
+        reworked: u64,
     }
     let mut out: Vec<Output> = Vec::new();
     for commit in outcomes.commits.iter().filter(|c| !c.is_merge() && window.holds(c.committed_at)) {
         let tool = commit.agents.first().map_or(NO_TOOL, |agent| agent.as_str()).to_string();
-        let surviving = outcomes.survival.get(&(commit.repo.clone(), commit.sha.clone())).map_or(0, |s| s.surviving);
+        let survival = outcomes.survival.get(&(commit.repo.clone(), commit.sha.clone()));
+        let (surviving, reworked) = survival.map_or((0, 0), |s| (s.surviving, s.reworked.unwrap_or(0)));
         out.push(Output {
             kind: "commit",
             member: directory.resolve(&commit.author_email),
@@ -247,6 +250,7 @@ pub fn facts(
             ai: commit.ai_assisted(),
             lines_added: commit.lines_added,
             surviving,
+            reworked,
         });
     }
     for pull in &outcomes.pulls {
@@ -266,6 +270,7 @@ pub fn facts(
             ai: false,
             lines_added: pull.lines_added,
             surviving: 0,
+            reworked: 0,
         });
     }
     let team_member = |person: &Option<String>, team: &Option<String>| match (person, team) {
@@ -292,6 +297,7 @@ pub fn facts(
             ai: false,
             lines_added: 0,
             surviving: 0,
+            reworked: 0,
         });
     }
     for deploy in outcomes.deploys.iter().filter(|d| window.holds(d.at)) {
@@ -309,6 +315,7 @@ pub fn facts(
             ai: false,
             lines_added: 0,
             surviving: 0,
+            reworked: 0,
         });
     }
     for incident in outcomes.incidents.iter().filter(|i| window.holds(i.opened_at)) {
@@ -322,6 +329,7 @@ pub fn facts(
             ai: false,
             lines_added: 0,
             surviving: 0,
+            reworked: 0,
         });
     }
     for event in outcomes.events.iter().filter(|e| window.holds(e.at)) {
@@ -335,6 +343,7 @@ pub fn facts(
             ai: false,
             lines_added: 0,
             surviving: 0,
+            reworked: 0,
         });
     }
     let output_members: Vec<_> = out.iter().map(|o| o.member.clone()).collect();
@@ -349,6 +358,7 @@ pub fn facts(
         ("ai", Arc::new(BooleanArray::from(out.iter().map(|o| o.ai).collect::<Vec<_>>()))),
         ("lines_added", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.lines_added)))),
         ("surviving_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.surviving)))),
+        ("reworked_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.reworked)))),
     ]);
     Ok(Facts { spend: batch(spend)?, session_usage: batch(usage)?, outputs: batch(outputs)? })
 }
@@ -369,6 +379,8 @@ pub struct Output {
     pub lines_added: u64,
     pub ai_lines_added: u64,
     pub surviving_ai_lines: u64,
+    /// AI-added lines rewritten or deleted within the rework window.
+    pub reworked_ai_lines: u64,
     pub merged_prs: f64,
     pub rejected_prs: f64,
     pub tickets: f64,
@@ -455,6 +467,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
             (ints("calls")?, ints("unpriced")?, ints("sessions")?, ints("people")?);
         let (lines, ai_lines, surviving, events) =
             (ints("lines_added")?, ints("ai_lines_added")?, ints("surviving_ai_lines")?, ints("events")?);
+        let reworked = ints("reworked_ai_lines")?;
         let (commits, ai_commits, merged, rejected_prs, tickets) = (
             float(&batch, "commits")?,
             float(&batch, "ai_commits")?,
@@ -479,6 +492,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
                 lines_added: lines[row],
                 ai_lines_added: ai_lines[row],
                 surviving_ai_lines: surviving[row],
+                reworked_ai_lines: reworked[row],
                 merged_prs: merged[row],
                 rejected_prs: rejected_prs[row],
                 tickets: tickets[row],

@@ -290,6 +290,9 @@ pub struct Incident {
 pub struct Survival {
     pub added: u64,
     pub surviving: u64,
+    /// Of the added lines, how many were rewritten or deleted within the rework window after
+    /// the commit (None when the commit's path to main could not be followed).
+    pub reworked: Option<u64>,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// What to read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MineOptions {
     /// The branch whose history counts as shipped; default: `main`, `master`, then the
     /// remote's, then `HEAD`.
@@ -21,6 +21,24 @@ pub struct MineOptions {
     pub survival: bool,
     /// The repository's name in reports; default: its folder's name.
     pub name: Option<String>,
+    /// With `survival`: lines of an AI-assisted commit rewritten within this long count as rework.
+    pub rework_window_ms: i64,
+}
+
+impl MineOptions {
+    pub const REWORK_WINDOW_MS: i64 = 14 * 86_400_000;
+}
+
+impl Default for MineOptions {
+    fn default() -> MineOptions {
+        MineOptions {
+            branch: None,
+            as_of: None,
+            survival: false,
+            name: None,
+            rework_window_ms: MineOptions::REWORK_WINDOW_MS,
+        }
+    }
 }
 
 /// One repository's outcomes.
@@ -96,20 +114,23 @@ pub fn mine(path: &Path, options: &MineOptions) -> Result<MinedRepo> {
         .at(path, "walking history")?;
     let mut commits = Vec::new();
     let mut touched: HashMap<String, BTreeSet<BString>> = HashMap::new();
+    let mut parent_map: HashMap<String, Vec<String>> = HashMap::new();
     for info in walk {
         let info = info.at(path, "walking history")?;
         let object = info.object().at(path, "reading a commit")?;
         let committed_at = millis(object.time().at(path, "reading a commit time")?.seconds);
+        let sha = info.id.to_string();
+        let parents: Vec<gix::ObjectId> = info.parent_ids().map(|id| id.detach()).collect();
+        // Kept for every commit, so the main line can be followed past those after `as_of`.
+        parent_map.insert(sha.clone(), parents.iter().map(ToString::to_string).collect());
         if options.as_of.is_some_and(|as_of| committed_at > as_of) {
             continue;
         }
-        let sha = info.id.to_string();
         let author = object.author().at(path, "reading an author")?;
         let authored_at = millis(author.time().at(path, "reading an author time")?.seconds);
         let (author_name, author_email) =
             (author.name.to_str_lossy().into_owned(), author.email.to_str_lossy().into_owned());
         let message = object.message_raw().at(path, "reading a message")?.to_str_lossy().into_owned();
-        let parents: Vec<gix::ObjectId> = info.parent_ids().map(|id| id.detach()).collect();
         let (mut agents, mut sessions, reverts) = parse_trailers(&message);
         let note = notes.get(&sha);
         if let Some(note) = note {
@@ -171,10 +192,14 @@ pub fn mine(path: &Path, options: &MineOptions) -> Result<MinedRepo> {
             reverts,
         });
     }
-    let tip_sha = commits.iter().max_by_key(|c| c.committed_at).map(|c| c.sha.clone());
-    let survival = match (&tip_sha, options.survival) {
-        (Some(tip), true) => surviving_lines(&repo, path, tip, &commits, &touched)?,
-        _ => HashMap::new(),
+    let chain = main_line(&tip.to_string(), &parent_map, &commits);
+    let tip_sha = chain.first().map(|&i| commits[i].sha.clone());
+    let survival = match options.survival && !chain.is_empty() {
+        true => {
+            let mut blamer = Blamer { repo: &repo, path, cache: HashMap::new() };
+            surviving_lines(&mut blamer, &commits, &touched, &chain, &parent_map, options.rework_window_ms)?
+        }
+        false => HashMap::new(),
     };
     Ok(MinedRepo { name, workdir, branch, user_email, commits, survival, tip: tip_sha })
 }
@@ -202,43 +227,143 @@ fn repo_name(repo: &gix::Repository, path: &Path) -> String {
     name.strip_suffix(".git").map(str::to_string).unwrap_or(name)
 }
 
-/// Blames, at `tip`, every file changed since the first AI-assisted commit (a file an AI
-/// commit wrote may live on under another name) and counts, per AI-assisted commit, the lines
-/// still attributed to it (renames followed).
+/// The main line as of the report: the first-parent chain from the branch tip, newest first,
+/// as indexes into `commits` (commits after the as-of time were left out of `commits`, so the
+/// chain starts at the newest one that was kept).
+fn main_line(tip: &str, parents: &HashMap<String, Vec<String>>, commits: &[Commit]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.as_str(), i)).collect();
+    let mut chain = Vec::new();
+    let mut at = Some(tip.to_string());
+    while let Some(sha) = at {
+        if let Some(&i) = index.get(sha.as_str()) {
+            chain.push(i);
+        }
+        at = parents.get(&sha).and_then(|list| list.first().cloned());
+    }
+    chain
+}
+
+/// Where each commit entered the main line: its position in `chain` (itself, or the merge
+/// that brought it in).
+fn entry_points(chain: &[usize], commits: &[Commit], parents: &HashMap<String, Vec<String>>) -> HashMap<String, usize> {
+    let mut entry: HashMap<String, usize> = HashMap::new();
+    for (position, &i) in chain.iter().enumerate() {
+        entry.insert(commits[i].sha.clone(), position);
+    }
+    // Oldest merge first, so a commit belongs to the first merge that brought it in.
+    for (position, &i) in chain.iter().enumerate().rev() {
+        let mut stack: Vec<String> =
+            parents.get(&commits[i].sha).map(|list| list.iter().skip(1).cloned().collect()).unwrap_or_default();
+        while let Some(sha) = stack.pop() {
+            if entry.contains_key(&sha) {
+                continue;
+            }
+            entry.insert(sha.clone(), position);
+            stack.extend(parents.get(&sha).into_iter().flatten().cloned());
+        }
+    }
+    entry
+}
+
+/// Blame results per (commit, file): lines attributed to each commit.
+struct Blamer<'r> {
+    repo: &'r gix::Repository,
+    path: &'r Path,
+    cache: HashMap<(String, BString), HashMap<String, u64>>,
+}
+
+impl Blamer<'_> {
+    /// Lines attributed to each commit, over `files` as they are at `at` (files absent there
+    /// count nothing).
+    fn lines_by_commit<'f>(
+        &mut self,
+        at: &str,
+        files: impl IntoIterator<Item = &'f BString>,
+    ) -> Result<HashMap<String, u64>> {
+        let at_id = gix::ObjectId::from_hex(at.as_bytes()).at(self.path, "reading a commit id")?;
+        let tree =
+            self.repo.find_commit(at_id).at(self.path, "reading a commit")?.tree().at(self.path, "reading a tree")?;
+        let mut totals: HashMap<String, u64> = HashMap::new();
+        for file in files {
+            let key = (at.to_string(), file.clone());
+            if !self.cache.contains_key(&key) {
+                let mut counts: HashMap<String, u64> = HashMap::new();
+                if let Ok(Some(_)) = tree.lookup_entry_by_path(file.to_str_lossy().as_ref()) {
+                    let options = gix::repository::blame_file::Options {
+                        rewrites: Some(gix::diff::Rewrites::default()),
+                        ..Default::default()
+                    };
+                    let outcome =
+                        self.repo.blame_file(file.as_bstr(), at_id, options).at(self.path, "blaming a file")?;
+                    for entry in &outcome.entries {
+                        *counts.entry(entry.commit_id.to_string()).or_default() += u64::from(entry.len.get());
+                    }
+                }
+                self.cache.insert(key.clone(), counts);
+            }
+            for (commit, lines) in &self.cache[&key] {
+                *totals.entry(commit.clone()).or_default() += lines;
+            }
+        }
+        Ok(totals)
+    }
+}
+
+/// For each AI-assisted commit: of its added lines, how many survive at the main line's tip,
+/// and how many were rewritten within `window` of reaching the main line (measured at the
+/// newest main-line commit inside the window). Files changed after the
+/// commit are blamed too, since its lines may live on under another name (renames followed).
 fn surviving_lines(
-    repo: &gix::Repository,
-    path: &Path,
-    tip: &str,
+    blamer: &mut Blamer<'_>,
     commits: &[Commit],
     touched: &HashMap<String, BTreeSet<BString>>,
+    chain: &[usize],
+    parents: &HashMap<String, Vec<String>>,
+    window: i64,
 ) -> Result<HashMap<String, Survival>> {
-    let tip_id = gix::ObjectId::from_hex(tip.as_bytes()).at(path, "reading the tip")?;
-    let tip_tree = repo.find_commit(tip_id).at(path, "reading the tip")?.tree().at(path, "reading the tip tree")?;
     let ai_commits: Vec<&Commit> = commits.iter().filter(|c| c.ai_assisted() && c.lines_added > 0).collect();
     let Some(since) = ai_commits.iter().map(|c| c.committed_at).min() else {
         return Ok(HashMap::new());
     };
-    let files: BTreeSet<&BString> =
-        commits.iter().filter(|c| c.committed_at >= since).filter_map(|c| touched.get(&c.sha)).flatten().collect();
-    let mut surviving: HashMap<String, u64> = HashMap::new();
-    for file in files {
-        let Ok(Some(_)) = tip_tree.lookup_entry_by_path(file.to_str_lossy().as_ref()) else { continue };
-        let options = gix::repository::blame_file::Options {
-            rewrites: Some(gix::diff::Rewrites::default()),
-            ..Default::default()
+    let files_between = |from: i64, to: i64| -> BTreeSet<&BString> {
+        commits
+            .iter()
+            .filter(|c| c.committed_at >= from && c.committed_at <= to)
+            .filter_map(|c| touched.get(&c.sha))
+            .flatten()
+            .collect()
+    };
+    let tip = &commits[chain[0]];
+    let at_tip = blamer.lines_by_commit(&tip.sha, files_between(since, tip.committed_at))?;
+    let entry = entry_points(chain, commits, parents);
+    let mut survival = HashMap::new();
+    for commit in ai_commits {
+        let surviving = at_tip.get(&commit.sha).copied().unwrap_or(0).min(commit.lines_added);
+        let reworked = match entry.get(&commit.sha) {
+            Some(&entered) => {
+                // The window opens when the commit reached the main line (a branch merged later
+                // ships its lines then).
+                let limit = commits[chain[entered]].committed_at.max(commit.committed_at) + window;
+                // The newest main-line commit within the window, from the entry point on.
+                let position = (0..=entered)
+                    .rev()
+                    .take_while(|&p| commits[chain[p]].committed_at <= limit)
+                    .last()
+                    .unwrap_or(entered);
+                let then = &commits[chain[position]];
+                let kept = blamer
+                    .lines_by_commit(&then.sha, files_between(commit.committed_at, then.committed_at))?
+                    .get(&commit.sha)
+                    .copied()
+                    .unwrap_or(0)
+                    .min(commit.lines_added);
+                Some(commit.lines_added - kept)
+            }
+            None => None,
         };
-        let outcome = repo.blame_file(file.as_bstr(), tip_id, options).at(path, "blaming a file")?;
-        for entry in &outcome.entries {
-            *surviving.entry(entry.commit_id.to_string()).or_default() += u64::from(entry.len.get());
-        }
+        survival.insert(commit.sha.clone(), Survival { added: commit.lines_added, surviving, reworked });
     }
-    Ok(ai_commits
-        .into_iter()
-        .map(|commit| {
-            let kept = surviving.get(&commit.sha).copied().unwrap_or(0).min(commit.lines_added);
-            (commit.sha.clone(), Survival { added: commit.lines_added, surviving: kept })
-        })
-        .collect())
+    Ok(survival)
 }
 
 /// The git-ai note of each commit that has one (re-exported for callers that want the detail).

@@ -111,11 +111,39 @@ fn survival_follows_renames_and_counts_rewritten_lines_out() {
         .collect();
     repo.commit("main", alice(T0 + 2 * DAY), "Rewrite the head", &[file("new/name.rs", &rewritten)]).expect("c");
     let mined = mine(dir.path(), &options()).expect("mines");
-    assert_eq!(mined.survival[&ai], freight_git::Survival { added: 20, surviving: 15 });
+    assert_eq!(mined.survival[&ai], freight_git::Survival { added: 20, surviving: 15, reworked: Some(5) });
     // As of before the rewrite, all 20 survive.
     let past = mine(dir.path(), &MineOptions { as_of: Some((T0 + DAY) * 1000), ..options() }).expect("mines");
     assert_eq!(past.commits.len(), 2);
     assert_eq!(past.survival[&ai].surviving, 20);
+}
+
+#[test]
+fn rework_counts_only_rewrites_inside_the_window_and_starts_where_a_branch_was_merged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = RepoWriter::init(dir.path()).expect("init");
+    let content = lines(10, "ai");
+    repo.commit("main", alice(T0), "Base", &[file("README", "r\n")]).expect("c");
+    // Written on a branch on day 0, merged on day 20: its window runs from the merge.
+    repo.branch_from("feature", "main").expect("branch");
+    let ai = repo.commit("feature", alice(T0 + 3600), &format!("AI work{AI}"), &[file("a.rs", &content)]).expect("c");
+    repo.merge("main", "feature", alice(T0 + 20 * DAY), "Merge branch 'feature'").expect("merge");
+    // Three lines rewritten on day 22, inside the window from the merge ...
+    let edited: String = content
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i < 3 { format!("edit {i}\n") } else { format!("{l}\n") })
+        .collect();
+    repo.commit("main", alice(T0 + 22 * DAY), "Tidy", &[file("a.rs", &edited)]).expect("c");
+    // ... and two more on day 60, outside it.
+    let later: String = edited
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if (3..5).contains(&i) { format!("late {i}\n") } else { format!("{l}\n") })
+        .collect();
+    repo.commit("main", alice(T0 + 60 * DAY), "Later", &[file("a.rs", &later)]).expect("c");
+    let mined = mine(dir.path(), &options()).expect("mines");
+    assert_eq!(mined.survival[&ai], freight_git::Survival { added: 10, surviving: 5, reworked: Some(3) });
 }
 
 #[test]

@@ -204,6 +204,9 @@ pub struct OutcomeArgs {
     /// A commit this many hours after a session's last call may still be its work.
     #[arg(long, default_value_t = OutcomeArgs::LINK_GRACE_HOURS)]
     pub link_grace_hours: f64,
+    /// Lines of an AI-assisted commit rewritten or deleted within this many days are rework.
+    #[arg(long, default_value_t = OutcomeArgs::REWORK_DAYS)]
+    pub rework_days: f64,
     /// Skip blaming files for surviving lines (faster on large histories).
     #[arg(long)]
     pub no_survival: bool,
@@ -225,6 +228,7 @@ impl OutcomeArgs {
     pub const REVERT_WINDOW_DAYS: f64 = 14.0;
     pub const NEVER_SHIPPED_AFTER_DAYS: f64 = 7.0;
     pub const LINK_GRACE_HOURS: f64 = 2.0;
+    pub const REWORK_DAYS: f64 = 14.0;
 }
 
 impl Default for OutcomeArgs {
@@ -243,6 +247,7 @@ impl Default for OutcomeArgs {
             never_shipped_after_days: OutcomeArgs::NEVER_SHIPPED_AFTER_DAYS,
             link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,
             no_survival: false,
+            rework_days: OutcomeArgs::REWORK_DAYS,
             facts_dir: None,
             review_rate: None,
             review_minutes: 60,

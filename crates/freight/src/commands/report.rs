@@ -99,8 +99,13 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     } else {
         args.repos.clone()
     };
-    let options =
-        MineOptions { branch: args.branch.clone(), as_of: Some(as_of), survival: !args.no_survival, name: None };
+    let options = MineOptions {
+        branch: args.branch.clone(),
+        as_of: Some(as_of),
+        survival: !args.no_survival,
+        name: None,
+        rework_window_ms: (args.rework_days * 86_400_000.0).round() as i64,
+    };
     let mut outcomes = Outcomes::default();
     let mut repos = Vec::new();
     let mut default_identity = None;
@@ -206,7 +211,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
     };
     let end = chrono::Utc::now().date_naive();
     let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
-    let fingerprint = format!("company v3 {}", plan.fingerprint());
+    let fingerprint = format!("company v4 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");
     if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
         eprintln!("freight: reusing the demo company in {}", out.display());

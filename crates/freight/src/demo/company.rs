@@ -314,10 +314,34 @@ pub fn generate(plan: &Plan, out: &Path) -> anyhow::Result<(Summary, Truth)> {
                             seconds: commit_at,
                             message: format!("{subject}{trailer}"),
                             path: path.clone(),
-                            content,
+                            content: content.clone(),
                             key: k,
                         });
                         entry.commit = Some(format!("#{k}"));
+                        if fate == Fate::ExactCommit && rng.random_bool(0.25) {
+                            // A person reworks the first third of it a few days later (early in
+                            // the morning, outside every session's window).
+                            let day_start = commit_at - commit_at.rem_euclid(86_400);
+                            let at = day_start + rng.random_range(1..6) * 86_400 + 5 * 3600 + rng.random_range(0..3000);
+                            let reworked: String = content
+                                .lines()
+                                .enumerate()
+                                .map(
+                                    |(i, line)| {
+                                        if i < added / 3 { format!("// reworked {i}\n") } else { format!("{line}\n") }
+                                    },
+                                )
+                                .collect();
+                            events.push(Event::Commit {
+                                repo,
+                                author: person_index,
+                                seconds: at,
+                                message: format!("Rework {}", hex(&mut rng, 5)),
+                                path: path.clone(),
+                                content: reworked,
+                                key: 0,
+                            });
+                        }
                         if fate == Fate::Reverted {
                             // Early in the morning, before anyone's sessions, so no window holds it.
                             let day_start = commit_at - commit_at.rem_euclid(86_400);

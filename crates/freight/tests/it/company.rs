@@ -122,6 +122,10 @@ fn links_waste_and_output_match_the_generated_truth() {
         .filter(|s| matches!(s["fate"].as_str(), Some("exact_commit" | "reverted" | "merged_pull_request")))
         .count();
     assert_eq!(report["total"]["output"]["ai_commits"], ai_commits as f64);
+    let reworked = report["total"]["output"]["reworked_ai_lines"].as_u64().expect("lines");
+    let surviving = report["total"]["output"]["surviving_ai_lines"].as_u64().expect("lines");
+    let added = report["total"]["output"]["ai_lines_added"].as_u64().expect("lines");
+    assert!(reworked > 0 && surviving + reworked <= added, "people rework some AI code: {reworked} of {added}");
 
     // Teams with heavy users who ship little rank below the others.
     let rank = |team: &str| -> u64 {
