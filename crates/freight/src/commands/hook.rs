@@ -28,6 +28,8 @@ fn marker(git_dir: &Path) -> PathBuf {
 pub fn run(args: &HookArgs) -> anyhow::Result<()> {
     let result = match &args.kind {
         HookKind::Claude => record_claude(),
+        // A merge's message is git's own and the merge adds no work of its own to link.
+        HookKind::PrepareCommitMsg { source: Some(source), .. } if source == "merge" => Ok(()),
         HookKind::PrepareCommitMsg { message_file, .. } => {
             prepare_commit_msg(message_file, args.max_age_hours).map(drop)
         }

@@ -47,6 +47,11 @@ fn an_agent_hook_and_a_git_hook_write_the_session_into_the_commit() {
     let (_, sessions, _) = freight_core::outcome::parse_trailers(&written);
     assert_eq!(sessions[0].session, "5f2c-11");
 
+    // Merge commits are left alone.
+    std::fs::write(&message, "Merge branch 'x'\n").expect("message");
+    hook(&["prepare-commit-msg", message.to_str().expect("utf-8"), "merge"], &repo_path, "");
+    assert_eq!(std::fs::read_to_string(&message).expect("read"), "Merge branch 'x'\n");
+
     // A stale record is not written into later commits.
     std::fs::write(&message, "Later work\n").expect("message");
     hook(&["prepare-commit-msg", message.to_str().expect("utf-8"), "--max-age-hours", "0"], &repo_path, "");
