@@ -25,7 +25,8 @@ TYPES = {
     + [("calls", "UBIGINT"), ("unpriced_calls", "UBIGINT"), ("cost", "DECIMAL(38,18)")],
     "outputs": [(d, "VARCHAR") for d in DIMENSIONS]
     + [("kind", "VARCHAR"), ("at", "BIGINT"), ("quantity", "DOUBLE"), ("ai", "BOOLEAN"),
-       ("lines_added", "UBIGINT"), ("surviving_lines", "UBIGINT"), ("reworked_lines", "UBIGINT")],
+       ("lines_added", "UBIGINT"), ("surviving_lines", "UBIGINT"), ("reworked_lines", "UBIGINT"),
+       ("deployed", "BOOLEAN")],
 }
 
 

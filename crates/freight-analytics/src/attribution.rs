@@ -31,6 +31,9 @@ pub struct Outcomes {
     pub events: Vec<OutcomeEvent>,
     pub deploys: Vec<Deploy>,
     pub incidents: Vec<Incident>,
+    /// Each repository's main line (newest first) and where each commit entered it, to tell
+    /// which commits a deploy shipped.
+    pub main_lines: HashMap<String, (Vec<String>, HashMap<String, usize>)>,
     pub repos: Vec<RepoPlace>,
     pub hooks: Vec<HookRecord>,
 }
@@ -372,4 +375,21 @@ pub async fn attribute(
         }
     }
     Ok(Attribution { sessions, links, shares, reverts: reverts_all })
+}
+
+/// When a commit was first shipped by a successful deploy, as of `as_of`: a deploy of the main
+/// line's commit at position `p` ships every commit that entered at `p` or later (older).
+pub fn deployed_at(outcomes: &Outcomes, commit: &Commit, as_of: Millis) -> Option<Millis> {
+    let (line, entered) = outcomes.main_lines.get(&commit.repo)?;
+    let entered_at = *entered.get(&commit.sha)?;
+    outcomes
+        .deploys
+        .iter()
+        .filter(|d| d.succeeded && d.repo == commit.repo && d.at <= as_of && d.at >= commit.committed_at)
+        .filter_map(|d| {
+            let sha = d.sha.as_deref()?;
+            let position = line.iter().position(|s| s.starts_with(sha))?;
+            (position <= entered_at).then_some(d.at)
+        })
+        .min()
 }

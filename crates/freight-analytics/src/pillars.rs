@@ -80,6 +80,7 @@ WITH s AS (
          SUM(CASE WHEN kind = 'commit' AND ai THEN lines_added ELSE 0 END) AS ai_lines_added,
          SUM(CASE WHEN kind = 'commit' AND ai THEN surviving_lines ELSE 0 END) AS surviving_ai_lines,
          SUM(CASE WHEN kind = 'commit' AND ai THEN reworked_lines ELSE 0 END) AS reworked_ai_lines,
+         SUM(CASE WHEN kind = 'commit' AND ai AND deployed THEN quantity ELSE 0 END) AS deployed_ai_commits,
          SUM(CASE WHEN kind = 'merged_pr' THEN quantity ELSE 0 END) AS merged_prs,
          SUM(CASE WHEN kind = 'rejected_pr' THEN quantity ELSE 0 END) AS rejected_prs,
          SUM(CASE WHEN kind = 'ticket' THEN quantity ELSE 0 END) AS tickets,
@@ -95,7 +96,7 @@ SELECT keys.k AS k,
        s.cost, s.shipped, s.reverted, s.rejected, s.never_shipped, s.pending, s.exact_linked, s.heuristic_linked,
        u.input, u.output, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.reasoning, u.calls, u.unpriced,
        u.sessions, u.people,
-       o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.reworked_ai_lines, o.merged_prs,
+       o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.reworked_ai_lines, o.deployed_ai_commits, o.merged_prs,
        o.rejected_prs, o.tickets, o.deploys, o.failed_deploys, o.incidents, o.events
 FROM keys
 LEFT JOIN s ON s.k = keys.k
@@ -234,6 +235,7 @@ pub fn facts(
         lines_added: u64,
         surviving: u64,
         reworked: u64,
+        deployed: bool,
     }
     let mut out: Vec<Output> = Vec::new();
     for commit in outcomes.commits.iter().filter(|c| !c.is_merge() && window.holds(c.committed_at)) {
@@ -251,6 +253,7 @@ pub fn facts(
             lines_added: commit.lines_added,
             surviving,
             reworked,
+            deployed: crate::attribution::deployed_at(outcomes, commit, window.as_of).is_some(),
         });
     }
     for pull in &outcomes.pulls {
@@ -271,6 +274,7 @@ pub fn facts(
             lines_added: pull.lines_added,
             surviving: 0,
             reworked: 0,
+            deployed: false,
         });
     }
     let team_member = |person: &Option<String>, team: &Option<String>| match (person, team) {
@@ -298,6 +302,7 @@ pub fn facts(
             lines_added: 0,
             surviving: 0,
             reworked: 0,
+            deployed: false,
         });
     }
     for deploy in outcomes.deploys.iter().filter(|d| window.holds(d.at)) {
@@ -316,6 +321,7 @@ pub fn facts(
             lines_added: 0,
             surviving: 0,
             reworked: 0,
+            deployed: false,
         });
     }
     for incident in outcomes.incidents.iter().filter(|i| window.holds(i.opened_at)) {
@@ -330,6 +336,7 @@ pub fn facts(
             lines_added: 0,
             surviving: 0,
             reworked: 0,
+            deployed: false,
         });
     }
     for event in outcomes.events.iter().filter(|e| window.holds(e.at)) {
@@ -344,6 +351,7 @@ pub fn facts(
             lines_added: 0,
             surviving: 0,
             reworked: 0,
+            deployed: false,
         });
     }
     let output_members: Vec<_> = out.iter().map(|o| o.member.clone()).collect();
@@ -359,6 +367,7 @@ pub fn facts(
         ("lines_added", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.lines_added)))),
         ("surviving_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.surviving)))),
         ("reworked_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.reworked)))),
+        ("deployed", Arc::new(BooleanArray::from(out.iter().map(|o| o.deployed).collect::<Vec<_>>()))),
     ]);
     Ok(Facts { spend: batch(spend)?, session_usage: batch(usage)?, outputs: batch(outputs)? })
 }
@@ -381,6 +390,8 @@ pub struct Output {
     pub surviving_ai_lines: u64,
     /// AI-added lines rewritten or deleted within the rework window.
     pub reworked_ai_lines: u64,
+    /// AI-assisted commits that a successful deploy shipped.
+    pub deployed_ai_commits: f64,
     pub merged_prs: f64,
     pub rejected_prs: f64,
     pub tickets: f64,
@@ -475,6 +486,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
             float(&batch, "rejected_prs")?,
             float(&batch, "tickets")?,
         );
+        let deployed_ai = float(&batch, "deployed_ai_commits")?;
         let (deploys, failed_deploys, incidents) =
             (float(&batch, "deploys")?, float(&batch, "failed_deploys")?, float(&batch, "incidents")?);
         for row in 0..batch.num_rows() {
@@ -493,6 +505,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
                 ai_lines_added: ai_lines[row],
                 surviving_ai_lines: surviving[row],
                 reworked_ai_lines: reworked[row],
+                deployed_ai_commits: deployed_ai[row],
                 merged_prs: merged[row],
                 rejected_prs: rejected_prs[row],
                 tickets: tickets[row],

@@ -57,6 +57,11 @@ pub struct MinedRepo {
     pub survival: HashMap<String, Survival>,
     /// The commit the survival was measured at.
     pub tip: Option<String>,
+    /// The first-parent line of the branch as of the report, newest first.
+    pub main_line: Vec<String>,
+    /// For each commit, the position in `main_line` where it entered (itself, or the merge
+    /// that brought it in): a deploy of `main_line[p]` ships every commit entered at `p` or later.
+    pub entered: HashMap<String, usize>,
 }
 
 /// Names the repository and the step when a gix call fails.
@@ -193,15 +198,17 @@ pub fn mine(path: &Path, options: &MineOptions) -> Result<MinedRepo> {
         });
     }
     let chain = main_line(&tip.to_string(), &parent_map, &commits);
+    let entered = entry_points(&chain, &commits, &parent_map);
     let tip_sha = chain.first().map(|&i| commits[i].sha.clone());
     let survival = match options.survival && !chain.is_empty() {
         true => {
             let mut blamer = Blamer { repo: &repo, path, cache: HashMap::new() };
-            surviving_lines(&mut blamer, &commits, &touched, &chain, &parent_map, options.rework_window_ms)?
+            surviving_lines(&mut blamer, &commits, &touched, &chain, &entered, options.rework_window_ms)?
         }
         false => HashMap::new(),
     };
-    Ok(MinedRepo { name, workdir, branch, user_email, commits, survival, tip: tip_sha })
+    let main_line = chain.iter().map(|&i| commits[i].sha.clone()).collect();
+    Ok(MinedRepo { name, workdir, branch, user_email, commits, survival, tip: tip_sha, main_line, entered })
 }
 
 /// Lines added and removed in one file, counted as `git diff --numstat` counts them (line
@@ -318,7 +325,7 @@ fn surviving_lines(
     commits: &[Commit],
     touched: &HashMap<String, BTreeSet<BString>>,
     chain: &[usize],
-    parents: &HashMap<String, Vec<String>>,
+    entry: &HashMap<String, usize>,
     window: i64,
 ) -> Result<HashMap<String, Survival>> {
     let ai_commits: Vec<&Commit> = commits.iter().filter(|c| c.ai_assisted() && c.lines_added > 0).collect();
@@ -335,7 +342,6 @@ fn surviving_lines(
     };
     let tip = &commits[chain[0]];
     let at_tip = blamer.lines_by_commit(&tip.sha, files_between(since, tip.committed_at))?;
-    let entry = entry_points(chain, commits, parents);
     let mut survival = HashMap::new();
     for commit in ai_commits {
         let surviving = at_tip.get(&commit.sha).copied().unwrap_or(0).min(commit.lines_added);

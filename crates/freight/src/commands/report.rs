@@ -132,6 +132,7 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
         for (sha, survival) in mined.survival {
             outcomes.survival.insert((mined.name.clone(), sha), survival);
         }
+        outcomes.main_lines.insert(mined.name.clone(), (mined.main_line, mined.entered));
         outcomes.commits.extend(mined.commits);
     }
     for path in &args.pull_files {

@@ -142,12 +142,13 @@ pub fn render(output: &PillarsOutput) -> String {
     ));
     let out = &total.output;
     text.push_str(&format!(
-        "  output: {} commits on main ({} AI-assisted, {} of their {} lines surviving, {} reworked within the window) · {} merged PRs · {} tickets · {} deploys ({} failed) · {} incidents · {} other outcomes\n",
+        "  output: {} commits on main ({} AI-assisted, {} of their {} lines surviving, {} reworked within the window, {} deployed) · {} merged PRs · {} tickets · {} deploys ({} failed) · {} incidents · {} other outcomes\n",
         out.commits,
         out.ai_commits,
         thousands(out.surviving_ai_lines),
         thousands(out.ai_lines_added),
         thousands(out.reworked_ai_lines),
+        out.deployed_ai_commits,
         out.merged_prs,
         out.tickets,
         out.deploys,

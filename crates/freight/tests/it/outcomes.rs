@@ -145,6 +145,16 @@ fn build() -> Fixture {
         format!("repo,number,author,head_branch,opened_at,closed_at,additions,deletions\npayments,12,alice@acme.dev,alice/spike,{},{},50,0\n", iso(T0 + 6 * HOUR), iso(T0 + 30 * HOUR)),
     )
     .expect("prs");
+    let deploys = dir.path().join("deploys.csv");
+    std::fs::write(
+        &deploys,
+        format!(
+            "repo,sha,environment,status,at,creator\npayments,{},production,success,{},alice@acme.dev\n",
+            &shas["heur"][..12],
+            iso(T0 + 3 * HOUR)
+        ),
+    )
+    .expect("deploys");
     let args = vec![
         "report".into(),
         "--json".into(),
@@ -160,6 +170,8 @@ fn build() -> Fixture {
         prs.display().to_string(),
         "--as-of".into(),
         iso(T0 + 30 * 86_400).replace(".000", ""),
+        "--deploys".into(),
+        deploys.display().to_string(),
     ];
     Fixture { _dir: dir, args, shas }
 }
@@ -203,6 +215,9 @@ fn pillars_join_spend_to_what_it_bought() {
     assert_eq!(pillars["output"]["ai_commits"], 2.0);
     assert_eq!(pillars["output"]["rejected_prs"], 1.0);
     assert_eq!(pillars["output"]["surviving_ai_lines"], 30, "the reverted commit's lines are gone");
+    // The deploy of the heuristic commit shipped the AI commit before it, not the one after.
+    assert_eq!(pillars["output"]["deployed_ai_commits"], 1.0);
+    assert_eq!(pillars["output"]["deploys"], 1.0);
 
     // The person cut: everything is alice's, in her team.
     let rows = report["rows"].as_array().expect("rows");
