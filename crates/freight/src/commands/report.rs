@@ -212,7 +212,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
     };
     let end = chrono::Utc::now().date_naive();
     let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
-    let fingerprint = format!("company v4 {}", plan.fingerprint());
+    let fingerprint = format!("company v5 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");
     if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
         eprintln!("freight: reusing the demo company in {}", out.display());

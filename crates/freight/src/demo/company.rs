@@ -425,7 +425,7 @@ pub fn generate(plan: &Plan, out: &Path) -> anyhow::Result<(Summary, Truth)> {
         }
     }
 
-    let shas = write_repos(&files, &mut events)?;
+    let (shas, main_history) = write_repos(&files, &mut events)?;
     for entry in &mut truth.sessions {
         if let Some(k) = entry.commit.as_deref().and_then(|c| c.strip_prefix('#')).and_then(|k| k.parse::<usize>().ok())
         {
@@ -435,14 +435,14 @@ pub fn generate(plan: &Plan, out: &Path) -> anyhow::Result<(Summary, Truth)> {
     write_org(&files)?;
     write_pulls(&files, &pulls, &shas)?;
     write_tickets(&files, &mut rng, start_day)?;
-    write_deploys(&files, &mut rng, start_day)?;
+    write_deploys(&files, &mut rng, start_day, &main_history)?;
     fs_err::write(&files.truth, serde_json::to_string_pretty(&truth)?)?;
     Ok((summary, truth))
 }
 
 /// Writes every repository's history in time order; returns the sha of each keyed commit
 /// (for merges, the merge commit's sha is keyed as `key + 1_000_000`).
-fn write_repos(files: &CompanyFiles, events: &mut [Event]) -> anyhow::Result<BTreeMap<usize, String>> {
+fn write_repos(files: &CompanyFiles, events: &mut [Event]) -> anyhow::Result<(BTreeMap<usize, String>, MainHistory)> {
     events.sort_by_key(Event::seconds);
     let writers: Vec<RepoWriter> = files
         .repos
@@ -450,15 +450,17 @@ fn write_repos(files: &CompanyFiles, events: &mut [Event]) -> anyhow::Result<BTr
         .map(|path| RepoWriter::init(path))
         .collect::<Result<_, _>>()
         .context("creating the demo repositories")?;
-    for (writer, name) in writers.iter().zip(REPOS) {
+    let mut history: MainHistory = vec![Vec::new(); REPOS.len()];
+    for ((writer, name), main) in writers.iter().zip(REPOS).zip(&mut history) {
         let first = events.first().map_or(0, Event::seconds) - 86_400;
         let stamp = Stamp { name: "Alice", email: &email("alice"), seconds: first, offset: 0 };
-        writer.commit(
+        let sha = writer.commit(
             "main",
             stamp,
             "Initial commit",
             &[Change { path: "README.md", content: Some(&format!("# {name}\n")) }],
         )?;
+        main.push((first, sha));
     }
     let mut shas: BTreeMap<usize, String> = BTreeMap::new();
     let author = |index: usize| -> (String, String) {
@@ -473,6 +475,7 @@ fn write_repos(files: &CompanyFiles, events: &mut [Event]) -> anyhow::Result<BTr
                 let (name, mail) = author(*who);
                 let stamp = Stamp { name: &name, email: &mail, seconds: *seconds, offset: 0 };
                 let sha = writers[*repo].commit("main", stamp, message, &[Change { path, content: Some(content) }])?;
+                history[*repo].push((*seconds, sha.clone()));
                 if *key > 0 {
                     shas.insert(*key, sha);
                 }
@@ -486,6 +489,7 @@ fn write_repos(files: &CompanyFiles, events: &mut [Event]) -> anyhow::Result<BTr
                 let merge_stamp = Stamp { seconds: seconds + 3600, ..stamp };
                 let merge = writer.merge("main", branch, merge_stamp, &format!("Merge branch '{branch}'"))?;
                 shas.insert(*key, sha);
+                history[*repo].push((seconds + 3600, merge.clone()));
                 shas.insert(key + 1_000_000, merge);
             }
             Event::Revert { repo, author: who, seconds, of, path } => {
@@ -493,12 +497,16 @@ fn write_repos(files: &CompanyFiles, events: &mut [Event]) -> anyhow::Result<BTr
                 let Some(original) = shas.get(of).cloned() else { continue };
                 let stamp = Stamp { name: &name, email: &mail, seconds: *seconds, offset: 0 };
                 let message = format!("Revert change\n\nThis reverts commit {original}.");
-                writers[*repo].commit("main", stamp, &message, &[Change { path, content: None }])?;
+                let sha = writers[*repo].commit("main", stamp, &message, &[Change { path, content: None }])?;
+                history[*repo].push((*seconds, sha));
             }
         }
     }
-    Ok(shas)
+    Ok((shas, history))
 }
+
+/// Each repository's main-branch commits in time order: (seconds, sha).
+type MainHistory = Vec<Vec<(i64, String)>>;
 
 fn write_org(files: &CompanyFiles) -> anyhow::Result<()> {
     let mut text = String::from("# The demo company's org directory (freight report --org).\n");
@@ -542,12 +550,17 @@ fn write_pulls(files: &CompanyFiles, pulls: &[PullRow], shas: &BTreeMap<usize, S
 }
 
 /// Weekday deploys of each repository (a few fail) and the odd incident.
-fn write_deploys(files: &CompanyFiles, rng: &mut impl Rng, start: NaiveDate) -> anyhow::Result<()> {
-    let mut deploys = String::from("repo,environment,status,at,creator\n");
+fn write_deploys(
+    files: &CompanyFiles,
+    rng: &mut impl Rng,
+    start: NaiveDate,
+    history: &MainHistory,
+) -> anyhow::Result<()> {
+    let mut deploys = String::from("repo,sha,environment,status,at,creator\n");
     let mut incidents = String::from("id,repo,team,opened_at,resolved_at\n");
     let mut number = 0;
-    for repo in REPOS {
-        let team = MEMBERS.iter().find(|m| m.repos.contains(&repo)).map_or("platform", |m| m.team);
+    for (repo, main) in REPOS.iter().zip(history) {
+        let team = MEMBERS.iter().find(|m| m.repos.contains(repo)).map_or("platform", |m| m.team);
         let crew: Vec<&Member> = MEMBERS.iter().filter(|m| m.team == team).collect();
         for day in 0..super::DAYS {
             let date = start + chrono::Duration::days(day);
@@ -557,7 +570,9 @@ fn write_deploys(files: &CompanyFiles, rng: &mut impl Rng, start: NaiveDate) -> 
             let at = date.and_hms_opt(16, rng.random_range(0..60), 0).unwrap_or_default().and_utc().timestamp_millis();
             let status = if rng.random_bool(0.1) { "failure" } else { "success" };
             let creator = email(crew[rng.random_range(0..crew.len())].login);
-            let _ = writeln!(deploys, "{repo},production,{status},{},{creator}", iso(at));
+            // The main branch's tip at the time.
+            let tip = main.iter().rev().find(|(seconds, _)| seconds * 1000 <= at).map_or("", |(_, sha)| sha.as_str());
+            let _ = writeln!(deploys, "{repo},{tip},production,{status},{},{creator}", iso(at));
             if rng.random_bool(0.05) {
                 number += 1;
                 let _ =

@@ -113,6 +113,8 @@ fn links_waste_and_output_match_the_generated_truth() {
     let failed = deploys.lines().filter(|l| l.contains(",failure,")).count() as f64;
     assert_eq!(report["total"]["output"]["deploys"], succeeded);
     assert_eq!(report["total"]["output"]["failed_deploys"], failed);
+    let deployed = report["total"]["output"]["deployed_ai_commits"].as_f64().expect("count");
+    assert!(deployed > 0.0 && deployed <= report["total"]["output"]["ai_commits"].as_f64().expect("count"));
     let rate = report["total"]["unit"]["change_failure_rate"].as_f64().expect("rate");
     assert!((rate - failed / (failed + succeeded)).abs() < 1e-12);
 
