@@ -10,7 +10,7 @@ use crate::usage::{Filters, ModelUsage, where_sql};
 use freight_core::Money;
 use freight_core::allocate::split;
 use freight_core::link::{
-    HookRecord, Link, LinkInputs, LinkRules, OutcomeRef, RepoPlace, SessionWindow, link_sessions, repo_of_cwd,
+    Link, LinkInputs, LinkRules, OutcomeRef, RepoPlace, SessionWindow, link_sessions, repo_of_cwd,
 };
 use freight_core::org::{Directory, Member};
 use freight_core::outcome::{
@@ -35,7 +35,6 @@ pub struct Outcomes {
     /// which commits a deploy shipped.
     pub main_lines: HashMap<String, (Vec<String>, HashMap<String, usize>)>,
     pub repos: Vec<RepoPlace>,
-    pub hooks: Vec<HookRecord>,
 }
 
 /// The rules a report states.
@@ -59,22 +58,6 @@ pub struct Rules {
     pub review_rate: Option<Money>,
     /// Review time of a rejected pull request whose source does not give it.
     pub default_review_minutes: u64,
-}
-
-impl Rules {
-    pub fn new(as_of: Millis) -> Rules {
-        Rules {
-            as_of,
-            link: LinkRules::default(),
-            revert_window_ms: 14 * 86_400_000,
-            ship_grace_ms: 7 * 86_400_000,
-            default_identity: None,
-            min_team_size: crate::leaderboard::MIN_TEAM_SIZE,
-            portfolio: crate::optimizable::Portfolio::default(),
-            review_rate: None,
-            default_review_minutes: 60,
-        }
-    }
 }
 
 /// One agent session's spend and whose it was.
@@ -288,7 +271,6 @@ pub async fn attribute(
         pulls: &pulls,
         pull_people: &pull_people,
         repos: &outcomes.repos,
-        hooks: &outcomes.hooks,
     };
     let links = link_sessions(&windows, inputs, rules.link);
 

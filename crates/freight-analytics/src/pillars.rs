@@ -430,7 +430,7 @@ pub struct PillarRow {
     pub shipped_cost: Money,
     /// Spend whose outcome is not settled yet (open PRs, recent sessions).
     pub pending_cost: Money,
-    /// Spend allocated through exact links (trailers, hooks, notes) and heuristic ones.
+    /// Spend allocated through exact links (trailers, git-ai notes) and heuristic ones.
     pub exact_linked_cost: Money,
     pub heuristic_linked_cost: Money,
     pub output: Output,
@@ -781,7 +781,7 @@ pub async fn pillars_report(
         as_of_ms: rules.as_of,
         cut,
         rules: StatedRules {
-            allocation: "a session's cost is split across the commits and pull requests it is linked to, by lines changed (evenly when none changed lines); exact links (trailers, hooks, git-ai notes) replace heuristic ones",
+            allocation: "a session's cost is split across the commits and pull requests it is linked to, by lines changed (evenly when none changed lines); exact links (trailers, including those freight hook writes, and git-ai notes) replace heuristic ones",
             revert_window_days: rules.revert_window_ms as f64 / day,
             never_shipped_after_days: rules.ship_grace_ms as f64 / day,
             link_grace_hours: rules.link.grace_ms as f64 / 3_600_000.0,

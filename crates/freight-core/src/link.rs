@@ -4,7 +4,7 @@
 
 use crate::outcome::{AiAgent, Commit, Millis, PullRequest};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// What an agent session looked like, as far as linking needs: where and when it worked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,10 +48,9 @@ impl OutcomeRef {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
-    /// The session id in a commit trailer (`Freight-Session`, `Claude-Session`, ...).
+    /// The session id in a commit trailer (`Freight-Session`, which `freight hook` writes;
+    /// `Claude-Session`, ...) or a git-ai note (`refs/notes/ai`).
     Trailer { trailer: String },
-    /// A record written by `freight hook` when the commit was made.
-    Hook,
     /// Same person and repository, inside the session's window plus grace; the reasons that held.
     Heuristic { reasons: Vec<&'static str> },
 }
@@ -73,14 +72,6 @@ pub struct Link {
     pub evidence: Evidence,
     /// 1.0 for exact links; below for heuristic ones.
     pub confidence: f64,
-}
-
-/// A hook's record: this session was at work when this commit was made.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HookRecord {
-    pub repo: String,
-    pub sha: String,
-    pub session: String,
 }
 
 /// Knobs of the heuristic.
@@ -136,13 +127,12 @@ pub struct LinkInputs<'a> {
     pub pulls: &'a [PullRequest],
     pub pull_people: &'a [Option<String>],
     pub repos: &'a [RepoPlace],
-    pub hooks: &'a [HookRecord],
 }
 
-/// Links sessions to commits and pull requests. Exact links (trailers, hooks) come first; a
+/// Links sessions to commits and pull requests. Exact links (trailers, notes) come first; a
 /// session or commit with an exact link gets no heuristic ones.
 pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: LinkRules) -> Vec<Link> {
-    let LinkInputs { commits, commit_people, pulls, pull_people, repos, hooks } = inputs;
+    let LinkInputs { commits, commit_people, pulls, pull_people, repos } = inputs;
     let known: HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
     let mut links = Vec::new();
     let mut exact_commits: HashSet<(&str, &str)> = HashSet::new();
@@ -169,23 +159,6 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
                 );
             }
         }
-    }
-    let commit_index: HashMap<(&str, &str), &Commit> =
-        commits.iter().map(|c| ((c.repo.as_str(), c.sha.as_str()), c)).collect();
-    for hook in hooks {
-        let Some(commit) = commit_index.get(&(hook.repo.as_str(), hook.sha.as_str())) else { continue };
-        let Some(session) = sessions.iter().find(|s| s.session == hook.session) else { continue };
-        exact_commits.insert((&commit.repo, &commit.sha));
-        exact_sessions.insert(&session.session);
-        push(
-            &mut links,
-            Link {
-                session: session.session.clone(),
-                outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
-                evidence: Evidence::Hook,
-                confidence: 1.0,
-            },
-        );
     }
 
     for session in sessions.iter().filter(|s| !exact_sessions.contains(s.session.as_str())) {
@@ -311,8 +284,7 @@ mod tests {
 
     fn run(sessions: &[SessionWindow], commits: &[Commit], people: &[Option<String>]) -> Vec<Link> {
         let repos = repos();
-        let inputs =
-            LinkInputs { commits, commit_people: people, pulls: &[], pull_people: &[], repos: &repos, hooks: &[] };
+        let inputs = LinkInputs { commits, commit_people: people, pulls: &[], pull_people: &[], repos: &repos };
         link_sessions(sessions, inputs, LinkRules::default())
     }
 
@@ -399,7 +371,6 @@ mod tests {
             pulls: std::slice::from_ref(&pull),
             pull_people: &[Some("alice".into())],
             repos: &repos,
-            hooks: &[],
         };
         let links = link_sessions(&sessions, inputs, LinkRules::default());
         assert_eq!(links.len(), 1);

@@ -2,7 +2,7 @@
 //! added/removed against the first parent, agent and session trailers, reverts, git-ai notes;
 //! and, for AI-assisted commits, how many of their added lines survive at the as-of tip (blame).
 
-use crate::notes::{AiNote, read_ai_notes};
+use crate::notes::read_ai_notes;
 use crate::{GitError, Result};
 use freight_core::outcome::{Commit, Millis, SessionTrailer, Survival, parse_trailers};
 use gix::bstr::{BString, ByteSlice};
@@ -371,6 +371,3 @@ fn surviving_lines(
     }
     Ok(survival)
 }
-
-/// The git-ai note of each commit that has one (re-exported for callers that want the detail).
-pub type Notes = HashMap<String, AiNote>;

@@ -65,7 +65,7 @@ impl RepoWriter {
             }
         }
         let tree = editor.write().map_err(|e| error(&e))?.detach();
-        self.write_commit(branch, stamp, message, tree, parent.into_iter().collect())
+        self.write_commit(&format!("refs/heads/{branch}"), stamp, message, tree, parent.into_iter().collect())
     }
 
     /// Points `branch` at `from`'s tip (a feature branch cut from main).
@@ -85,18 +85,19 @@ impl RepoWriter {
         let ours = self.tip(into).ok_or_else(|| error(&format!("no branch {into}")))?;
         let theirs = self.tip(from).ok_or_else(|| error(&format!("no branch {from}")))?;
         let tree = self.repo.find_commit(theirs).and_then(|c| c.tree_id()).map_err(|e| error(&e))?.detach();
-        self.write_commit(into, stamp, message, tree, vec![ours, theirs])
+        self.write_commit(&format!("refs/heads/{into}"), stamp, message, tree, vec![ours, theirs])
     }
 
+    /// Writes a commit of `tree` with `parents`, authored and committed by `stamp`, and moves
+    /// `reference` to it (its current value must be the first parent, as git requires).
     fn write_commit(
         &self,
-        branch: &str,
+        reference: &str,
         stamp: Stamp<'_>,
         message: &str,
         tree: gix::ObjectId,
         parents: Vec<gix::ObjectId>,
     ) -> Result<String> {
-        let error = failed(&self.path);
         let signature = gix::actor::Signature {
             name: stamp.name.into(),
             email: stamp.email.into(),
@@ -109,12 +110,12 @@ impl RepoWriter {
             .commit_as(
                 signature.to_ref(&mut committer_time),
                 signature.to_ref(&mut author_time),
-                format!("refs/heads/{branch}"),
+                reference,
                 message,
                 tree,
                 parents,
             )
-            .map_err(|e| error(&e))?;
+            .map_err(|e| failed(&self.path)(&e))?;
         Ok(id.to_string())
     }
 
@@ -140,19 +141,6 @@ impl RepoWriter {
         let blob = self.repo.write_blob(text.as_bytes()).map_err(|e| error(&e))?.detach();
         editor.upsert(target.to_string(), EntryKind::Blob, blob).map_err(|e| error(&e))?;
         let tree = editor.write().map_err(|e| error(&e))?.detach();
-        let signature = gix::actor::Signature {
-            name: stamp.name.into(),
-            email: stamp.email.into(),
-            time: gix::date::Time::new(stamp.seconds, stamp.offset),
-        };
-        let (mut a, mut c) = (gix::date::parse::TimeBuf::default(), gix::date::parse::TimeBuf::default());
-        self.repo
-            .commit_as(signature.to_ref(&mut c), signature.to_ref(&mut a), notes_ref, "Notes added", tree, previous)
-            .map_err(|e| error(&e))?;
-        Ok(())
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        self.write_commit(notes_ref, stamp, "Notes added", tree, previous.into_iter().collect()).map(drop)
     }
 }
