@@ -1,51 +1,80 @@
 #!/usr/bin/env python3
-"""Runs freight's pillar SQL in DuckDB over the fact tables `freight report --facts-dir DIR`
-wrote, and prints the result rows as JSON.
+"""Runs freight's report SQL in DuckDB over the Parquet files freight wrote, and prints the
+result as JSON.
 
-The SQL (DIR/pillars.sql) runs unchanged; the one translation is the file format: the facts are
-CSV, so their column types are declared here (the same types freight's Arrow tables have).
+    python3 scripts/pillars_duckdb.py FACTS [team|person|cost_centre|repo|tool|model|all]
+                                      [--dataset DATASET] [--timing]
 
-    python3 scripts/pillars_duckdb.py DIR [team|person|cost_centre|repo|tool|model|all]
+FACTS is what `freight report --facts-dir FACTS` wrote: the fact tables (spend, session_usage,
+outputs), model_prices, and the SQL texts. `pillars.sql` runs over the facts unchanged but for
+its `{cut}` placeholder. With --dataset (what `--export-dataset` wrote, or `freight bench report`
+generated), the two reductions of `usage` the facts start from run too, over the dataset's
+usage Parquet files: `session_spend.sql` and `session_places.sql`, with one documented
+translation (DataFusion's `CAST(ts AS BIGINT)` of a timestamp is DuckDB's `epoch_ms(ts)`).
+
+Output: {"pillars": [rows], "sessions": {count, calls, cost}, "seconds": {...}}.
 """
 import json
 import pathlib
 import sys
+import time
 
 import duckdb
 
 DIMENSIONS = ["person", "team", "cost_centre", "repo", "tool", "model"]
-TOKENS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
-          "cache_write_1h_tokens", "reasoning_tokens"]
-TYPES = {
-    "spend": [(d, "VARCHAR") for d in DIMENSIONS]
-    + [("session", "VARCHAR"), ("fate", "VARCHAR"), ("evidence", "VARCHAR"), ("amount", "DECIMAL(38,18)")],
-    "session_usage": [(d, "VARCHAR") for d in DIMENSIONS]
-    + [("session", "VARCHAR")]
-    + [(t, "UBIGINT") for t in TOKENS]
-    + [("calls", "UBIGINT"), ("unpriced_calls", "UBIGINT"), ("cost", "DECIMAL(38,18)")],
-    "outputs": [(d, "VARCHAR") for d in DIMENSIONS]
-    + [("kind", "VARCHAR"), ("at", "BIGINT"), ("quantity", "DOUBLE"), ("ai", "BOOLEAN"),
-       ("lines_added", "UBIGINT"), ("surviving_lines", "UBIGINT"), ("reworked_lines", "UBIGINT"),
-       ("deployed", "BOOLEAN")],
-}
+
+
+def translate(sql: str) -> str:
+    """DataFusion SQL to DuckDB SQL: the only difference freight's queries hit."""
+    return sql.replace("CAST(ts AS BIGINT)", "epoch_ms(ts)")
+
+
+def quoted(path: pathlib.Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def main() -> None:
-    facts = pathlib.Path(sys.argv[1])
-    cut = sys.argv[2] if len(sys.argv) > 2 else "team"
+    flags = sys.argv[1:]
+    dataset = None
+    if "--dataset" in flags:
+        at = flags.index("--dataset")
+        dataset = pathlib.Path(flags[at + 1])
+        del flags[at:at + 2]
+    args = [a for a in flags if not a.startswith("--")]
+    facts = pathlib.Path(args[0])
+    cut = args[1] if len(args) > 1 else "team"
     if cut not in DIMENSIONS + ["all"]:
         sys.exit(f"unknown cut {cut!r}")
     con = duckdb.connect()
-    for table, columns in TYPES.items():
-        declared = ", ".join(f"'{name}': '{kind}'" for name, kind in columns)
-        path = str(facts / f"{table}.csv").replace("'", "''")
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', header = true, columns = {{{declared}}})")
-    sql = (facts / "pillars.sql").read_text().replace("{cut}", "COALESCE(NULLIF(team, team), 'all')" if cut == "all" else cut)
+    seconds = {}
+    result = {}
+    if dataset is not None:
+        started = time.perf_counter()
+        usage = quoted(dataset / "usage" / "*.parquet")
+        con.execute(f"CREATE VIEW usage AS SELECT * FROM read_parquet({usage})")
+        con.execute(f"CREATE TABLE model_prices AS SELECT * FROM read_parquet({quoted(facts / 'model_prices.parquet')})")
+        # Materialised, so DuckDB computes every column freight does (first and last call too).
+        for name in ["session_spend", "session_places"]:
+            con.execute(f"CREATE TEMP TABLE {name} AS " + translate((facts / f"{name}.sql").read_text()))
+        seconds["usage"] = time.perf_counter() - started
+        count, groups, calls, cost = con.execute(
+            "SELECT COUNT(DISTINCT k0), COUNT(*), SUM(calls), SUM(cost) FROM session_spend").fetchone()
+        places, = con.execute("SELECT COUNT(*) FROM session_places").fetchone()
+        result["sessions"] = {"count": count, "groups": groups, "places": places, "calls": int(calls),
+                              "cost": str(cost)}
+    started = time.perf_counter()
+    for table in ["spend", "session_usage", "outputs"]:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet({quoted(facts / (table + '.parquet'))})")
+    sql = (facts / "pillars.sql").read_text().replace(
+        "{cut}", "COALESCE(NULLIF(team, team), 'all')" if cut == "all" else cut)
     cursor = con.execute(sql)
     names = [column[0] for column in cursor.description]
-    rows = [{name: (None if value is None else str(value)) for name, value in zip(names, row)}
-            for row in cursor.fetchall()]
-    json.dump(rows, sys.stdout, indent=1)
+    result["pillars"] = [{name: (None if value is None else str(value)) for name, value in zip(names, row)}
+                         for row in cursor.fetchall()]
+    seconds["pillars"] = time.perf_counter() - started
+    if "--timing" in flags:
+        result["seconds"] = seconds
+    json.dump(result, sys.stdout, indent=1)
 
 
 if __name__ == "__main__":

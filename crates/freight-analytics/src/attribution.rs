@@ -136,6 +136,20 @@ pub struct Attribution {
     pub reverts: Vec<RevertState>,
 }
 
+/// The two reductions of `usage` a report starts from, by name: each session's spend by model
+/// (`session_spend`) and the working directories and branches it ran in (`session_places`).
+pub fn session_queries(engine: &Engine, filters: &Filters, rules: &Rules) -> [(&'static str, String); 2] {
+    let filter = format!("{} AND CAST(ts AS BIGINT) <= {}", where_sql(filters), rules.as_of);
+    let keys = ["CAST(session_id AS VARCHAR)", "CAST(tool AS VARCHAR)", "CAST(\"user\" AS VARCHAR)"].map(String::from);
+    let spend = format!("{} ORDER BY k0, model", priced_groups_sql(&keys, &filter, &engine.band_floors, false));
+    let places = format!(
+        "SELECT CAST(session_id AS VARCHAR) AS session, CAST(cwd AS VARCHAR) AS cwd,
+                CAST(git_branch AS VARCHAR) AS branch, COUNT(*) AS calls
+         FROM usage WHERE {filter} GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3"
+    );
+    [("session_spend", spend), ("session_places", places)]
+}
+
 /// Sessions' spend by model, with whose it was and where it ran.
 async fn session_spend(
     engine: &Engine,
@@ -144,9 +158,7 @@ async fn session_spend(
     outcomes: &Outcomes,
     rules: &Rules,
 ) -> Result<(Vec<SessionSpend>, Vec<SessionWindow>), AnalyticsError> {
-    let filter = format!("{} AND CAST(ts AS BIGINT) <= {}", where_sql(filters), rules.as_of);
-    let keys = ["CAST(session_id AS VARCHAR)", "CAST(tool AS VARCHAR)", "CAST(\"user\" AS VARCHAR)"].map(String::from);
-    let sql = format!("{} ORDER BY k0, model", priced_groups_sql(&keys, &filter, &engine.band_floors, false));
+    let [(_, sql), (_, places_sql)] = session_queries(engine, filters, rules);
     let mut sessions: BTreeMap<String, SessionSpend> = BTreeMap::new();
     for batch in engine.query(&sql).await? {
         let (ids, tools, users, models) = (
@@ -189,11 +201,6 @@ async fn session_spend(
         }
     }
     // Where each session worked: its working directories and branches.
-    let places_sql = format!(
-        "SELECT CAST(session_id AS VARCHAR) AS session, CAST(cwd AS VARCHAR) AS cwd,
-                CAST(git_branch AS VARCHAR) AS branch, COUNT(*) AS calls
-         FROM usage WHERE {filter} GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3"
-    );
     let mut places: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
     for batch in engine.query(&places_sql).await? {
         let (ids, cwds, branches) = (

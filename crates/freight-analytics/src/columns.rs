@@ -76,3 +76,24 @@ pub fn decimals(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<De
         })
         .collect())
 }
+
+/// An integer column (any integer type) as optional u64s.
+pub fn optional_counts(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<u64>>, AnalyticsError> {
+    let array = cast(&column(batch, name)?, &DataType::UInt64)?;
+    let values = array.as_primitive::<UInt64Type>();
+    Ok((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))).collect())
+}
+
+/// A numeric column as f64; NULL reads as `None`.
+pub fn floats(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<f64>>, AnalyticsError> {
+    let array = cast(&column(batch, name)?, &DataType::Float64)?;
+    let values = array.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    Ok((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))).collect())
+}
+
+/// A boolean column; NULL reads as false.
+pub fn bools(batch: &RecordBatch, name: &'static str) -> Result<Vec<bool>, AnalyticsError> {
+    let array = cast(&column(batch, name)?, &DataType::Boolean)?;
+    let values = array.as_boolean();
+    Ok((0..values.len()).map(|i| values.is_valid(i) && values.value(i)).collect())
+}

@@ -21,6 +21,8 @@ pub enum AnalyticsError {
     TimeZone(String),
     #[error("result column `{0}` is missing or has an unexpected type")]
     Column(&'static str),
+    #[error("{path}: {reason}")]
+    Dataset { path: std::path::PathBuf, reason: String },
     #[error("writing {path}: {source}")]
     Io { path: std::path::PathBuf, source: std::io::Error },
 }
@@ -50,8 +52,32 @@ impl Engine {
         let config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
         let ctx = SessionContext::new_with_config(config);
         ctx.register_table("usage", Arc::new(MemTable::try_new(schema, split)?))?;
+        Self::with_prices(ctx, catalog, &models).await
+    }
 
-        let tables = price_tables(catalog, &models)?;
+    /// Registers `usage` as the Parquet files of a dataset's usage folder (read as they are
+    /// queried, never loaded whole) and the catalog's prices.
+    pub async fn over_parquet(usage_dir: &std::path::Path, catalog: &PriceCatalog) -> Result<Engine, AnalyticsError> {
+        let partitions = std::thread::available_parallelism().map_or(2, usize::from).max(1);
+        let config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        let location = format!("{}/", usage_dir.display());
+        let options = datafusion::prelude::ParquetReadOptions::default().file_extension(".parquet");
+        ctx.register_parquet("usage", &location, options).await?;
+        let mut models = Vec::new();
+        for batch in ctx.sql("SELECT DISTINCT CAST(model AS VARCHAR) AS model FROM usage").await?.collect().await? {
+            models.extend(crate::columns::strings(&batch, "model")?.into_iter().flatten());
+        }
+        models.sort();
+        Self::with_prices(ctx, catalog, &models).await
+    }
+
+    async fn with_prices(
+        ctx: SessionContext,
+        catalog: &PriceCatalog,
+        models: &[String],
+    ) -> Result<Engine, AnalyticsError> {
+        let tables = price_tables(catalog, models)?;
         let prices = tables.model_prices;
         ctx.register_table("model_prices", Arc::new(MemTable::try_new(prices.schema(), vec![vec![prices]])?))?;
         ctx.sql(&priced_usage_sql()).await?.collect().await?;

@@ -5,6 +5,7 @@
 pub mod attribution;
 pub mod blocks;
 mod columns;
+pub mod dataset;
 pub mod engine;
 pub mod leaderboard;
 pub mod levels;

@@ -3,7 +3,7 @@
 //! tables (`spend`, `session_usage`, `outputs`), and one SQL text ([`PILLARS_SQL`]) reduces them:
 //! standard SQL that DataFusion runs here and DuckDB runs unchanged over the same files.
 
-use crate::attribution::{Attribution, Fate, Outcomes};
+use crate::attribution::{Attribution, Fate, Outcomes, Rules};
 use crate::columns;
 use crate::engine::{AnalyticsError, Engine};
 use datafusion::arrow::array::{
@@ -551,10 +551,18 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
     Ok(rows)
 }
 
-/// Writes the fact tables as CSV files (`spend.csv`, `session_usage.csv`, `outputs.csv`; a
-/// header row, decimals as written) with `pillars.sql` beside them, so another engine can run
-/// the same reduction over the same facts (docs/ARCHITECTURE.md lists the column types).
-pub fn write_facts(facts: &Facts, dir: &std::path::Path) -> Result<(), AnalyticsError> {
+/// Writes the fact tables as Parquet files (`spend`, `session_usage`, `outputs`) with the SQL
+/// beside them — `pillars.sql` over the facts, and the two reductions of `usage` the facts start
+/// from (`session_spend.sql`, `session_places.sql`, over a dataset's usage and the
+/// `model_prices.parquet` written here) — so another engine can run the same SQL over the same
+/// files (docs/DATASET.md).
+pub async fn write_facts(
+    engine: &Engine,
+    facts: &Facts,
+    filters: &crate::usage::Filters,
+    rules: &Rules,
+    dir: &std::path::Path,
+) -> Result<(), AnalyticsError> {
     let io = |path: &std::path::Path| {
         let path = path.to_path_buf();
         move |source| AnalyticsError::Io { path, source }
@@ -562,13 +570,22 @@ pub fn write_facts(facts: &Facts, dir: &std::path::Path) -> Result<(), Analytics
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     for (name, batch) in [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
     {
-        let path = dir.join(format!("{name}.csv"));
-        let file = std::fs::File::create(&path).map_err(io(&path))?;
-        let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(file);
-        writer.write(batch)?;
+        crate::dataset::write_parquet(
+            &dir.join(format!("{name}.parquet")),
+            batch.schema(),
+            std::slice::from_ref(batch),
+        )?;
     }
-    let path = dir.join("pillars.sql");
-    std::fs::write(&path, PILLARS_SQL).map_err(io(&path))?;
+    let prices = engine.query("SELECT * FROM model_prices").await?;
+    let schema = engine.ctx.table("model_prices").await?.schema().inner().clone();
+    crate::dataset::write_parquet(&dir.join("model_prices.parquet"), schema, &prices)?;
+    let mut texts = vec![("pillars".to_string(), PILLARS_SQL.to_string())];
+    texts
+        .extend(crate::attribution::session_queries(engine, filters, rules).map(|(name, sql)| (name.to_string(), sql)));
+    for (name, sql) in texts {
+        let path = dir.join(format!("{name}.sql"));
+        std::fs::write(&path, sql).map_err(io(&path))?;
+    }
     Ok(())
 }
 

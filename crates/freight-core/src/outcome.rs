@@ -29,6 +29,17 @@ impl AiAgent {
             AiAgent::Other => "other",
         }
     }
+
+    /// The agent [`AiAgent::as_str`] names (anything else is `Other`).
+    pub fn from_name(name: &str) -> AiAgent {
+        match name {
+            "claude-code" => AiAgent::ClaudeCode,
+            "codex" => AiAgent::Codex,
+            "cursor" => AiAgent::Cursor,
+            "copilot" => AiAgent::Copilot,
+            _ => AiAgent::Other,
+        }
+    }
 }
 
 /// A session named in a commit: by which trailer.

@@ -210,7 +210,14 @@ pub struct OutcomeArgs {
     /// Skip blaming files for surviving lines (faster on large histories).
     #[arg(long)]
     pub no_survival: bool,
-    /// Also write the report's fact tables (CSV) and its SQL here, for other engines.
+    /// Read a freight dataset (usage and outcomes as Parquet files, docs/DATASET.md) instead of
+    /// agent logs; outcomes from the other options are added to its own.
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Also write what the report read (usage and outcomes) as a freight dataset here.
+    #[arg(long, value_name = "DIR")]
+    pub export_dataset: Option<PathBuf>,
+    /// Also write the report's fact tables (Parquet) and its SQL here, for other engines.
     #[arg(long, value_name = "DIR")]
     pub facts_dir: Option<PathBuf>,
     /// Cost people's time reviewing rejected AI pull requests at this rate (USD per hour).
@@ -248,6 +255,8 @@ impl Default for OutcomeArgs {
             link_grace_hours: OutcomeArgs::LINK_GRACE_HOURS,
             no_survival: false,
             rework_days: OutcomeArgs::REWORK_DAYS,
+            dataset: None,
+            export_dataset: None,
             facts_dir: None,
             review_rate: None,
             review_minutes: 60,
@@ -280,9 +289,12 @@ pub struct DemoArgs {
     /// What the rows are: team, person, cost-centre, repo, tool or model.
     #[arg(long = "by", value_enum, default_value = "team")]
     pub cut: CutArg,
-    /// Also write the report's fact tables (CSV) and its SQL here, for other engines.
+    /// Also write the report's fact tables (Parquet) and its SQL here, for other engines.
     #[arg(long, value_name = "DIR")]
     pub facts_dir: Option<PathBuf>,
+    /// Also write the company's usage and outcomes as a freight dataset (Parquet) here.
+    #[arg(long, value_name = "DIR")]
+    pub export_dataset: Option<PathBuf>,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     #[command(flatten)]

@@ -47,16 +47,38 @@ pub struct PillarsOutput {
     pub ingest: IngestReport,
 }
 
+/// Where the report's usage comes from.
+pub enum UsageSource {
+    /// Agent logs, read into memory.
+    Logs(UsageTable),
+    /// A dataset's usage Parquet files, scanned as queried.
+    Dataset(PathBuf),
+}
+
 pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
     let settings = ReportSettings::from_args(&args.report, UsageView::Daily)?;
-    let files = log_files(&args.sources, &args.outcomes)?;
-    if files.is_empty() {
-        bail!("no agent logs found; point --claude-dir, --codex-dir or --people-dir at them, or try `freight demo`");
-    }
-    let gathered = gather(&args.outcomes, settings.as_of.timestamp_millis())?;
     let catalog = load_catalog(args.sources.prices.as_ref())?;
-    let table = read_logs(files, args.sources.strict)?;
-    let output = compute(table, &catalog, &settings, &gathered, &args.outcomes, Some(cut(args.cut)))?;
+    let usage = match &args.outcomes.dataset {
+        Some(dir) => {
+            let files = freight_analytics::dataset::usage_files(dir)
+                .with_context(|| format!("{} is not a freight dataset (no usage/ folder)", dir.display()))?;
+            if files.is_empty() {
+                bail!("the dataset {} has no usage files (usage/*.parquet)", dir.display());
+            }
+            UsageSource::Dataset(dir.join(freight_analytics::dataset::USAGE_DIR))
+        }
+        None => {
+            let files = log_files(&args.sources, &args.outcomes)?;
+            if files.is_empty() {
+                bail!(
+                    "no agent logs found; point --claude-dir, --codex-dir or --people-dir at them, or try `freight demo`"
+                );
+            }
+            UsageSource::Logs(read_logs(files, args.sources.strict)?)
+        }
+    };
+    let gathered = gather(&args.outcomes, settings.as_of.timestamp_millis())?;
+    let output = compute(usage, &catalog, &settings, &gathered, &args.outcomes, Some(cut(args.cut)))?;
     crate::render::pillars::print(&output, settings.json)
 }
 
@@ -94,7 +116,9 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
         Some(path) => read_directory(path)?,
         None => Directory::default(),
     };
-    let repo_paths: Vec<PathBuf> = if args.repos.is_empty() {
+    // A dataset brings its own outcomes: the repository around the current directory is only
+    // read when nothing else says where the work is.
+    let repo_paths: Vec<PathBuf> = if args.repos.is_empty() && args.dataset.is_none() {
         std::env::current_dir().ok().and_then(|dir| freight_git::discover_workdir(&dir)).into_iter().collect()
     } else {
         args.repos.clone()
@@ -106,7 +130,13 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
         name: None,
         rework_window_ms: (args.rework_days * 86_400_000.0).round() as i64,
     };
-    let mut outcomes = Outcomes::default();
+    let mut outcomes = match &args.dataset {
+        Some(dir) => {
+            eprintln!("freight: reading the outcomes of the dataset {}", dir.display());
+            freight_analytics::dataset::read_outcomes(dir)?
+        }
+        None => Outcomes::default(),
+    };
     let mut repos = Vec::new();
     let mut default_identity = None;
     for path in &repo_paths {
@@ -158,9 +188,9 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     })
 }
 
-/// Prices the logs and computes the report.
+/// Prices the usage and computes the report.
 pub fn compute(
-    table: UsageTable,
+    usage: UsageSource,
     catalog: &PriceCatalog,
     settings: &ReportSettings,
     gathered: &Gathered,
@@ -183,12 +213,22 @@ pub fn compute(
     let filters: Filters = settings.filters.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let ingest = table.report.clone();
-        let engine = Engine::new(table.schema, table.batches, catalog).await?;
+        let (engine, ingest) = match usage {
+            UsageSource::Logs(table) => {
+                if let Some(dir) = &args.export_dataset {
+                    freight_analytics::dataset::write_usage(dir, table.schema.clone(), &table.batches)?;
+                }
+                (Engine::new(table.schema, table.batches, catalog).await?, table.report)
+            }
+            UsageSource::Dataset(dir) => (Engine::over_parquet(&dir, catalog).await?, IngestReport::default()),
+        };
+        if let Some(dir) = &args.export_dataset {
+            freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
+        }
         let (report, facts) =
             pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, catalog, cut).await?;
         if let Some(dir) = &args.facts_dir {
-            freight_analytics::pillars::write_facts(&facts, dir)?;
+            freight_analytics::pillars::write_facts(&engine, &facts, &filters, &rules, dir).await?;
         }
         Ok(PillarsOutput {
             as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -241,12 +281,13 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         deploy_files: vec![files.deploys.clone()],
         incident_files: vec![files.incidents.clone()],
         facts_dir: args.facts_dir.clone(),
+        export_dataset: args.export_dataset.clone(),
         ..OutcomeArgs::default()
     };
     let gathered = gather(&outcome_args, settings.as_of.timestamp_millis())?;
     let catalog = load_catalog(None)?;
     let table = read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false)?;
-    let output = compute(table, &catalog, &settings, &gathered, &outcome_args, Some(cut(args.cut)))?;
+    let output = compute(UsageSource::Logs(table), &catalog, &settings, &gathered, &outcome_args, Some(cut(args.cut)))?;
     crate::render::pillars::print(&output, settings.json)?;
     if !settings.json {
         eprintln!(

@@ -187,6 +187,7 @@ fn the_pillar_sql_gives_the_same_figures_in_duckdb() {
     let Some(python) = duckdb_python() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let facts = dir.path().join("facts");
+    let dataset = dir.path().join("dataset");
     let out = dir.path().join("company");
     let as_of = "2026-11-20T12:00:00Z";
     let ours = freight_json(&[
@@ -202,21 +203,32 @@ fn the_pillar_sql_gives_the_same_figures_in_duckdb() {
         as_of,
         "--facts-dir",
         facts.to_str().expect("utf-8"),
+        "--export-dataset",
+        dataset.to_str().expect("utf-8"),
     ]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pillars_duckdb.py");
     let output = std::process::Command::new(python)
-        .args([script, facts.to_str().expect("utf-8"), "team"])
+        .args([script, facts.to_str().expect("utf-8"), "team", "--dataset", dataset.to_str().expect("utf-8")])
         .output()
         .expect("python runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let theirs: Vec<Value> = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    let duck: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    // The reductions of the usage Parquet files: the same sessions, calls and cost.
+    let sessions = &duck["sessions"];
+    assert_eq!(sessions["count"], ours["total"]["sessions"]);
+    assert_eq!(sessions["calls"], ours["total"]["calls"]);
+    assert_eq!(
+        sessions["cost"].as_str().expect("decimal").parse::<rust_decimal::Decimal>().expect("decimal"),
+        ours["total"]["cost"].as_str().expect("decimal").parse::<rust_decimal::Decimal>().expect("decimal")
+    );
+    let theirs = duck["pillars"].as_array().expect("JSON rows");
     let decimal = |v: &Value| -> rust_decimal::Decimal {
         v.as_str().map_or(rust_decimal::Decimal::ZERO, |s| s.parse().expect("decimal"))
     };
     let number = |v: &Value| -> f64 { v.as_str().map_or(0.0, |s| s.parse().expect("number")) };
     let rows = ours["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), theirs.len());
-    for (row, duck) in rows.iter().zip(&theirs) {
+    for (row, duck) in rows.iter().zip(theirs) {
         assert_eq!(row["key"], duck["k"]);
         assert_eq!(decimal(&row["cost"]), decimal(&duck["cost"]), "cost of {}", row["key"]);
         for part in ["rejected", "reverted", "never_shipped"] {
@@ -231,4 +243,50 @@ fn the_pillar_sql_gives_the_same_figures_in_duckdb() {
             number(&duck["surviving_ai_lines"])
         );
     }
+}
+
+#[test]
+fn a_report_over_the_exported_dataset_equals_the_report_over_the_sources() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = dir.path().join("dataset");
+    let out = dir.path().join("company");
+    let as_of = "2026-11-20T12:00:00Z";
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+    let mut direct = freight_json(&[
+        "demo",
+        "--out",
+        &path(&out),
+        "--lines",
+        "20000",
+        "--seed",
+        "9",
+        "--by",
+        "person",
+        "--json",
+        "--as-of",
+        as_of,
+        "--export-dataset",
+        &path(&dataset),
+    ]);
+    let org = out.join("org.toml");
+    let mut again = freight_json(&[
+        "report",
+        "--dataset",
+        &path(&dataset),
+        "--org",
+        &path(&org),
+        "--by",
+        "person",
+        "--json",
+        "--as-of",
+        as_of,
+    ]);
+    // What was read differs (logs and repositories against Parquet files); what was found must not.
+    for report in [&mut direct, &mut again] {
+        let object = report.as_object_mut().expect("object");
+        object.remove("ingest");
+        object.remove("repos");
+    }
+    assert!(direct["rows"].as_array().is_some_and(|rows| rows.len() > 5));
+    assert_eq!(direct, again);
 }
