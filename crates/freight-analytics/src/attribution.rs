@@ -295,6 +295,9 @@ pub async fn attribute(
             _ => Fate::Shipped,
         }
     };
+    let mut by_sha: Vec<(&str, &str, usize)> =
+        outcomes.commits.iter().enumerate().map(|(i, c)| (c.repo.as_str(), c.sha.as_str(), i)).collect();
+    by_sha.sort_unstable();
     let pull_index: HashMap<(&str, u64), &PullRequest> =
         pulls.iter().map(|p| ((p.repo.as_str(), p.number), p)).collect();
     let fate_of = |outcome: &OutcomeRef| -> (Fate, u64) {
@@ -314,7 +317,12 @@ pub async fn attribute(
                             .as_deref()
                             .and_then(|sha| {
                                 commit_index.get(&(repo.as_str(), sha)).copied().or_else(|| {
-                                    outcomes.commits.iter().position(|c| c.repo == *repo && c.sha.starts_with(sha))
+                                    // An abbreviated sha: the first commit of the repository it begins.
+                                    let from = by_sha.partition_point(|&(r, s, _)| (r, s) < (repo.as_str(), sha));
+                                    by_sha[from..]
+                                        .first()
+                                        .filter(|&&(r, s, _)| r == repo && s.starts_with(sha))
+                                        .map(|&(_, _, index)| index)
                                 })
                             })
                             .map_or(Fate::Shipped, commit_fate),
@@ -366,19 +374,51 @@ pub async fn attribute(
     Ok(Attribution { sessions, links, shares, reverts: reverts_all })
 }
 
-/// When a commit was first shipped by a successful deploy, as of `as_of`: a deploy of the main
-/// line's commit at position `p` ships every commit that entered at `p` or later (older).
-pub fn deployed_at(outcomes: &Outcomes, commit: &Commit, as_of: Millis) -> Option<Millis> {
-    let (line, entered) = outcomes.main_lines.get(&commit.repo)?;
-    let entered_at = *entered.get(&commit.sha)?;
-    outcomes
-        .deploys
-        .iter()
-        .filter(|d| d.succeeded && d.repo == commit.repo && d.at <= as_of && d.at >= commit.committed_at)
-        .filter_map(|d| {
-            let sha = d.sha.as_deref()?;
-            let position = line.iter().position(|s| s.starts_with(sha))?;
-            (position <= entered_at).then_some(d.at)
-        })
-        .min()
+/// Successful deploys by repository, each with the main-line position of what it deployed, to
+/// tell when each commit was first shipped (built once per report: a deploy list and a line
+/// walk per commit would be quadratic).
+pub struct Deployments<'o> {
+    outcomes: &'o Outcomes,
+    /// Per repository: (deploy time, position on the main line, newest = 0), by time.
+    by_repo: HashMap<&'o str, Vec<(Millis, usize)>>,
+}
+
+impl<'o> Deployments<'o> {
+    pub fn new(outcomes: &'o Outcomes, as_of: Millis) -> Deployments<'o> {
+        let mut by_repo: HashMap<&str, Vec<(Millis, usize)>> = HashMap::new();
+        let positions: HashMap<&str, HashMap<&str, usize>> = outcomes
+            .main_lines
+            .iter()
+            .map(|(repo, (line, _))| {
+                (repo.as_str(), line.iter().enumerate().map(|(index, sha)| (sha.as_str(), index)).collect())
+            })
+            .collect();
+        for deploy in outcomes.deploys.iter().filter(|d| d.succeeded && d.at <= as_of) {
+            let (Some(sha), Some((line, _))) = (deploy.sha.as_deref(), outcomes.main_lines.get(&deploy.repo)) else {
+                continue;
+            };
+            // A full sha is looked up; an abbreviated one is matched against the line.
+            let position = positions
+                .get(deploy.repo.as_str())
+                .and_then(|by_sha| by_sha.get(sha).copied())
+                .or_else(|| line.iter().position(|s| s.starts_with(sha)));
+            if let Some(position) = position {
+                by_repo.entry(deploy.repo.as_str()).or_default().push((deploy.at, position));
+            }
+        }
+        for deploys in by_repo.values_mut() {
+            deploys.sort_unstable();
+        }
+        Deployments { outcomes, by_repo }
+    }
+
+    /// When a commit was first shipped by a successful deploy: a deploy of the main line's
+    /// commit at position `p` ships every commit that entered at `p` or later (older).
+    pub fn first_shipped(&self, commit: &Commit) -> Option<Millis> {
+        let (_, entered) = self.outcomes.main_lines.get(&commit.repo)?;
+        let entered_at = *entered.get(&commit.sha)?;
+        let deploys = self.by_repo.get(commit.repo.as_str())?;
+        let from = deploys.partition_point(|&(at, _)| at < commit.committed_at);
+        deploys[from..].iter().find(|&&(_, position)| position <= entered_at).map(|&(at, _)| at)
+    }
 }

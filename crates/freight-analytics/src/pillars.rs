@@ -238,6 +238,7 @@ pub fn facts(
         deployed: bool,
     }
     let mut out: Vec<Output> = Vec::new();
+    let deployments = crate::attribution::Deployments::new(outcomes, window.as_of);
     for commit in outcomes.commits.iter().filter(|c| !c.is_merge() && window.holds(c.committed_at)) {
         let tool = commit.agents.first().map_or(NO_TOOL, |agent| agent.as_str()).to_string();
         let survival = outcomes.survival.get(&(commit.repo.clone(), commit.sha.clone()));
@@ -253,7 +254,7 @@ pub fn facts(
             lines_added: commit.lines_added,
             surviving,
             reworked,
-            deployed: crate::attribution::deployed_at(outcomes, commit, window.as_of).is_some(),
+            deployed: deployments.first_shipped(commit).is_some(),
         });
     }
     for pull in &outcomes.pulls {

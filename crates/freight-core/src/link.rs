@@ -4,7 +4,7 @@
 
 use crate::outcome::{AiAgent, Commit, Millis, PullRequest};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What an agent session looked like, as far as linking needs: where and when it worked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,16 +161,50 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
         }
     }
 
+    // Candidates by repository, sorted by each of the two commit times, so a session looks only
+    // at the commits inside its window (binary search) instead of at every commit.
+    let mut by_repo: HashMap<&str, [Vec<(Millis, usize)>; 2]> = HashMap::new();
+    for (index, commit) in commits.iter().enumerate() {
+        if commit.is_merge() || exact_commits.contains(&(commit.repo.as_str(), commit.sha.as_str())) {
+            continue;
+        }
+        let lists = by_repo.entry(commit.repo.as_str()).or_default();
+        lists[0].push((commit.authored_at, index));
+        lists[1].push((commit.committed_at, index));
+    }
+    for lists in by_repo.values_mut() {
+        lists[0].sort_unstable();
+        lists[1].sort_unstable();
+    }
+    let mut pulls_by_branch: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (index, pull) in pulls.iter().enumerate() {
+        if let Some(branch) = pull.head_branch.as_deref() {
+            pulls_by_branch.entry((pull.repo.as_str(), branch)).or_default().push(index);
+        }
+    }
+
     for session in sessions.iter().filter(|s| !exact_sessions.contains(s.session.as_str())) {
         let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repo_of_cwd(cwd, repos)).collect();
         if places.is_empty() {
             continue;
         }
         let window_end = session.last_ts + rules.grace_ms;
-        for (commit, person) in commits.iter().zip(commit_people) {
-            if commit.is_merge() || exact_commits.contains(&(commit.repo.as_str(), commit.sha.as_str())) {
+        let mut candidates: Vec<usize> = Vec::new();
+        for (position, (repo, _)) in places.iter().enumerate() {
+            if places[..position].iter().any(|(earlier, _)| earlier.name == repo.name) {
                 continue;
             }
+            let Some(lists) = by_repo.get(repo.name.as_str()) else { continue };
+            for list in lists {
+                let from = list.partition_point(|&(t, _)| t < session.first_ts);
+                let to = list.partition_point(|&(t, _)| t <= window_end);
+                candidates.extend(list[from..to].iter().map(|&(_, index)| index));
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for index in candidates {
+            let (commit, person) = (&commits[index], &commit_people[index]);
             let Some(&(_, by_path)) = places.iter().find(|(repo, _)| repo.name == commit.repo) else { continue };
             let in_window = |t: Millis| t >= session.first_ts && t <= window_end;
             if !in_window(commit.authored_at) && !in_window(commit.committed_at) {
@@ -208,11 +242,21 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
             );
         }
         // Pull requests: the session worked on the PR's head branch in its repository.
-        for (pull, person) in pulls.iter().zip(pull_people) {
-            let Some(branch) = pull.head_branch.as_deref() else { continue };
-            if !session.branches.iter().any(|b| b == branch) || !places.iter().any(|(repo, _)| repo.name == pull.repo) {
-                continue;
+        let mut on_branches: Vec<usize> = Vec::new();
+        for branch in &session.branches {
+            for (position, (repo, _)) in places.iter().enumerate() {
+                if places[..position].iter().any(|(earlier, _)| earlier.name == repo.name) {
+                    continue;
+                }
+                if let Some(found) = pulls_by_branch.get(&(repo.name.as_str(), branch.as_str())) {
+                    on_branches.extend(found);
+                }
             }
+        }
+        on_branches.sort_unstable();
+        on_branches.dedup();
+        for index in on_branches {
+            let (pull, person) = (&pulls[index], &pull_people[index]);
             let mut reasons = vec!["session on the pull request's branch"];
             let mut confidence = 0.75;
             match (&session.person, person) {

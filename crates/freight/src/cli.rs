@@ -341,6 +341,28 @@ pub struct BenchArgs {
 pub enum BenchKind {
     /// freight vs ccusage vs DuckDB vs `cat` on the same generated Claude Code logs.
     Local(BenchLocalArgs),
+    /// freight report vs DuckDB running the same SQL over a generated dataset (Parquet) of
+    /// many calls and outcomes.
+    Report(BenchReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchReportArgs {
+    /// Where the dataset goes (kept between runs; regenerated when the plan changes).
+    #[arg(long, default_value = "target/bench-report")]
+    pub dir: PathBuf,
+    /// Model calls in the usage files.
+    #[arg(long, default_value_t = 100_000_000)]
+    pub events: u64,
+    /// Commits, pull requests, deploys, tickets, incidents and other outcome events together.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub outcomes: u64,
+    /// Timed runs of each contender (the median is reported).
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Python with the duckdb package (default: python3).
+    #[arg(long, default_value = "python3")]
+    pub python: String,
 }
 
 #[derive(Debug, Args)]

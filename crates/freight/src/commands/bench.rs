@@ -2,7 +2,7 @@
 //! on the same generated Claude Code logs, several runs each, and prints wall time, throughput
 //! and peak memory side by side (peak memory through `/usr/bin/time` when it is installed).
 
-use crate::cli::{BenchArgs, BenchKind, BenchLocalArgs};
+use crate::cli::{BenchArgs, BenchKind, BenchLocalArgs, BenchReportArgs};
 use crate::demo::{Plan, generate};
 use crate::render::bytes;
 use anyhow::{Context, bail};
@@ -16,6 +16,7 @@ use std::time::Instant;
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.which {
         BenchKind::Local(local) => local_bench(local),
+        BenchKind::Report(report) => report_bench(report),
     }
 }
 
@@ -291,4 +292,168 @@ fn walk_bytes(root: &Path) -> u64 {
     let mut total = 0;
     walk(root, &mut total);
     total
+}
+
+/// The DuckDB side of `bench report`: the repository's script, built into the binary.
+const PILLARS_DUCKDB_SCRIPT: &str = include_str!("../../../../scripts/pillars_duckdb.py");
+
+/// Times one contender `runs` times.
+fn time_runs(contender: &Contender, runs: usize, scratch: &Path, measure_rss: bool) -> anyhow::Result<Timing> {
+    let mut timing = Timing {
+        name: contender.name.clone(),
+        seconds: Vec::new(),
+        peak_rss_kib: None,
+        output: Vec::new(),
+        note: contender.note,
+    };
+    for run in 0..runs.max(1) {
+        eprintln!("bench: {} run {}/{}", contender.name, run + 1, runs.max(1));
+        let (seconds, rss, output) = run_once(contender, scratch, measure_rss)?;
+        timing.seconds.push(seconds);
+        timing.peak_rss_kib = timing.peak_rss_kib.max(rss);
+        timing.output = output;
+    }
+    Ok(timing)
+}
+
+fn report_bench(args: &BenchReportArgs) -> anyhow::Result<()> {
+    let end = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z")?.timestamp_millis();
+    let plan = crate::demo::scale::ScalePlan { events: args.events, outcomes: args.outcomes, seed: 1, end };
+    fs_err::create_dir_all(&args.dir)?;
+    let marker = args.dir.join(".freight-bench-complete");
+    let files = crate::demo::scale::ScaleFiles { dataset: args.dir.join("dataset"), org: args.dir.join("org.toml") };
+    if fs_err::read_to_string(&marker).ok().as_deref() != Some(plan.fingerprint().as_str()) {
+        eprintln!(
+            "bench: generating {} calls of {} people in {} sessions, and {} outcomes, into {}",
+            plan.events,
+            plan.people(),
+            plan.sessions(),
+            plan.outcomes,
+            args.dir.display()
+        );
+        let started = Instant::now();
+        crate::demo::scale::generate(&plan, &args.dir)?;
+        fs_err::write(&marker, plan.fingerprint())?;
+        eprintln!("bench: generated in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let data_bytes = walk_bytes(&files.dataset);
+    let scratch = args.dir.join("scratch");
+    let facts = args.dir.join("facts");
+    fs_err::create_dir_all(&scratch)?;
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+    let freight = Contender {
+        name: "freight report".into(),
+        program: std::env::current_exe()?,
+        arguments: vec![
+            "report".into(),
+            "--dataset".into(),
+            absolute(&files.dataset),
+            "--org".into(),
+            absolute(&files.org),
+            "--as-of".into(),
+            "2026-11-20T00:00:00Z".into(),
+            "--facts-dir".into(),
+            absolute(&facts),
+        ],
+        environment: vec![],
+        note: "the whole report: usage reductions, links, allocation, every pillar, adoption, optimizable; writes its facts",
+    };
+    let measure_rss = has_gnu_time();
+    let mut timings = vec![time_runs(&freight, args.runs, &scratch, measure_rss)?];
+    if python_has_duckdb(&args.python) {
+        let script = scratch.join("pillars_duckdb.py");
+        fs_err::write(&script, PILLARS_DUCKDB_SCRIPT)?;
+        let duckdb = Contender {
+            name: "duckdb (python), same SQL".into(),
+            program: args.python.clone().into(),
+            arguments: vec![
+                script.display().to_string(),
+                absolute(&facts),
+                "team".into(),
+                "--dataset".into(),
+                absolute(&files.dataset),
+                "--timing".into(),
+            ],
+            environment: vec![],
+            note: "freight's SQL: session spend and places over the usage files, pillars over freight's facts",
+        };
+        timings.push(time_runs(&duckdb, args.runs, &scratch, measure_rss)?);
+    } else {
+        eprintln!("bench: {} cannot import duckdb (pip install duckdb); skipping it", args.python);
+    }
+
+    // What each found, to show they agree: sessions and cost from freight's facts and from DuckDB.
+    let mut freight_cost = rust_decimal::Decimal::ZERO;
+    let mut freight_sessions = std::collections::HashSet::new();
+    for batch in freight_analytics::dataset::read_parquet(&facts.join("session_usage.parquet"))? {
+        use datafusion::arrow::array::{Array, AsArray};
+        let sessions = datafusion::arrow::compute::cast(
+            batch.column_by_name("session").context("session column")?,
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )?;
+        for index in 0..sessions.len() {
+            freight_sessions.insert(sessions.as_string::<i32>().value(index).to_string());
+        }
+        let costs = batch.column_by_name("cost").context("cost column")?;
+        let datafusion::arrow::datatypes::DataType::Decimal128(_, scale) = *costs.data_type() else {
+            bail!("cost is not a decimal");
+        };
+        let costs = costs.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>();
+        for index in 0..costs.len() {
+            if costs.is_valid(index) {
+                freight_cost += rust_decimal::Decimal::from_i128_with_scale(costs.value(index), scale as u32);
+            }
+        }
+    }
+    let found = |timing: &Timing| -> String {
+        if timing.name.starts_with("freight") {
+            return format!("{} sessions, ${}", freight_sessions.len(), freight_cost.round_dp(2));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&timing.output).unwrap_or_default();
+        let cost: rust_decimal::Decimal =
+            value["sessions"]["cost"].as_str().and_then(|c| c.parse().ok()).unwrap_or_default();
+        format!("{} sessions, ${}", value["sessions"]["count"], cost.round_dp(2))
+    };
+
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "Tool",
+        "Median s",
+        "Best s",
+        "Calls/s (M)",
+        "Peak RSS MiB",
+        "Found",
+        "What it does",
+    ]);
+    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
+    for timing in &timings {
+        let median_seconds = median(&timing.seconds);
+        let best = timing.seconds.iter().copied().fold(f64::INFINITY, f64::min);
+        table.add_row(vec![
+            Cell::new(&timing.name),
+            right(format!("{median_seconds:.2}")),
+            right(format!("{best:.2}")),
+            right(format!("{:.1}", args.events as f64 / 1e6 / median_seconds)),
+            right(timing.peak_rss_kib.map_or("n/a".into(), |kib| format!("{:.0}", kib as f64 / 1024.0))),
+            Cell::new(found(timing)),
+            Cell::new(timing.note),
+        ]);
+    }
+    let mut stdout = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(
+        stdout,
+        "freight bench report: {} calls, {} outcomes ({} of Parquet) on {} cores; {} runs each (median shown)",
+        args.events,
+        args.outcomes,
+        bytes(data_bytes),
+        std::thread::available_parallelism().map_or(1, usize::from),
+        args.runs.max(1)
+    )?;
+    writeln!(stdout, "{table}")?;
+    if let Some(duck) = timings.get(1) {
+        let value: serde_json::Value = serde_json::from_slice(&duck.output).unwrap_or_default();
+        writeln!(stdout, "DuckDB's own timing of its queries (s): {}", value["seconds"])?;
+    }
+    Ok(())
 }

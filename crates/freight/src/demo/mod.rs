@@ -6,6 +6,7 @@ mod claude;
 mod codex;
 pub mod company;
 mod org;
+pub mod scale;
 mod text;
 
 use anyhow::Context;
