@@ -252,13 +252,27 @@ fn in_file<T>(path: &Path, result: Result<T, AnalyticsError>) -> Result<T, Analy
     result.map_err(|error| dataset_error(path, error))
 }
 
+/// A column of an outcome file; a column the file does not have reads as all empty (a required
+/// one is then reported by [`required`]).
+fn col<T: Clone>(
+    path: &Path,
+    batch: &RecordBatch,
+    name: &'static str,
+    read: fn(&RecordBatch, &'static str) -> Result<Vec<Option<T>>, AnalyticsError>,
+) -> Result<Vec<Option<T>>, AnalyticsError> {
+    if batch.column_by_name(name).is_none() {
+        return Ok(vec![None; batch.num_rows()]);
+    }
+    in_file(path, read(batch, name))
+}
+
 /// Reads a dataset's outcome files (a missing file is an empty table).
 pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
     let mut outcomes = Outcomes::default();
     let (path, batches) = outcome_batches(dir, "repos")?;
     for batch in &batches {
-        let names = in_file(&path, columns::strings(batch, "name"))?;
-        let workdirs = in_file(&path, columns::strings(batch, "workdir"))?;
+        let names = col(&path, batch, "name", columns::strings)?;
+        let workdirs = col(&path, batch, "workdir", columns::strings)?;
         for row in 0..batch.num_rows() {
             outcomes
                 .repos
@@ -270,7 +284,7 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
     let mut lines: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     let mut entered: Vec<(String, String, i64)> = Vec::new();
     for batch in &batches {
-        let get = |name: &'static str| in_file(&path, columns::strings(batch, name));
+        let get = |name: &'static str| col(&path, batch, name, columns::strings);
         let (repos, shas, names, emails, summaries, agents, trailers, reverts) = (
             get("repo")?,
             get("sha")?,
@@ -281,10 +295,10 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
             get("session_trailers")?,
             get("reverts")?,
         );
-        let int = |name: &'static str| in_file(&path, columns::millis(batch, name));
+        let int = |name: &'static str| col(&path, batch, name, columns::millis);
         let (authored, committed, own, enters) =
             (int("authored_at")?, int("committed_at")?, int("main_ordinal")?, int("entered_ordinal")?);
-        let count = |name: &'static str| in_file(&path, columns::optional_counts(batch, name));
+        let count = |name: &'static str| col(&path, batch, name, columns::optional_counts);
         let (parents, added, removed, files) =
             (count("parents")?, count("lines_added")?, count("lines_removed")?, count("files_changed")?);
         let (survival_added, surviving, reworked) =
@@ -348,12 +362,12 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
 
     let (path, batches) = outcome_batches(dir, "pulls")?;
     for batch in &batches {
-        let get = |name: &'static str| in_file(&path, columns::strings(batch, name));
+        let get = |name: &'static str| col(&path, batch, name, columns::strings);
         let (repos, authors, branches, merge_shas) =
             (get("repo")?, get("author")?, get("head_branch")?, get("merge_sha")?);
-        let int = |name: &'static str| in_file(&path, columns::millis(batch, name));
+        let int = |name: &'static str| col(&path, batch, name, columns::millis);
         let (opened, merged, closed) = (int("opened_at")?, int("merged_at")?, int("closed_at")?);
-        let count = |name: &'static str| in_file(&path, columns::optional_counts(batch, name));
+        let count = |name: &'static str| col(&path, batch, name, columns::optional_counts);
         let (numbers, added, removed, review) =
             (count("number")?, count("lines_added")?, count("lines_removed")?, count("review_minutes")?);
         for row in 0..batch.num_rows() {
@@ -375,10 +389,10 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
 
     let (path, batches) = outcome_batches(dir, "deploys")?;
     for batch in &batches {
-        let get = |name: &'static str| in_file(&path, columns::strings(batch, name));
+        let get = |name: &'static str| col(&path, batch, name, columns::strings);
         let (repos, shas, environments, creators) = (get("repo")?, get("sha")?, get("environment")?, get("creator")?);
         let succeeded = in_file(&path, columns::bools(batch, "succeeded"))?;
-        let at = in_file(&path, columns::millis(batch, "at"))?;
+        let at = col(&path, batch, "at", columns::millis)?;
         for row in 0..batch.num_rows() {
             outcomes.deploys.push(Deploy {
                 repo: required(&repos, row, &path, "repo")?,
@@ -393,9 +407,9 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
 
     let (path, batches) = outcome_batches(dir, "incidents")?;
     for batch in &batches {
-        let get = |name: &'static str| in_file(&path, columns::strings(batch, name));
+        let get = |name: &'static str| col(&path, batch, name, columns::strings);
         let (ids, repos, teams, causes) = (get("id")?, get("repo")?, get("team")?, get("caused_by")?);
-        let int = |name: &'static str| in_file(&path, columns::millis(batch, name));
+        let int = |name: &'static str| col(&path, batch, name, columns::millis);
         let (opened, resolved) = (int("opened_at")?, int("resolved_at")?);
         for row in 0..batch.num_rows() {
             outcomes.incidents.push(Incident {
@@ -411,10 +425,10 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
 
     let (path, batches) = outcome_batches(dir, "tickets")?;
     for batch in &batches {
-        let get = |name: &'static str| in_file(&path, columns::strings(batch, name));
+        let get = |name: &'static str| col(&path, batch, name, columns::strings);
         let (ids, teams, people) = (get("id")?, get("team")?, get("person")?);
-        let resolved = in_file(&path, columns::millis(batch, "resolved_at"))?;
-        let weights = in_file(&path, columns::floats(batch, "weight"))?;
+        let resolved = col(&path, batch, "resolved_at", columns::millis)?;
+        let weights = col(&path, batch, "weight", columns::floats)?;
         for row in 0..batch.num_rows() {
             outcomes.tickets.push(Ticket {
                 id: required(&ids, row, &path, "id")?,
@@ -428,10 +442,10 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
 
     let (path, batches) = outcome_batches(dir, "events")?;
     for batch in &batches {
-        let get = |name: &'static str| in_file(&path, columns::strings(batch, name));
+        let get = |name: &'static str| col(&path, batch, name, columns::strings);
         let (kinds, people, teams, units) = (get("kind")?, get("person")?, get("team")?, get("unit")?);
-        let at = in_file(&path, columns::millis(batch, "at"))?;
-        let values = in_file(&path, columns::floats(batch, "value"))?;
+        let at = col(&path, batch, "at", columns::millis)?;
+        let values = col(&path, batch, "value", columns::floats)?;
         for row in 0..batch.num_rows() {
             outcomes.events.push(OutcomeEvent {
                 kind: required(&kinds, row, &path, "kind")?,
@@ -444,4 +458,122 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
         }
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(sha: &str, at: i64, parents: usize) -> Commit {
+        Commit {
+            repo: "api".into(),
+            sha: sha.into(),
+            author_name: "Ana".into(),
+            author_email: "ana@x".into(),
+            authored_at: at - 5,
+            committed_at: at,
+            summary: format!("change {sha}"),
+            parents,
+            lines_added: 7,
+            lines_removed: 2,
+            files_changed: 1,
+            agents: vec![AiAgent::ClaudeCode, AiAgent::Other],
+            sessions: vec![SessionTrailer { trailer: "Freight-Session".into(), session: "s-1".into() }],
+            reverts: (sha == "c3").then(|| "c1".into()),
+        }
+    }
+
+    fn outcomes() -> Outcomes {
+        let mut outcomes = Outcomes {
+            commits: vec![commit("c1", 10, 1), commit("side", 15, 1), commit("c2", 20, 2), commit("c3", 30, 1)],
+            repos: vec![RepoPlace { name: "api".into(), workdir: Some("/src/api".into()) }],
+            pulls: vec![PullRequest {
+                repo: "api".into(),
+                number: 4,
+                author: "ana@x".into(),
+                head_branch: Some("feat".into()),
+                opened_at: 1,
+                merged_at: Some(20),
+                closed_at: Some(20),
+                merge_sha: Some("c2".into()),
+                lines_added: 9,
+                lines_removed: 0,
+                review_minutes: None,
+            }],
+            deploys: vec![Deploy {
+                repo: "api".into(),
+                sha: Some("c2".into()),
+                environment: "prod".into(),
+                succeeded: true,
+                at: 25,
+                creator: None,
+            }],
+            incidents: vec![Incident {
+                id: "I-1".into(),
+                repo: None,
+                team: Some("core".into()),
+                opened_at: 40,
+                resolved_at: None,
+                caused_by: Some("c3".into()),
+            }],
+            tickets: vec![Ticket {
+                id: "T-1".into(),
+                team: Some("core".into()),
+                person: None,
+                resolved_at: 50,
+                weight: 3.0,
+            }],
+            events: vec![OutcomeEvent {
+                kind: "case".into(),
+                person: Some("ana".into()),
+                team: None,
+                at: 60,
+                value: 2.5,
+                unit: "cases".into(),
+            }],
+            ..Outcomes::default()
+        };
+        // The first-parent line newest first: c3, c2 (the merge that brought `side` in), c1.
+        let line: Vec<String> = ["c3", "c2", "c1"].map(String::from).to_vec();
+        let entered = [("c3", 0), ("c2", 1), ("side", 1), ("c1", 2)].map(|(sha, at)| (sha.to_string(), at)).into();
+        outcomes.main_lines.insert("api".into(), (line, entered));
+        outcomes.survival.insert(("api".into(), "c1".into()), Survival { added: 7, surviving: 5, reworked: None });
+        outcomes
+    }
+
+    #[test]
+    fn outcomes_come_back_as_written() {
+        let dir = std::env::temp_dir().join(format!("freight-dataset-{}", std::process::id()));
+        let written = outcomes();
+        write_outcomes(&dir, &written).expect("write");
+        let read = read_outcomes(&dir).expect("read");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(read.commits, written.commits);
+        assert_eq!(read.pulls, written.pulls);
+        assert_eq!(read.deploys, written.deploys);
+        assert_eq!(read.incidents, written.incidents);
+        assert_eq!(read.tickets, written.tickets);
+        assert_eq!(read.events, written.events);
+        assert_eq!(read.repos, written.repos);
+        assert_eq!(read.survival, written.survival);
+        assert_eq!(read.main_lines, written.main_lines);
+    }
+
+    #[test]
+    fn an_empty_required_value_names_the_file_row_and_column() {
+        let dir = std::env::temp_dir().join(format!("freight-dataset-bad-{}", std::process::id()));
+        let mut bad = outcomes();
+        bad.pulls.clear();
+        write_outcomes(&dir, &bad).expect("write");
+        let pulls = table(vec![
+            ("repo", text([Some("api".to_string())])),
+            ("number", uints([None])),
+            ("opened_at", ints([Some(1)])),
+        ])
+        .expect("batch");
+        write_parquet(&dir.join(OUTCOMES_DIR).join("pulls.parquet"), pulls.schema(), &[pulls]).expect("write");
+        let error = read_outcomes(&dir).expect_err("number is required").to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(error.contains("pulls.parquet") && error.contains("row 1") && error.contains("`number`"), "{error}");
+    }
 }
