@@ -252,13 +252,16 @@ fn in_file<T>(path: &Path, result: Result<T, AnalyticsError>) -> Result<T, Analy
     result.map_err(|error| dataset_error(path, error))
 }
 
+/// Reads one column of a batch as optional values.
+type ColumnReader<T> = fn(&RecordBatch, &'static str) -> Result<Vec<Option<T>>, AnalyticsError>;
+
 /// A column of an outcome file; a column the file does not have reads as all empty (a required
 /// one is then reported by [`required`]).
 fn col<T: Clone>(
     path: &Path,
     batch: &RecordBatch,
     name: &'static str,
-    read: fn(&RecordBatch, &'static str) -> Result<Vec<Option<T>>, AnalyticsError>,
+    read: ColumnReader<T>,
 ) -> Result<Vec<Option<T>>, AnalyticsError> {
     if batch.column_by_name(name).is_none() {
         return Ok(vec![None; batch.num_rows()]);
@@ -273,10 +276,8 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
     for batch in &batches {
         let names = col(&path, batch, "name", columns::strings)?;
         let workdirs = col(&path, batch, "workdir", columns::strings)?;
-        for row in 0..batch.num_rows() {
-            outcomes
-                .repos
-                .push(RepoPlace { name: required(&names, row, &path, "name")?, workdir: workdirs[row].clone() });
+        for (row, workdir) in workdirs.into_iter().enumerate() {
+            outcomes.repos.push(RepoPlace { name: required(&names, row, &path, "name")?, workdir });
         }
     }
 
@@ -344,7 +345,7 @@ pub fn read_outcomes(dir: &Path) -> Result<Outcomes, AnalyticsError> {
     }
     // Main lines back to newest-first positions.
     for (repo, mut line) in lines {
-        line.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        line.sort_unstable_by_key(|&(ordinal, _)| std::cmp::Reverse(ordinal));
         outcomes.main_lines.insert(repo, (line.into_iter().map(|(_, sha)| sha).collect(), HashMap::new()));
     }
     for (repo, sha, ordinal) in entered {

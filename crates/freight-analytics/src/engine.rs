@@ -85,8 +85,15 @@ impl Engine {
     }
 
     /// Runs a query and collects its batches.
+    /// With `FREIGHT_TIMINGS=1`, each query's wall time and opening words go to stderr.
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
-        Ok(self.ctx.sql(sql).await?.collect().await?)
+        let started = std::time::Instant::now();
+        let batches = self.ctx.sql(sql).await?.collect().await?;
+        if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
+            let opening: String = sql.split_whitespace().take(12).collect::<Vec<_>>().join(" ");
+            eprintln!("freight: query {:.2} s: {opening}", started.elapsed().as_secs_f64());
+        }
+        Ok(batches)
     }
 }
 

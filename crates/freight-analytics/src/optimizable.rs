@@ -133,18 +133,46 @@ pub async fn optimizable(
     items.extend(by_model.into_values());
 
     // Repeated context sent uncached: every call after a session's first whose uncached input
-    // is long enough to cache, priced as if that input had been read from the cache.
-    // A join to each session's first call time, not a window function: it needs no sort of
-    // every call, which at a hundred million calls is most of the report's time.
-    let later_calls = format!(
-        "(SELECT u.* FROM usage u
-            JOIN (SELECT session_id AS first_session, MIN(ts) AS first_ts FROM usage WHERE {base} GROUP BY session_id) f
-              ON u.session_id = f.first_session
-          WHERE u.ts > f.first_ts AND {base}) AS later_calls"
+    // is long enough to cache, priced as if that input had been read from the cache. All such
+    // calls are summed, then each session's first call is taken back out: two plain reductions,
+    // where numbering every session's calls (a window) or joining every call to its session's
+    // first (a hash join of all calls) took two to three times as long.
+    let cacheable = format!("input_tokens >= {}", portfolio.min_cacheable_input);
+    let mut cacheable_groups = grouped(engine, &format!("{base} AND {cacheable}"), "usage").await?;
+    let bucket = prompt_bucket_sql(&engine.band_floors);
+    let firsts_sql = format!(
+        "SELECT model, speed, bucket, COUNT(*) AS calls, SUM(input) AS input FROM (
+           SELECT CAST(first_value(model ORDER BY ts) AS VARCHAR) AS model,
+                  CAST(first_value(speed ORDER BY ts) AS VARCHAR) AS speed,
+                  first_value({bucket} ORDER BY ts) AS bucket,
+                  first_value(input_tokens ORDER BY ts) AS input
+           FROM usage WHERE {base} GROUP BY session_id)
+         WHERE input >= {} GROUP BY 1, 2, 3",
+        portfolio.min_cacheable_input
     );
-    let repeated = format!("input_tokens >= {}", portfolio.min_cacheable_input);
+    for batch in engine.query(&firsts_sql).await? {
+        let (models, speeds, buckets) = (
+            columns::strings(&batch, "model")?,
+            columns::strings(&batch, "speed")?,
+            columns::counts(&batch, "bucket")?,
+        );
+        let (calls, inputs) = (columns::counts(&batch, "calls")?, columns::counts(&batch, "input")?);
+        for row in 0..batch.num_rows() {
+            let Some(model) = models[row].as_deref() else { continue };
+            let speed = speed_of(speeds[row].as_deref().unwrap_or(""));
+            if let Some(group) =
+                cacheable_groups.iter_mut().find(|(m, s, b, _, _)| m == model && *s == speed && *b == buckets[row])
+            {
+                group.3.input -= inputs[row];
+                group.4 -= calls[row];
+            }
+        }
+    }
     let mut caching: std::collections::BTreeMap<String, Saving> = Default::default();
-    for (model, speed, bucket, tokens, calls) in grouped(engine, &repeated, &later_calls).await? {
+    for (model, speed, bucket, tokens, calls) in cacheable_groups {
+        if calls == 0 {
+            continue;
+        }
         let Some(price) = catalog.resolve(&model) else { continue };
         let as_cached = TokenCounts { cache_read: tokens.input, ..TokenCounts::default() };
         let as_sent = TokenCounts { input: tokens.input, ..TokenCounts::default() };
@@ -180,4 +208,78 @@ pub async fn optimizable(
             "no check yet that the cheaper tier reaches the same outcome rate for such work (the behaviours issue adds it)".into(),
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use datafusion::arrow::array::{
+        ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
+    };
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+
+    const MODEL: &str = "claude-sonnet-4-5-20250929";
+
+    /// Calls as (session, ts, uncached input).
+    fn engine(calls: &[(&str, i64, u64)], catalog: &PriceCatalog) -> Engine {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+            Field::new("model", DataType::Utf8, true),
+            Field::new("speed", DataType::Utf8, false),
+            Field::new("project", DataType::Utf8, true),
+            Field::new("tool", DataType::Utf8, false),
+            Field::new("session_id", DataType::Utf8, false),
+            Field::new("tool_use", DataType::Boolean, false),
+            Field::new("input_tokens", DataType::UInt64, false),
+            Field::new("output_tokens", DataType::UInt64, false),
+            Field::new("cache_read_tokens", DataType::UInt64, false),
+            Field::new("cache_write_5m_tokens", DataType::UInt64, false),
+            Field::new("cache_write_1h_tokens", DataType::UInt64, false),
+            Field::new("reasoning_tokens", DataType::UInt64, false),
+        ]));
+        let text = |value: &str| -> ArrayRef { Arc::new(StringArray::from(vec![value; calls.len()])) };
+        let zeros = || -> ArrayRef { Arc::new(UInt64Array::from(vec![0; calls.len()])) };
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from_iter_values(calls.iter().map(|c| c.1)).with_timezone("UTC")),
+            text(MODEL),
+            text("standard"),
+            text("p"),
+            text("claude-code"),
+            Arc::new(StringArray::from_iter_values(calls.iter().map(|c| c.0))),
+            Arc::new(BooleanArray::from(vec![true; calls.len()])),
+            Arc::new(UInt64Array::from_iter_values(calls.iter().map(|c| c.2))),
+            Arc::new(UInt64Array::from(vec![500; calls.len()])),
+            zeros(),
+            zeros(),
+            zeros(),
+            zeros(),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        runtime.block_on(Engine::new(schema, vec![batch], catalog)).expect("engine")
+    }
+
+    #[test]
+    fn caching_counts_long_uncached_input_after_each_sessions_first_call() {
+        let catalog = PriceCatalog::pinned().expect("catalog");
+        // Session a: its first call is long but first (not counted); the second counts; the
+        // third is too short to cache. Session b: its first call comes later in the table.
+        let calls = [("a", 10, 5_000), ("b", 50, 3_000), ("a", 20, 4_000), ("a", 30, 100), ("b", 5, 1_500)];
+        let engine = engine(&calls, &catalog);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let result = runtime
+            .block_on(optimizable(&engine, &Filters::default(), 1_000, &catalog, &Portfolio::default()))
+            .expect("optimizable");
+        let caching: Vec<&Saving> = result.items.iter().filter(|item| item.kind == "caching").collect();
+        assert_eq!(caching.len(), 1, "{:?}", result.items);
+        // a's second call (4,000) and b's call at 50 ms (3,000; b began at 5 ms).
+        assert_eq!(caching[0].calls, 2);
+        let price = catalog.resolve(MODEL).expect("priced");
+        let sent = price.cost(&TokenCounts { input: 7_000, ..TokenCounts::default() }, Speed::Standard);
+        let cached = price.cost(&TokenCounts { cache_read: 7_000, ..TokenCounts::default() }, Speed::Standard);
+        assert_eq!(caching[0].saving, sent - cached);
+        assert_eq!(result.caching, sent - cached);
+    }
 }

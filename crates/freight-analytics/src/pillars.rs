@@ -765,9 +765,13 @@ pub async fn pillars_report(
     catalog: &freight_core::PriceCatalog,
     cut: Option<Cut>,
 ) -> Result<(PillarsReport, Facts), AnalyticsError> {
+    let started = std::time::Instant::now();
     let attribution = crate::attribution::attribute(engine, filters, directory, outcomes, rules).await?;
     let window = output_window(filters, rules.as_of)?;
     let facts = facts(&attribution, outcomes, directory, &window)?;
+    if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
+        eprintln!("freight: attribution and facts {:.2} s (queries included)", started.elapsed().as_secs_f64());
+    }
     register_facts(engine, &facts)?;
     let total = pillar_rows(engine, None).await?.into_iter().next().unwrap_or_default();
     let rows = match cut {

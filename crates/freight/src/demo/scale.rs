@@ -147,7 +147,7 @@ fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBat
             ts.push(s.start + call as Millis * CALL_SPACING_MS);
             who.push(local);
             place.push(local);
-            model.push(if h % 10 == 0 { 2 } else { s.model as i32 });
+            model.push(if h.is_multiple_of(10) { 2 } else { s.model as i32 });
             tool_use.push(h % 10 < 7);
             let uncached = 1 + (h >> 8) % 3_000;
             let written = if call == 0 { context } else { (h >> 20) % 4_000 };
@@ -237,11 +237,11 @@ fn outcomes(plan: &ScalePlan) -> Outcomes {
     let mut by_repo: HashMap<u64, Vec<Commit>> = HashMap::new();
     for index in 0..commits_n {
         let h = hash(seed, 10, index);
-        let (repo, person, at, agents, trailers) = if h % 2 == 0 {
+        let (repo, person, at, agents, trailers) = if h.is_multiple_of(2) {
             let id = h / 2 % sessions;
             let s = session(plan, id);
             let at = s.start + ((h >> 16) % (s.end() - s.start + HOUR) as u64) as Millis;
-            let trailers = if (h >> 8) % 2 == 0 {
+            let trailers = if (h >> 8).is_multiple_of(2) {
                 vec![SessionTrailer {
                     trailer: "Freight-Session".into(),
                     session: format!("{:08x}-bench-{id:012}", hash(seed, 6, id) as u32),
@@ -285,7 +285,7 @@ fn outcomes(plan: &ScalePlan) -> Outcomes {
         }
         // One commit in a hundred reverts the one before it in the same repository.
         for ordinal in 1..commits.len() {
-            if hash(seed, 11, repo * 1_000_003 + ordinal as u64) % 100 == 0 {
+            if hash(seed, 11, repo * 1_000_003 + ordinal as u64).is_multiple_of(100) {
                 commits[ordinal].reverts = Some(commits[ordinal - 1].sha.clone());
                 commits[ordinal].agents.clear();
                 commits[ordinal].sessions.clear();
@@ -311,7 +311,7 @@ fn outcomes(plan: &ScalePlan) -> Outcomes {
                 repo: commit.repo.clone(),
                 sha: Some(commit.sha.clone()),
                 environment: "production".into(),
-                succeeded: h % 20 != 0,
+                succeeded: !h.is_multiple_of(20),
                 at: commit.committed_at + HOUR,
                 creator: Some(commit.author_email.clone()),
             });
