@@ -17,7 +17,7 @@ use freight_core::org::Directory;
 use freight_core::outcome::{Millis, PullState};
 use freight_core::{Money, TokenCounts};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// What a report's rows are cut by.
@@ -630,14 +630,25 @@ pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteI
             entry.1.push(session.session.clone());
         }
     }
+    // Reverts by what they name, looked up once per item (a scan of every commit per item was
+    // most of the report's time at a million commits); abbreviated names are matched by prefix.
+    let mut reverts_of: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut abbreviated: Vec<(&str, &str, &str)> = Vec::new();
+    for commit in &outcomes.commits {
+        if let Some(named) = commit.reverts.as_deref() {
+            reverts_of.entry((commit.repo.as_str(), named)).or_insert(commit.sha.as_str());
+            abbreviated.push((commit.repo.as_str(), named, commit.sha.as_str()));
+        }
+    }
     let reverter = |outcome: &OutcomeRef| -> Option<String> {
         let OutcomeRef::Commit { repo, sha } = outcome else { return None };
-        outcomes
-            .commits
+        if let Some(found) = reverts_of.get(&(repo.as_str(), sha.as_str())) {
+            return Some(found.to_string());
+        }
+        abbreviated
             .iter()
-            .filter(|c| c.repo == *repo && c.reverts.as_deref().is_some_and(|r| sha.starts_with(r)))
-            .map(|c| c.sha.clone())
-            .next()
+            .find(|(r, named, _)| *r == repo && named.len() < sha.len() && sha.starts_with(named))
+            .map(|(_, _, reverter)| reverter.to_string())
     };
     let mut list: Vec<WasteItem> = items
         .into_iter()
@@ -681,9 +692,11 @@ fn double_billed(
     pulls.sort();
     pulls.dedup();
     let mut minutes = 0u64;
+    let by_number: HashMap<(&str, u64), &freight_core::outcome::PullRequest> =
+        outcomes.pulls.iter().map(|p| ((p.repo.as_str(), p.number), p)).collect();
     pulls.retain(|outcome| {
         let OutcomeRef::PullRequest { repo, number } = outcome else { return false };
-        let Some(pull) = outcomes.pulls.iter().find(|p| p.repo == *repo && p.number == *number) else { return false };
+        let Some(pull) = by_number.get(&(repo.as_str(), *number)) else { return false };
         if !pull.closed_at.is_some_and(|at| window.holds(at)) {
             return false;
         }

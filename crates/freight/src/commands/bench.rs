@@ -219,47 +219,14 @@ fn local_bench(args: &BenchLocalArgs) -> anyhow::Result<()> {
     let measure_rss = has_gnu_time();
     let mut timings = Vec::new();
     for contender in &contenders {
-        let mut timing = Timing {
-            name: contender.name.clone(),
-            seconds: Vec::new(),
-            peak_rss_kib: None,
-            output: Vec::new(),
-            note: contender.note,
-        };
-        for run in 0..args.runs.max(1) {
-            eprintln!("bench: {} run {}/{}", contender.name, run + 1, args.runs.max(1));
-            let (seconds, rss, output) = run_once(contender, &scratch, measure_rss)?;
-            timing.seconds.push(seconds);
-            timing.peak_rss_kib = timing.peak_rss_kib.max(rss);
-            timing.output = output;
-        }
-        timings.push(timing);
+        timings.push(time_runs(contender, args.runs, &scratch, measure_rss)?);
     }
 
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "Tool",
-        "Median s",
-        "Best s",
-        "MiB/s",
-        "Peak RSS MiB",
-        "Total tokens",
-        "What it does",
-    ]);
-    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
-    for timing in &timings {
-        let median_seconds = median(&timing.seconds);
-        let best = timing.seconds.iter().copied().fold(f64::INFINITY, f64::min);
-        table.add_row(vec![
-            Cell::new(&timing.name),
-            right(format!("{median_seconds:.2}")),
-            right(format!("{best:.2}")),
-            right(format!("{:.0}", data_bytes as f64 / 1_048_576.0 / median_seconds)),
-            right(timing.peak_rss_kib.map_or("n/a".into(), |kib| format!("{:.0}", kib as f64 / 1024.0))),
-            right(total_tokens(&timing.name, &timing.output).map_or("-".into(), |total| total.to_string())),
-            Cell::new(timing.note),
-        ]);
-    }
+    let table = timings_table(
+        &timings,
+        ("MiB/s", &|seconds| format!("{:.0}", data_bytes as f64 / 1_048_576.0 / seconds)),
+        ("Total tokens", &|timing| total_tokens(&timing.name, &timing.output).map_or("-".into(), |t| t.to_string())),
+    );
     let mut stdout = std::io::stdout().lock();
     use std::io::Write;
     writeln!(
@@ -292,6 +259,41 @@ fn walk_bytes(root: &Path) -> u64 {
     let mut total = 0;
     walk(root, &mut total);
     total
+}
+
+/// A throughput column: its header and its figure from the median seconds.
+type Throughput<'a> = (&'a str, &'a dyn Fn(f64) -> String);
+/// A column of what each tool found: its header and its text.
+type Finding<'a> = (&'a str, &'a dyn Fn(&Timing) -> String);
+
+/// The side-by-side table of a benchmark: median and best time, throughput, peak memory, what
+/// each tool found, and what it does.
+fn timings_table(timings: &[Timing], throughput: Throughput<'_>, finding: Finding<'_>) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "Tool",
+        "Median s",
+        "Best s",
+        throughput.0,
+        "Peak RSS MiB",
+        finding.0,
+        "What it does",
+    ]);
+    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
+    for timing in timings {
+        let median_seconds = median(&timing.seconds);
+        let best = timing.seconds.iter().copied().fold(f64::INFINITY, f64::min);
+        table.add_row(vec![
+            Cell::new(&timing.name),
+            right(format!("{median_seconds:.2}")),
+            right(format!("{best:.2}")),
+            right((throughput.1)(median_seconds)),
+            right(timing.peak_rss_kib.map_or("n/a".into(), |kib| format!("{:.0}", kib as f64 / 1024.0))),
+            Cell::new((finding.1)(timing)),
+            Cell::new(timing.note),
+        ]);
+    }
+    table
 }
 
 /// The DuckDB side of `bench report`: the repository's script, built into the binary.
@@ -415,30 +417,11 @@ fn report_bench(args: &BenchReportArgs) -> anyhow::Result<()> {
         format!("{} sessions, ${}", value["sessions"]["count"], cost.round_dp(2))
     };
 
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "Tool",
-        "Median s",
-        "Best s",
-        "Calls/s (M)",
-        "Peak RSS MiB",
-        "Found",
-        "What it does",
-    ]);
-    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
-    for timing in &timings {
-        let median_seconds = median(&timing.seconds);
-        let best = timing.seconds.iter().copied().fold(f64::INFINITY, f64::min);
-        table.add_row(vec![
-            Cell::new(&timing.name),
-            right(format!("{median_seconds:.2}")),
-            right(format!("{best:.2}")),
-            right(format!("{:.1}", args.events as f64 / 1e6 / median_seconds)),
-            right(timing.peak_rss_kib.map_or("n/a".into(), |kib| format!("{:.0}", kib as f64 / 1024.0))),
-            Cell::new(found(timing)),
-            Cell::new(timing.note),
-        ]);
-    }
+    let table = timings_table(
+        &timings,
+        ("Calls/s (M)", &|seconds| format!("{:.1}", args.events as f64 / 1e6 / seconds)),
+        ("Found", &found),
+    );
     let mut stdout = std::io::stdout().lock();
     use std::io::Write;
     writeln!(
