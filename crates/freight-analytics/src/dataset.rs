@@ -32,7 +32,8 @@ pub const USAGE_DIR: &str = "usage";
 /// The outcome files' folder inside a dataset.
 pub const OUTCOMES_DIR: &str = "outcomes";
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> AnalyticsError + '_ {
+/// An I/O error, with the path it happened on.
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> AnalyticsError + '_ {
     move |source| AnalyticsError::Io { path: path.to_path_buf(), source }
 }
 
@@ -91,6 +92,31 @@ pub fn write_usage(dir: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Re
     Ok(path)
 }
 
+/// Copies a dataset's usage files into another dataset's usage folder.
+pub fn copy_usage(from: &Path, to: &Path) -> Result<(), AnalyticsError> {
+    let usage = to.join(USAGE_DIR);
+    std::fs::create_dir_all(&usage).map_err(io_error(&usage))?;
+    for file in usage_files(from)? {
+        let target = usage.join(file.file_name().unwrap_or_default());
+        std::fs::copy(&file, &target).map_err(io_error(&target))?;
+    }
+    Ok(())
+}
+
+/// The distinct sessions and the total cost in a `session_usage` fact file.
+pub fn sessions_and_cost(session_usage: &Path) -> Result<(usize, freight_core::Money), AnalyticsError> {
+    let mut sessions = std::collections::HashSet::new();
+    let mut cost = freight_core::Money::ZERO;
+    for batch in read_parquet(session_usage)? {
+        sessions.extend(in_file(session_usage, columns::strings(&batch, "session"))?.into_iter().flatten());
+        cost += in_file(session_usage, columns::decimals(&batch, "cost"))?
+            .into_iter()
+            .flatten()
+            .sum::<freight_core::Money>();
+    }
+    Ok((sessions.len(), cost))
+}
+
 fn text(values: impl IntoIterator<Item = Option<String>>) -> ArrayRef {
     Arc::new(values.into_iter().collect::<StringArray>())
 }
@@ -107,7 +133,8 @@ fn floats(values: impl IntoIterator<Item = f64>) -> ArrayRef {
     Arc::new(values.into_iter().map(Some).collect::<Float64Array>())
 }
 
-fn table(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, AnalyticsError> {
+/// A record batch of named columns, every field nullable.
+pub(crate) fn table(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, AnalyticsError> {
     let schema = Schema::new(
         columns.iter().map(|(name, array)| Field::new(*name, array.data_type().clone(), true)).collect::<Vec<_>>(),
     );

@@ -43,14 +43,13 @@ impl Engine {
         batches: Vec<RecordBatch>,
         catalog: &PriceCatalog,
     ) -> Result<Engine, AnalyticsError> {
-        let partitions = std::thread::available_parallelism().map_or(2, usize::from).max(1);
+        let partitions = partitions();
         let models = distinct_models(&batches)?;
         let mut split: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
         for (index, batch) in batches.into_iter().enumerate() {
             split[index % partitions].push(batch);
         }
-        let config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = session(partitions);
         ctx.register_table("usage", Arc::new(MemTable::try_new(schema, split)?))?;
         Self::with_prices(ctx, catalog, &models).await
     }
@@ -58,9 +57,7 @@ impl Engine {
     /// Registers `usage` as the Parquet files of a dataset's usage folder (read as they are
     /// queried, never loaded whole) and the catalog's prices.
     pub async fn over_parquet(usage_dir: &std::path::Path, catalog: &PriceCatalog) -> Result<Engine, AnalyticsError> {
-        let partitions = std::thread::available_parallelism().map_or(2, usize::from).max(1);
-        let config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = session(partitions());
         let location = format!("{}/", usage_dir.display());
         let options = datafusion::prelude::ParquetReadOptions::default().file_extension(".parquet");
         ctx.register_parquet("usage", &location, options).await?;
@@ -95,6 +92,16 @@ impl Engine {
         }
         Ok(batches)
     }
+}
+
+/// One partition per core.
+fn partitions() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from).max(1)
+}
+
+fn session(partitions: usize) -> SessionContext {
+    let config = SessionConfig::new().with_target_partitions(partitions).with_information_schema(false);
+    SessionContext::new_with_config(config)
 }
 
 /// The distinct model names in the usage batches (read from the dictionaries, not the rows).

@@ -5,11 +5,12 @@
 
 use crate::attribution::{Attribution, Fate, Outcomes, Rules};
 use crate::columns;
+use crate::dataset::table;
 use crate::engine::{AnalyticsError, Engine};
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray, UInt64Array,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use freight_core::link::OutcomeRef;
@@ -133,13 +134,6 @@ fn member_columns(members: &[freight_core::org::Member]) -> Vec<(&'static str, A
             text(members.iter().map(|m| m.cost_centre.clone().unwrap_or_else(|| NO_COST_CENTRE.into())).collect()),
         ),
     ]
-}
-
-fn batch(columns: Vec<(&'static str, ArrayRef)>) -> Result<RecordBatch, AnalyticsError> {
-    let schema = Schema::new(
-        columns.iter().map(|(name, array)| Field::new(*name, array.data_type().clone(), true)).collect::<Vec<_>>(),
-    );
-    Ok(RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, array)| array).collect())?)
 }
 
 /// Outputs within the report's period, as rows of the `outputs` table.
@@ -370,7 +364,7 @@ pub fn facts(
         ("reworked_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.reworked)))),
         ("deployed", Arc::new(BooleanArray::from(out.iter().map(|o| o.deployed).collect::<Vec<_>>()))),
     ]);
-    Ok(Facts { spend: batch(spend)?, session_usage: batch(usage)?, outputs: batch(outputs)? })
+    Ok(Facts { spend: table(spend)?, session_usage: table(usage)?, outputs: table(outputs)? })
 }
 
 /// Tokens, cost and waste of one row of the report.
@@ -564,11 +558,7 @@ pub async fn write_facts(
     rules: &Rules,
     dir: &std::path::Path,
 ) -> Result<(), AnalyticsError> {
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |source| AnalyticsError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(crate::dataset::io_error(dir))?;
     for (name, batch) in [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
     {
         crate::dataset::write_parquet(
@@ -585,7 +575,7 @@ pub async fn write_facts(
         .extend(crate::attribution::session_queries(engine, filters, rules).map(|(name, sql)| (name.to_string(), sql)));
     for (name, sql) in texts {
         let path = dir.join(format!("{name}.sql"));
-        std::fs::write(&path, sql).map_err(io(&path))?;
+        std::fs::write(&path, sql).map_err(crate::dataset::io_error(&path))?;
     }
     Ok(())
 }

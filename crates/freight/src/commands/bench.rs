@@ -385,31 +385,11 @@ fn report_bench(args: &BenchReportArgs) -> anyhow::Result<()> {
     }
 
     // What each found, to show they agree: sessions and cost from freight's facts and from DuckDB.
-    let mut freight_cost = rust_decimal::Decimal::ZERO;
-    let mut freight_sessions = std::collections::HashSet::new();
-    for batch in freight_analytics::dataset::read_parquet(&facts.join("session_usage.parquet"))? {
-        use datafusion::arrow::array::{Array, AsArray};
-        let sessions = datafusion::arrow::compute::cast(
-            batch.column_by_name("session").context("session column")?,
-            &datafusion::arrow::datatypes::DataType::Utf8,
-        )?;
-        for index in 0..sessions.len() {
-            freight_sessions.insert(sessions.as_string::<i32>().value(index).to_string());
-        }
-        let costs = batch.column_by_name("cost").context("cost column")?;
-        let datafusion::arrow::datatypes::DataType::Decimal128(_, scale) = *costs.data_type() else {
-            bail!("cost is not a decimal");
-        };
-        let costs = costs.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>();
-        for index in 0..costs.len() {
-            if costs.is_valid(index) {
-                freight_cost += rust_decimal::Decimal::from_i128_with_scale(costs.value(index), scale as u32);
-            }
-        }
-    }
+    let (freight_sessions, freight_cost) =
+        freight_analytics::dataset::sessions_and_cost(&facts.join("session_usage.parquet"))?;
     let found = |timing: &Timing| -> String {
         if timing.name.starts_with("freight") {
-            return format!("{} sessions, ${}", freight_sessions.len(), freight_cost.round_dp(2));
+            return format!("{freight_sessions} sessions, ${}", freight_cost.round_dp(2));
         }
         let value: serde_json::Value = serde_json::from_slice(&timing.output).unwrap_or_default();
         let cost: rust_decimal::Decimal =

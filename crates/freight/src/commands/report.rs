@@ -51,7 +51,7 @@ pub struct PillarsOutput {
 pub enum UsageSource {
     /// Agent logs, read into memory.
     Logs(UsageTable),
-    /// A dataset's usage Parquet files, scanned as queried.
+    /// A dataset (its usage Parquet files are scanned as queried).
     Dataset(PathBuf),
 }
 
@@ -65,7 +65,7 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
             if files.is_empty() {
                 bail!("the dataset {} has no usage files (usage/*.parquet)", dir.display());
             }
-            UsageSource::Dataset(dir.join(freight_analytics::dataset::USAGE_DIR))
+            UsageSource::Dataset(dir.clone())
         }
         None => {
             let files = log_files(&args.sources, &args.outcomes)?;
@@ -220,7 +220,13 @@ pub fn compute(
                 }
                 (Engine::new(table.schema, table.batches, catalog).await?, table.report)
             }
-            UsageSource::Dataset(dir) => (Engine::over_parquet(&dir, catalog).await?, IngestReport::default()),
+            UsageSource::Dataset(dir) => {
+                if let Some(target) = &args.export_dataset {
+                    freight_analytics::dataset::copy_usage(&dir, target)?;
+                }
+                let usage = dir.join(freight_analytics::dataset::USAGE_DIR);
+                (Engine::over_parquet(&usage, catalog).await?, IngestReport::default())
+            }
         };
         if let Some(dir) = &args.export_dataset {
             freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;

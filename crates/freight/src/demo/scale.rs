@@ -121,14 +121,16 @@ fn session(plan: &ScalePlan, index: u64) -> Session {
     Session { person, repo, start, calls, model }
 }
 
-fn dictionary(keys: Vec<i32>, values: Vec<String>) -> anyhow::Result<ArrayRef> {
-    Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), Arc::new(StringArray::from(values)))?))
+fn dictionary(keys: &Int32Array, values: Vec<String>) -> anyhow::Result<ArrayRef> {
+    Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(keys.clone(), Arc::new(StringArray::from(values)))?))
 }
 
 /// The calls of sessions `from..to` as one record batch of the usage table's schema.
 fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBatch> {
     let mut ts = Vec::new();
-    let (mut who, mut place, mut model) = (Vec::new(), Vec::new(), Vec::new());
+    // Every per-session column (user, project, id, directory, branch) has one dictionary
+    // entry per session of the batch, so they share one key array.
+    let (mut session_of_row, mut model) = (Vec::new(), Vec::new());
     let mut tool_use = Vec::new();
     let mut tokens: [Vec<u64>; 6] = Default::default();
     let (mut users, mut projects, mut ids, mut cwds, mut branches) =
@@ -145,8 +147,7 @@ fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBat
         for call in 0..s.calls {
             let h = hash(plan.seed, index, call);
             ts.push(s.start + call as Millis * CALL_SPACING_MS);
-            who.push(local);
-            place.push(local);
+            session_of_row.push(local);
             model.push(if h.is_multiple_of(10) { 2 } else { s.model as i32 });
             tool_use.push(h % 10 < 7);
             let uncached = 1 + (h >> 8) % 3_000;
@@ -162,16 +163,17 @@ fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBat
     }
     let rows = ts.len();
     let schema = freight_ingest::usage_schema();
-    let constant = |value: &str| dictionary(vec![0; rows], vec![value.to_string()]);
+    let (zeros, keys) = (Int32Array::from(vec![0; rows]), Int32Array::from(session_of_row));
+    let constant = |value: &str| dictionary(&zeros, vec![value.to_string()]);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
         constant("claude-code")?,
-        dictionary(who.clone(), users)?,
-        dictionary(place.clone(), projects)?,
-        dictionary(place.clone(), ids)?,
-        dictionary(place.clone(), cwds)?,
-        dictionary(place, branches)?,
-        dictionary(model, MODELS.iter().map(|m| m.to_string()).collect())?,
+        dictionary(&keys, users)?,
+        dictionary(&keys, projects)?,
+        dictionary(&keys, ids)?,
+        dictionary(&keys, cwds)?,
+        dictionary(&keys, branches)?,
+        dictionary(&Int32Array::from(model), MODELS.iter().map(|m| m.to_string()).collect())?,
         constant("standard")?,
         Arc::new(BooleanArray::from(vec![false; rows])),
         Arc::new(BooleanArray::from(tool_use)),
