@@ -9,8 +9,9 @@ FACTS is what `freight report --facts-dir FACTS` wrote: the fact tables (spend, 
 outputs), model_prices, and the SQL texts. `pillars.sql` runs over the facts unchanged but for
 its `{cut}` placeholder. With --dataset (what `--export-dataset` wrote, or `freight bench report`
 generated), the two reductions of `usage` the facts start from run too, over the dataset's
-usage Parquet files: `session_spend.sql` and `session_places.sql`, with one documented
-translation (DataFusion's `CAST(ts AS BIGINT)` of a timestamp is DuckDB's `epoch_ms(ts)`).
+usage Parquet files: `session_grain.sql` (every session's calls summed per model, speed, price
+band and day, priced) and `session_places.sql`, with one documented translation (DataFusion's
+`CAST(ts AS BIGINT)` of a timestamp is DuckDB's `epoch_ms(ts)`).
 
 Output: {"pillars": [rows], "sessions": {count, calls, cost}, "seconds": {...}}.
 """
@@ -54,11 +55,11 @@ def main() -> None:
         con.execute(f"CREATE VIEW usage AS SELECT * FROM read_parquet({usage})")
         con.execute(f"CREATE TABLE model_prices AS SELECT * FROM read_parquet({quoted(facts / 'model_prices.parquet')})")
         # Materialised, so DuckDB computes every column freight does (first and last call too).
-        for name in ["session_spend", "session_places"]:
+        for name in ["session_grain", "session_places"]:
             con.execute(f"CREATE TEMP TABLE {name} AS " + translate((facts / f"{name}.sql").read_text()))
         seconds["usage"] = time.perf_counter() - started
         count, groups, calls, cost = con.execute(
-            "SELECT COUNT(DISTINCT k0), COUNT(*), SUM(calls), SUM(cost) FROM session_spend").fetchone()
+            "SELECT COUNT(DISTINCT session), COUNT(*), SUM(calls), SUM(cost) FROM session_grain").fetchone()
         places, = con.execute("SELECT COUNT(*) FROM session_places").fetchone()
         result["sessions"] = {"count": count, "groups": groups, "places": places, "calls": int(calls),
                               "cost": str(cost)}

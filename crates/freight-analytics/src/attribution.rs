@@ -3,11 +3,10 @@
 //! lines changed), and the fate of every share as of the report time — shipped, reverted,
 //! rejected, never shipped, or still pending.
 
-use crate::columns;
-use crate::engine::{AnalyticsError, Engine};
-use crate::pricing::priced_groups_sql;
+use crate::engine::Engine;
+use crate::grain::{Grain, GrainRules, grain_sql};
+use crate::pricing::{priced_rows_sql, prompt_bucket_sql};
 use crate::usage::{Filters, ModelUsage, where_sql};
-use freight_core::Money;
 use freight_core::allocate::split;
 use freight_core::link::{
     Link, LinkInputs, LinkRules, OutcomeRef, RepoPlace, SessionWindow, link_sessions, repo_of_cwd,
@@ -17,8 +16,9 @@ use freight_core::outcome::{
     Commit, Deploy, Incident, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket,
     settle_reverts,
 };
+use freight_core::{Money, PriceCatalog, TokenCounts};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Everything that happened besides the spend.
 #[derive(Debug, Clone, Default)]
@@ -136,101 +136,107 @@ pub struct Attribution {
     pub reverts: Vec<RevertState>,
 }
 
-/// The two reductions of `usage` a report starts from, by name: each session's spend by model
-/// (`session_spend`) and the working directories and branches it ran in (`session_places`).
+impl Rules {
+    /// What the grain needs to know of these rules.
+    pub fn grain(&self) -> GrainRules {
+        GrainRules {
+            as_of: self.as_of,
+            small_output: self.portfolio.small_output,
+            min_cacheable_input: self.portfolio.min_cacheable_input,
+        }
+    }
+}
+
+/// The reductions of `usage` a report starts from, in SQL, by name: the grain with each row's
+/// cost (`session_grain`) and the working directories and branches of each session
+/// (`session_places`). freight computes both in one pass (`grain::scan`); these are what
+/// another engine runs to do the same work (docs/DATASET.md).
 pub fn session_queries(engine: &Engine, filters: &Filters, rules: &Rules) -> [(&'static str, String); 2] {
     let filter = format!("{} AND CAST(ts AS BIGINT) <= {}", where_sql(filters), rules.as_of);
-    // Keys are cast to plain strings before grouping: grouping on the dictionary-encoded
-    // columns as stored was faster at ten million calls but grew much worse than linearly in
-    // DataFusion 55 (9 s against 5.7 s at thirty million, minutes at a hundred million; the
-    // cause inside its dictionary grouping is not traced yet).
-    let keys = ["CAST(session_id AS VARCHAR)", "CAST(tool AS VARCHAR)", "CAST(\"user\" AS VARCHAR)"].map(String::from);
-    let spend = format!("{} ORDER BY k0, model", priced_groups_sql(&keys, &filter, &engine.band_floors, false));
+    let grain = grain_sql(filters, rules.grain(), &prompt_bucket_sql(&engine.band_floors));
     let places = format!(
         "SELECT CAST(session_id AS VARCHAR) AS session, CAST(cwd AS VARCHAR) AS cwd,
                 CAST(git_branch AS VARCHAR) AS branch, COUNT(*) AS calls
          FROM usage WHERE {filter} GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3"
     );
-    [("session_spend", spend), ("session_places", places)]
+    [("session_grain", priced_rows_sql(&grain)), ("session_places", places)]
+}
+
+/// Each grain row's cost (None when its model has no price).
+pub fn grain_costs(grain: &Grain, catalog: &PriceCatalog) -> Vec<Option<Money>> {
+    let prices: Vec<_> = grain.models.iter().map(|model| catalog.resolve(model)).collect();
+    grain
+        .rows
+        .iter()
+        .map(|row| prices[row.model as usize].map(|price| price.cost_in_band(&row.tokens, row.speed, row.bucket)))
+        .collect()
 }
 
 /// Sessions' spend by model, with whose it was and where it ran.
-async fn session_spend(
-    engine: &Engine,
-    filters: &Filters,
+fn session_spend(
+    grain: &Grain,
+    catalog: &PriceCatalog,
     directory: &Directory,
     outcomes: &Outcomes,
     rules: &Rules,
-) -> Result<(Vec<SessionSpend>, Vec<SessionWindow>), AnalyticsError> {
-    let [(_, sql), (_, places_sql)] = session_queries(engine, filters, rules);
-    let mut sessions: BTreeMap<String, SessionSpend> = BTreeMap::new();
-    for batch in engine.query(&sql).await? {
-        let (ids, tools, users, models) = (
-            columns::strings(&batch, "k0")?,
-            columns::strings(&batch, "k1")?,
-            columns::strings(&batch, "k2")?,
-            columns::strings(&batch, "model")?,
-        );
-        let (tokens, costs, calls, unpriced) = (
-            columns::tokens(&batch)?,
-            columns::decimals(&batch, "cost")?,
-            columns::counts(&batch, "calls")?,
-            columns::counts(&batch, "unpriced")?,
-        );
-        let (firsts, lasts) = (columns::millis(&batch, "first_ts")?, columns::millis(&batch, "last_ts")?);
-        for row in 0..batch.num_rows() {
-            let id = ids[row].clone().unwrap_or_default();
-            let identity = users[row].clone().or_else(|| rules.default_identity.clone());
-            let session = sessions.entry(id.clone()).or_insert_with(|| SessionSpend {
-                session: id,
-                tool: tools[row].clone().unwrap_or_default(),
-                member: match &identity {
-                    Some(identity) => directory.resolve(identity),
-                    None => directory.resolve("(unknown)"),
-                },
+) -> (Vec<SessionSpend>, Vec<SessionWindow>) {
+    let costs = grain_costs(grain, catalog);
+    let mut sessions: Vec<SessionSpend> = grain
+        .sessions
+        .iter()
+        .map(|session| {
+            let identity = session.user.clone().or_else(|| rules.default_identity.clone());
+            SessionSpend {
+                session: session.id.clone(),
+                tool: session.tool.clone(),
+                member: directory.resolve(identity.as_deref().unwrap_or("(unknown)")),
                 repo: None,
                 first_ts: i64::MAX,
                 last_ts: i64::MIN,
                 models: Vec::new(),
-            });
-            session.first_ts = session.first_ts.min(firsts[row].unwrap_or(i64::MAX));
-            session.last_ts = session.last_ts.max(lasts[row].unwrap_or(i64::MIN));
+            }
+        })
+        .collect();
+    for (row, cost) in grain.rows.iter().zip(costs) {
+        let session = &mut sessions[row.session as usize];
+        session.first_ts = session.first_ts.min(row.first_ts);
+        session.last_ts = session.last_ts.max(row.last_ts);
+        let model = &grain.models[row.model as usize];
+        if session.models.last().is_none_or(|last| &last.model != model) {
             session.models.push(ModelUsage {
-                model: models[row].clone().unwrap_or_default(),
-                tokens: tokens[row],
-                cost: costs[row].unwrap_or_default(),
-                calls: calls[row],
-                unpriced_calls: unpriced[row],
+                model: model.clone(),
+                tokens: TokenCounts::default(),
+                cost: Money::ZERO,
+                calls: 0,
+                unpriced_calls: 0,
             });
         }
+        let usage = session.models.last_mut().expect("pushed above");
+        usage.tokens += row.tokens;
+        usage.calls += row.calls;
+        match cost {
+            Some(cost) => usage.cost += cost,
+            None => usage.unpriced_calls += row.calls,
+        }
     }
-    // Where each session worked: its working directories and branches.
-    let mut places: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
-    for batch in engine.query(&places_sql).await? {
-        let (ids, cwds, branches) = (
-            columns::strings(&batch, "session")?,
-            columns::strings(&batch, "cwd")?,
-            columns::strings(&batch, "branch")?,
-        );
-        for row in 0..batch.num_rows() {
-            let entry = places.entry(ids[row].clone().unwrap_or_default()).or_default();
-            for (value, list) in [(&cwds[row], &mut entry.0), (&branches[row], &mut entry.1)] {
-                if let Some(value) = value.as_ref().filter(|v| !v.is_empty())
-                    && !list.contains(value)
-                {
-                    list.push(value.clone());
+    let windows = sessions
+        .iter_mut()
+        .zip(&grain.sessions)
+        .map(|(session, places)| {
+            let mut cwds: Vec<String> = Vec::new();
+            let mut branches: Vec<String> = Vec::new();
+            for (cwd, branch, _) in &places.places {
+                for (value, list) in [(cwd, &mut cwds), (branch, &mut branches)] {
+                    if let Some(value) = value.as_ref().filter(|v| !v.is_empty())
+                        && !list.contains(value)
+                    {
+                        list.push(value.clone());
+                    }
                 }
             }
-        }
-    }
-    let mut windows = Vec::with_capacity(sessions.len());
-    let sessions: Vec<SessionSpend> = sessions
-        .into_values()
-        .map(|mut session| {
-            let (cwds, branches) = places.remove(&session.session).unwrap_or_default();
             session.repo =
                 cwds.iter().find_map(|cwd| repo_of_cwd(cwd, &outcomes.repos)).map(|(repo, _)| repo.name.clone());
-            windows.push(SessionWindow {
+            SessionWindow {
                 session: session.session.clone(),
                 tool: session.tool.clone(),
                 person: session.member.known.then(|| session.member.person.clone()),
@@ -238,11 +244,10 @@ async fn session_spend(
                 branches,
                 first_ts: session.first_ts,
                 last_ts: session.last_ts,
-            });
-            session
+            }
         })
         .collect();
-    Ok((sessions, windows))
+    (sessions, windows)
 }
 
 /// The person the directory resolves an identity to, when it knows them.
@@ -252,14 +257,14 @@ fn known_person(directory: &Directory, identity: &str) -> Option<String> {
 }
 
 /// Joins spend to outcomes as of `rules.as_of`.
-pub async fn attribute(
-    engine: &Engine,
-    filters: &Filters,
+pub fn attribute(
+    grain: &Grain,
+    catalog: &PriceCatalog,
     directory: &Directory,
     outcomes: &Outcomes,
     rules: &Rules,
-) -> Result<Attribution, AnalyticsError> {
-    let (sessions, windows) = session_spend(engine, filters, directory, outcomes, rules).await?;
+) -> Attribution {
+    let (sessions, windows) = session_spend(grain, catalog, directory, outcomes, rules);
     let commit_people: Vec<Option<String>> =
         outcomes.commits.iter().map(|c| known_person(directory, &c.author_email)).collect();
     let pull_people: Vec<Option<String>> = outcomes.pulls.iter().map(|p| known_person(directory, &p.author)).collect();
@@ -375,7 +380,7 @@ pub async fn attribute(
             }
         }
     }
-    Ok(Attribution { sessions, links, shares, reverts: reverts_all })
+    Attribution { sessions, links, shares, reverts: reverts_all }
 }
 
 /// Successful deploys by repository, each with the main-line position of what it deployed, to

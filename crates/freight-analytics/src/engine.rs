@@ -23,6 +23,8 @@ pub enum AnalyticsError {
     Column(&'static str),
     #[error("{path}: {reason}")]
     Dataset { path: std::path::PathBuf, reason: String },
+    #[error("a query task failed: {0}")]
+    Task(String),
     #[error("writing {path}: {source}")]
     Io { path: std::path::PathBuf, source: std::io::Error },
 }
@@ -55,18 +57,24 @@ impl Engine {
     }
 
     /// Registers `usage` as the Parquet files of a dataset's usage folder (read as they are
-    /// queried, never loaded whole) and the catalog's prices.
+    /// queried, never loaded whole). No model is priced yet: reading the models would take a
+    /// scan of every call, so the caller prices those its first scan finds (`price`).
     pub async fn over_parquet(usage_dir: &std::path::Path, catalog: &PriceCatalog) -> Result<Engine, AnalyticsError> {
         let ctx = session(partitions());
         let location = format!("{}/", usage_dir.display());
         let options = datafusion::prelude::ParquetReadOptions::default().file_extension(".parquet");
         ctx.register_parquet("usage", &location, options).await?;
-        let mut models = Vec::new();
-        for batch in ctx.sql("SELECT DISTINCT CAST(model AS VARCHAR) AS model FROM usage").await?.collect().await? {
-            models.extend(crate::columns::strings(&batch, "model")?.into_iter().flatten());
+        Self::with_prices(ctx, catalog, &[]).await
+    }
+
+    /// Prices `models` (the model names in the usage), replacing the price table.
+    pub async fn price(&mut self, catalog: &PriceCatalog, models: &[String]) -> Result<(), AnalyticsError> {
+        for name in ["priced_usage", "model_prices"] {
+            let _ = self.ctx.deregister_table(name)?;
         }
-        models.sort();
-        Self::with_prices(ctx, catalog, &models).await
+        let priced = Self::with_prices(self.ctx.clone(), catalog, models).await?;
+        (self.unpriced_models, self.band_floors) = (priced.unpriced_models, priced.band_floors);
+        Ok(())
     }
 
     async fn with_prices(
@@ -86,11 +94,15 @@ impl Engine {
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
         let started = std::time::Instant::now();
         let batches = self.ctx.sql(sql).await?.collect().await?;
-        if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
-            let opening: String = sql.split_whitespace().take(12).collect::<Vec<_>>().join(" ");
-            eprintln!("freight: query {:.2} s: {opening}", started.elapsed().as_secs_f64());
-        }
+        note_time(&format!("query ({})", sql.split_whitespace().take(12).collect::<Vec<_>>().join(" ")), started);
         Ok(batches)
+    }
+}
+
+/// With `FREIGHT_TIMINGS=1`, prints how long a step took (since `started`) to stderr.
+pub fn note_time(step: &str, started: std::time::Instant) {
+    if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
+        eprintln!("freight: {step} {:.2} s", started.elapsed().as_secs_f64());
     }
 }
 

@@ -2,10 +2,8 @@
 //! where spend is concentrated (the top 1% and 10% of spenders' share of spend, beside their
 //! share of output) — shares only, never a list of names.
 
-use crate::columns;
-use crate::engine::{AnalyticsError, Engine};
+use crate::grain::Grain;
 use crate::pillars::PillarRow;
-use crate::usage::{Filters, local_time_sql, where_sql};
 use freight_core::Money;
 use freight_core::org::Directory;
 use serde::Serialize;
@@ -42,31 +40,30 @@ pub struct Adoption {
     pub concentration: Vec<Concentration>,
 }
 
-/// Active people per day and per week (weeks start on Monday), in the filters' time zone.
-async fn active_people(
-    engine: &Engine,
-    filters: &Filters,
-    as_of: i64,
+/// Active people per day and per week (weeks start on Monday), in the filters' time zone: a
+/// person is active on a day when a call of one of their sessions falls on it.
+fn active_people(
+    grain: &Grain,
     directory: &Directory,
     default_identity: Option<&str>,
-) -> Result<(Vec<ActivePeople>, Vec<ActivePeople>), AnalyticsError> {
-    let local = local_time_sql(&filters.timezone);
-    let sql = format!(
-        // Grouped on the day's start, formatted after the reduction (formatting every call's
-        // day was a third of this query at ten million calls).
-        "SELECT to_char(day, '%Y-%m-%d') AS day, who FROM (
-           SELECT date_trunc('day', {local}) AS day, \"user\" AS who
-           FROM usage WHERE {} AND CAST(ts AS BIGINT) <= {as_of} GROUP BY 1, 2)",
-        where_sql(filters)
-    );
-    let mut days: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for batch in engine.query(&sql).await? {
-        let (day, who) = (columns::strings(&batch, "day")?, columns::strings(&batch, "who")?);
-        for row in 0..batch.num_rows() {
-            let identity = who[row].as_deref().or(default_identity).unwrap_or("(unknown)");
-            days.entry(day[row].clone().unwrap_or_default()).or_default().insert(directory.resolve(identity).person);
-        }
+) -> (Vec<ActivePeople>, Vec<ActivePeople>) {
+    let people: Vec<String> = grain
+        .sessions
+        .iter()
+        .map(|session| directory.resolve(session.user.as_deref().or(default_identity).unwrap_or("(unknown)")).person)
+        .collect();
+    let mut by_day: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
+    for row in &grain.rows {
+        by_day.entry(row.day).or_default().insert(&people[row.session as usize]);
     }
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let days: BTreeMap<String, BTreeSet<String>> = by_day
+        .into_iter()
+        .map(|(day, people)| {
+            let date = epoch + chrono::Duration::days(i64::from(day));
+            (date.to_string(), people.into_iter().map(str::to_string).collect())
+        })
+        .collect();
     let mut weeks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (day, people) in &days {
         let Ok(date) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else { continue };
@@ -76,7 +73,7 @@ async fn active_people(
     let list = |map: BTreeMap<String, BTreeSet<String>>| {
         map.into_iter().map(|(period, people)| ActivePeople { period, people: people.len() as u64 }).collect()
     };
-    Ok((list(days), list(weeks)))
+    (list(days), list(weeks))
 }
 
 fn ratio(part: f64, whole: f64) -> f64 {
@@ -104,29 +101,27 @@ pub fn concentration(people: &[PillarRow], fraction: f64) -> Concentration {
 }
 
 /// Level 1 for the report's period. `people` are the per-person pillar rows.
-pub async fn adoption(
-    engine: &Engine,
-    filters: &Filters,
-    as_of: i64,
+pub fn adoption(
+    grain: &Grain,
     directory: &Directory,
     default_identity: Option<&str>,
     people: &[PillarRow],
-) -> Result<Adoption, AnalyticsError> {
-    let (active_by_day, active_by_week) = active_people(engine, filters, as_of, directory, default_identity).await?;
+) -> Adoption {
+    let (active_by_day, active_by_week) = active_people(grain, directory, default_identity);
     let with_spend = people.iter().filter(|row| row.calls > 0).count() as u64;
     let seats = (!directory.is_empty()).then(|| directory.people().len() as u64);
     let known_with_spend = people
         .iter()
         .filter(|row| row.calls > 0 && directory.people().iter().any(|person| person.id == row.key))
         .count() as f64;
-    Ok(Adoption {
+    Adoption {
         active_by_day,
         active_by_week,
         people_with_spend: with_spend,
         seats,
         seats_in_use: seats.map(|seats| ratio(known_with_spend, seats as f64)),
         concentration: vec![concentration(people, 0.01), concentration(people, 0.10)],
-    })
+    }
 }
 
 #[cfg(test)]

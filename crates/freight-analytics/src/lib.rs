@@ -7,6 +7,7 @@ pub mod blocks;
 mod columns;
 pub mod dataset;
 pub mod engine;
+pub mod grain;
 pub mod leaderboard;
 pub mod levels;
 pub mod optimizable;

@@ -2,12 +2,10 @@
 //! would have cost on the cheaper tier, and what repeated uncached context would have cost as
 //! cache reads. Each figure is re-priced with the catalog and comes with its assumptions.
 
-use crate::columns;
-use crate::engine::{AnalyticsError, Engine};
-use crate::pricing::prompt_bucket_sql;
-use crate::usage::{Filters, where_sql};
+use crate::grain::Grain;
 use freight_core::{Money, PriceCatalog, Speed, TokenCounts};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The model portfolio the saving is measured against.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +55,13 @@ pub struct Optimizable {
     pub assumptions: Vec<String>,
 }
 
+impl Portfolio {
+    /// The cheaper model a frontier model's routine calls would go to.
+    pub fn route(&self, model: &str) -> Option<&str> {
+        self.frontier.iter().find(|(pattern, _)| model.contains(pattern.as_str())).map(|(_, target)| target.as_str())
+    }
+}
+
 impl Saving {
     fn empty(kind: &'static str, model: &str, to_model: Option<&str>) -> Saving {
         Saving {
@@ -71,112 +76,67 @@ impl Saving {
     }
 }
 
-fn speed_of(text: &str) -> Speed {
-    Speed::ALL.into_iter().find(|speed| speed.as_str() == text).unwrap_or_default()
-}
-
-/// Tokens, calls and bands of the calls `filter` selects, per (model, speed, prompt bucket).
-async fn grouped(
-    engine: &Engine,
-    filter: &str,
-    from: &str,
-) -> Result<Vec<(String, Speed, u64, TokenCounts, u64)>, AnalyticsError> {
-    let bucket = prompt_bucket_sql(&engine.band_floors);
-    let sql = format!(
-        "SELECT CAST(model AS VARCHAR) AS model, CAST(speed AS VARCHAR) AS speed, {bucket} AS bucket,
-                SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-                SUM(cache_write_5m_tokens) AS cache_write_5m, SUM(cache_write_1h_tokens) AS cache_write_1h,
-                SUM(reasoning_tokens) AS reasoning, COUNT(*) AS calls
-         FROM {from} WHERE {filter} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-    );
-    let mut groups = Vec::new();
-    for batch in engine.query(&sql).await? {
-        let (models, speeds, buckets) = (
-            columns::strings(&batch, "model")?,
-            columns::strings(&batch, "speed")?,
-            columns::counts(&batch, "bucket")?,
-        );
-        let (tokens, calls) = (columns::tokens(&batch)?, columns::counts(&batch, "calls")?);
-        for row in 0..batch.num_rows() {
-            let Some(model) = models[row].clone() else { continue };
-            groups.push((model, speed_of(speeds[row].as_deref().unwrap_or("")), buckets[row], tokens[row], calls[row]));
-        }
-    }
-    Ok(groups)
-}
-
-/// The first cut of optimizable cost over the report's calls.
-pub async fn optimizable(
-    engine: &Engine,
-    filters: &Filters,
-    as_of: i64,
-    catalog: &PriceCatalog,
-    portfolio: &Portfolio,
-) -> Result<Optimizable, AnalyticsError> {
-    let base = format!("{} AND CAST(ts AS BIGINT) <= {as_of}", where_sql(filters));
+/// The first cut of optimizable cost over the report's calls, read from the grain.
+pub fn optimizable(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio) -> Optimizable {
     let mut items = Vec::new();
-
-    let routine = format!("{base} AND output_tokens <= {} AND NOT tool_use", portfolio.small_output);
-    let mut by_model: std::collections::BTreeMap<(String, String), Saving> = Default::default();
-    for (model, speed, bucket, tokens, calls) in grouped(engine, &routine, "usage").await? {
-        let Some((_, target)) = portfolio.frontier.iter().find(|(pattern, _)| model.contains(pattern.as_str())) else {
-            continue;
-        };
-        let (Some(actual), Some(cheaper)) = (catalog.resolve(&model), catalog.resolve(target)) else { continue };
-        let entry = by_model
-            .entry((model.clone(), target.clone()))
-            .or_insert_with(|| Saving::empty("routing", &model, Some(target)));
-        entry.calls += calls;
-        entry.actual_cost += actual.cost_in_band(&tokens, speed, bucket);
-        entry.alternative_cost += cheaper.cost_in_band(&tokens, Speed::Standard, bucket);
+    let mut by_model: BTreeMap<(String, String), Saving> = BTreeMap::new();
+    let mut cacheable: BTreeMap<(u32, u8, u64), (Speed, u64, u64)> = BTreeMap::new();
+    for row in &grain.rows {
+        let model = &grain.models[row.model as usize];
+        if row.routine_calls > 0
+            && let Some(target) = portfolio.route(model)
+            && let (Some(actual), Some(cheaper)) = (catalog.resolve(model), catalog.resolve(target))
+        {
+            let entry = by_model
+                .entry((model.clone(), target.to_string()))
+                .or_insert_with(|| Saving::empty("routing", model, Some(target)));
+            entry.calls += row.routine_calls;
+            entry.actual_cost += actual.cost_in_band(&row.routine, row.speed, row.bucket);
+            entry.alternative_cost += cheaper.cost_in_band(&row.routine, Speed::Standard, row.bucket);
+        }
+        let group = cacheable.entry((row.model, row.speed as u8, row.bucket)).or_insert((row.speed, 0, 0));
+        group.1 += row.cacheable_input;
+        group.2 += row.cacheable_calls;
     }
     items.extend(by_model.into_values());
 
     // Repeated context sent uncached: every call after a session's first whose uncached input
     // is long enough to cache, priced as if that input had been read from the cache. All such
-    // calls are summed, then each session's first call is taken back out: two plain reductions,
-    // where numbering every session's calls (a window) or joining every call to its session's
-    // first (a hash join of all calls) took two to three times as long.
-    let cacheable = format!("input_tokens >= {}", portfolio.min_cacheable_input);
-    let mut cacheable_groups = grouped(engine, &format!("{base} AND {cacheable}"), "usage").await?;
-    let bucket = prompt_bucket_sql(&engine.band_floors);
-    let firsts_sql = format!(
-        "SELECT model, speed, bucket, COUNT(*) AS calls, SUM(input) AS input FROM (
-           SELECT CAST(first_value(model ORDER BY ts) AS VARCHAR) AS model,
-                  CAST(first_value(speed ORDER BY ts) AS VARCHAR) AS speed,
-                  first_value({bucket} ORDER BY ts) AS bucket,
-                  first_value(input_tokens ORDER BY ts) AS input
-           FROM usage WHERE {base} GROUP BY session_id)
-         WHERE input >= {} GROUP BY 1, 2, 3",
-        portfolio.min_cacheable_input
-    );
-    for batch in engine.query(&firsts_sql).await? {
-        let (models, speeds, buckets) = (
-            columns::strings(&batch, "model")?,
-            columns::strings(&batch, "speed")?,
-            columns::counts(&batch, "bucket")?,
-        );
-        let (calls, inputs) = (columns::counts(&batch, "calls")?, columns::counts(&batch, "input")?);
-        for row in 0..batch.num_rows() {
-            let Some(model) = models[row].as_deref() else { continue };
-            let speed = speed_of(speeds[row].as_deref().unwrap_or(""));
-            if let Some(group) =
-                cacheable_groups.iter_mut().find(|(m, s, b, _, _)| m == model && *s == speed && *b == buckets[row])
-            {
-                group.3.input -= inputs[row];
-                group.4 -= calls[row];
+    // calls are summed per row, then each session's first call is taken back out.
+    let mut first: Option<&crate::grain::GrainRow> = None;
+    let mut take_out_first = |first: Option<&crate::grain::GrainRow>| {
+        if let Some(row) = first
+            && row.first_call.1 >= portfolio.min_cacheable_input
+            && let Some(group) = cacheable.get_mut(&(row.model, row.speed as u8, row.bucket))
+        {
+            group.1 -= row.first_call.1;
+            group.2 -= 1;
+        }
+    };
+    for row in &grain.rows {
+        match first {
+            Some(current) if current.session == row.session => {
+                if row.first_call < current.first_call {
+                    first = Some(row);
+                }
+            }
+            _ => {
+                take_out_first(first);
+                first = Some(row);
             }
         }
     }
-    let mut caching: std::collections::BTreeMap<String, Saving> = Default::default();
-    for (model, speed, bucket, tokens, calls) in cacheable_groups {
+    take_out_first(first);
+    let mut caching: BTreeMap<String, Saving> = BTreeMap::new();
+    for ((model, _, bucket), (speed, input, calls)) in cacheable {
         if calls == 0 {
             continue;
         }
-        let Some(price) = catalog.resolve(&model) else { continue };
-        let as_cached = TokenCounts { cache_read: tokens.input, ..TokenCounts::default() };
-        let as_sent = TokenCounts { input: tokens.input, ..TokenCounts::default() };
-        let entry = caching.entry(model.clone()).or_insert_with(|| Saving::empty("caching", &model, None));
+        let model = &grain.models[model as usize];
+        let Some(price) = catalog.resolve(model) else { continue };
+        let as_cached = TokenCounts { cache_read: input, ..TokenCounts::default() };
+        let as_sent = TokenCounts { input, ..TokenCounts::default() };
+        let entry = caching.entry(model.clone()).or_insert_with(|| Saving::empty("caching", model, None));
         entry.calls += calls;
         entry.actual_cost += price.cost_in_band(&as_sent, speed, bucket);
         entry.alternative_cost += price.cost_in_band(&as_cached, speed, bucket);
@@ -190,7 +150,7 @@ pub async fn optimizable(
     let sum = |kind: &str| items.iter().filter(|i| i.kind == kind).map(|i| i.saving).sum::<Money>();
     let (routing, caching) = (sum("routing"), sum("caching"));
     let targets: Vec<String> = portfolio.frontier.iter().map(|(pattern, to)| format!("*{pattern}* -> {to}")).collect();
-    Ok(Optimizable {
+    Optimizable {
         total: routing + caching,
         routing,
         caching,
@@ -202,12 +162,12 @@ pub async fn optimizable(
                 portfolio.small_output
             ),
             format!(
-                "caching: after a session's first call (calls in the same millisecond count as first), uncached input of at least {} tokens repeats earlier context and could have been a cache read; the cache writes that would have cost are not subtracted",
+                "caching: after a session's first call (of calls in the same millisecond, the one with the least uncached input counts as first), uncached input of at least {} tokens repeats earlier context and could have been a cache read; the cache writes that would have cost are not subtracted",
                 portfolio.min_cacheable_input
             ),
             "no check yet that the cheaper tier reaches the same outcome rate for such work (the behaviours issue adds it)".into(),
         ],
-    })
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +191,9 @@ mod tests {
             Field::new("project", DataType::Utf8, true),
             Field::new("tool", DataType::Utf8, false),
             Field::new("session_id", DataType::Utf8, false),
+            Field::new("user", DataType::Utf8, true),
+            Field::new("cwd", DataType::Utf8, true),
+            Field::new("git_branch", DataType::Utf8, true),
             Field::new("tool_use", DataType::Boolean, false),
             Field::new("input_tokens", DataType::UInt64, false),
             Field::new("output_tokens", DataType::UInt64, false),
@@ -248,6 +211,9 @@ mod tests {
             text("p"),
             text("claude-code"),
             Arc::new(StringArray::from_iter_values(calls.iter().map(|c| c.0))),
+            Arc::new(StringArray::from(vec![None::<&str>; calls.len()])),
+            text("/w"),
+            text("main"),
             Arc::new(BooleanArray::from(vec![true; calls.len()])),
             Arc::new(UInt64Array::from_iter_values(calls.iter().map(|c| c.2))),
             Arc::new(UInt64Array::from(vec![500; calls.len()])),
@@ -269,9 +235,21 @@ mod tests {
         let calls = [("a", 10, 5_000), ("b", 50, 3_000), ("a", 20, 4_000), ("a", 30, 100), ("b", 5, 1_500)];
         let engine = engine(&calls, &catalog);
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let result = runtime
-            .block_on(optimizable(&engine, &Filters::default(), 1_000, &catalog, &Portfolio::default()))
-            .expect("optimizable");
+        let portfolio = Portfolio::default();
+        let rules = crate::grain::GrainRules {
+            as_of: 1_000,
+            small_output: portfolio.small_output,
+            min_cacheable_input: portfolio.min_cacheable_input,
+        };
+        let grain = runtime
+            .block_on(crate::grain::scan(
+                &engine,
+                &crate::usage::Filters::default(),
+                rules,
+                crate::grain::band_floors(&catalog, &portfolio),
+            ))
+            .expect("grain");
+        let result = optimizable(&grain, &catalog, &portfolio);
         let caching: Vec<&Saving> = result.items.iter().filter(|item| item.kind == "caching").collect();
         assert_eq!(caching.len(), 1, "{:?}", result.items);
         // a's second call (4,000) and b's call at 50 ms (3,000; b began at 5 ms).

@@ -7,6 +7,7 @@ use crate::attribution::{Attribution, Fate, Outcomes, Rules};
 use crate::columns;
 use crate::dataset::table;
 use crate::engine::{AnalyticsError, Engine};
+use crate::grain::Grain;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray, UInt64Array,
 };
@@ -759,8 +760,10 @@ pub fn output_window(filters: &crate::usage::Filters, as_of: Millis) -> Result<O
 }
 
 /// Attribution, facts and the pillar SQL, for one cut; the facts are returned for export.
+#[allow(clippy::too_many_arguments)]
 pub async fn pillars_report(
     engine: &Engine,
+    grain: &Grain,
     filters: &crate::usage::Filters,
     directory: &Directory,
     outcomes: &Outcomes,
@@ -768,13 +771,16 @@ pub async fn pillars_report(
     catalog: &freight_core::PriceCatalog,
     cut: Option<Cut>,
 ) -> Result<(PillarsReport, Facts), AnalyticsError> {
-    let started = std::time::Instant::now();
-    let attribution = crate::attribution::attribute(engine, filters, directory, outcomes, rules).await?;
+    let mut started = std::time::Instant::now();
+    let mut step = |name: &str| {
+        crate::engine::note_time(name, started);
+        started = std::time::Instant::now();
+    };
+    let attribution = crate::attribution::attribute(grain, catalog, directory, outcomes, rules);
+    step("attribution");
     let window = output_window(filters, rules.as_of)?;
     let facts = facts(&attribution, outcomes, directory, &window)?;
-    if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
-        eprintln!("freight: attribution and facts {:.2} s (queries included)", started.elapsed().as_secs_f64());
-    }
+    step("facts");
     register_facts(engine, &facts)?;
     let total = pillar_rows(engine, None).await?.into_iter().next().unwrap_or_default();
     let rows = match cut {
@@ -785,12 +791,12 @@ pub async fn pillars_report(
         if cut == Some(wanted) { Ok(rows.clone()) } else { pillar_rows(engine, Some(wanted)).await }
     };
     let (teams, people) = (rows_by(Cut::Team).await?, rows_by(Cut::Person).await?);
-    let adoption =
-        crate::levels::adoption(engine, filters, rules.as_of, directory, rules.default_identity.as_deref(), &people)
-            .await?;
+    let adoption = crate::levels::adoption(grain, directory, rules.default_identity.as_deref(), &people);
+    step("pillars");
     let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
     let double_billed = double_billed(&attribution, outcomes, rules, &window);
-    let optimizable = crate::optimizable::optimizable(engine, filters, rules.as_of, catalog, &rules.portfolio).await?;
+    let optimizable = crate::optimizable::optimizable(grain, catalog, &rules.portfolio);
+    step("adoption, leaderboard, double-billed, optimizable");
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
     let linked: std::collections::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
@@ -814,7 +820,11 @@ pub async fn pillars_report(
         },
         total: PillarRow { key: "total".into(), ..total },
         rows,
-        waste: waste_items(&attribution, outcomes),
+        waste: {
+            let waste = waste_items(&attribution, outcomes);
+            step("waste items");
+            waste
+        },
         links,
         optimizable,
         double_billed,

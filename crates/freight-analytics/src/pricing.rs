@@ -107,6 +107,21 @@ pub fn priced_groups_sql(keys: &[String], filter: &str, band_floors: &[i64], ori
     )
 }
 
+/// The rows of `inner` (a query with `model`, `speed`, `bucket` and the six token sums as
+/// `input` … `reasoning`) with each row's cost at its model's rates in its bucket's band.
+pub fn priced_rows_sql(inner: &str) -> String {
+    let tokens = ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning"];
+    let renamed: Vec<String> = tokens.iter().map(|kind| format!("g.{kind} AS {kind}_tokens")).collect();
+    format!(
+        "WITH g AS ({inner}),
+         t AS (SELECT g.*, {renamed} FROM g)
+         SELECT t.*, {cost} AS cost FROM t {join}",
+        renamed = renamed.join(", "),
+        cost = cost_sql("t"),
+        join = price_join_sql("t", "t.bucket"),
+    )
+}
+
 /// A call's prompt-band bucket: the lowest prompt size of the highest band floor its prompt
 /// exceeds (floor + 1), else 0. Calls in one bucket fall in the same band of every model.
 pub fn prompt_bucket_sql(band_floors: &[i64]) -> String {

@@ -377,7 +377,7 @@ fn report_bench(args: &BenchReportArgs) -> anyhow::Result<()> {
                 "--timing".into(),
             ],
             environment: vec![],
-            note: "freight's SQL: session spend and places over the usage files, pillars over freight's facts",
+            note: "freight's SQL: the session grain and places over the usage files, pillars over freight's facts",
         };
         timings.push(time_runs(&duckdb, args.runs, &scratch, measure_rss)?);
     } else {

@@ -79,7 +79,10 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
     };
     let gathered = gather(&args.outcomes, settings.as_of.timestamp_millis())?;
     let output = compute(usage, &catalog, &settings, &gathered, &args.outcomes, Some(cut(args.cut)))?;
-    crate::render::pillars::print(&output, settings.json)
+    let started = std::time::Instant::now();
+    crate::render::pillars::print(&output, settings.json)?;
+    freight_analytics::engine::note_time("printing", started);
+    Ok(())
 }
 
 pub fn cut(arg: CutArg) -> Cut {
@@ -133,7 +136,10 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     let mut outcomes = match &args.dataset {
         Some(dir) => {
             eprintln!("freight: reading the outcomes of the dataset {}", dir.display());
-            freight_analytics::dataset::read_outcomes(dir)?
+            let started = std::time::Instant::now();
+            let outcomes = freight_analytics::dataset::read_outcomes(dir)?;
+            freight_analytics::engine::note_time("outcomes read", started);
+            outcomes
         }
         None => Outcomes::default(),
     };
@@ -213,28 +219,40 @@ pub fn compute(
     let filters: Filters = settings.filters.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let (engine, ingest) = match usage {
+        let started = std::time::Instant::now();
+        let (mut engine, ingest, priced) = match usage {
             UsageSource::Logs(table) => {
                 if let Some(dir) = &args.export_dataset {
                     freight_analytics::dataset::write_usage(dir, table.schema.clone(), &table.batches)?;
                 }
-                (Engine::new(table.schema, table.batches, catalog).await?, table.report)
+                (Engine::new(table.schema, table.batches, catalog).await?, table.report, true)
             }
             UsageSource::Dataset(dir) => {
                 if let Some(target) = &args.export_dataset {
                     freight_analytics::dataset::copy_usage(&dir, target)?;
                 }
                 let usage = dir.join(freight_analytics::dataset::USAGE_DIR);
-                (Engine::over_parquet(&usage, catalog).await?, IngestReport::default())
+                (Engine::over_parquet(&usage, catalog).await?, IngestReport::default(), false)
             }
         };
         if let Some(dir) = &args.export_dataset {
             freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
         }
+        let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
+        let grain = freight_analytics::grain::scan(&engine, &filters, rules.grain(), band_floors).await?;
+        if !priced {
+            let models: Vec<String> =
+                grain.models.iter().filter(|m| *m != freight_analytics::grain::UNKNOWN_MODEL).cloned().collect();
+            engine.price(catalog, &models).await?;
+        }
+        freight_analytics::engine::note_time("engine and grain", started);
         let (report, facts) =
-            pillars_report(&engine, &filters, &gathered.directory, &gathered.outcomes, &rules, catalog, cut).await?;
+            pillars_report(&engine, &grain, &filters, &gathered.directory, &gathered.outcomes, &rules, catalog, cut)
+                .await?;
         if let Some(dir) = &args.facts_dir {
+            let started = std::time::Instant::now();
             freight_analytics::pillars::write_facts(&engine, &facts, &filters, &rules, dir).await?;
+            freight_analytics::engine::note_time("facts written", started);
         }
         Ok(PillarsOutput {
             as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -256,7 +274,9 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("freight-demo-{}-{}", args.seed, args.lines)),
     };
-    let end = chrono::Utc::now().date_naive();
+    // The company works until yesterday: a call generated for later today would lie after the
+    // report's time (now) and be left out, as would the commits it links to.
+    let end = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
     let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
     let fingerprint = format!("company v5 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");

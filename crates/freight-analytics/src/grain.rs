@@ -1,0 +1,841 @@
+//! The session grain: the calls a report covers, read once and reduced to one row per
+//! (session, model, speed, price band, local day) holding everything the report's later steps
+//! ask of them — tokens and calls, first and last call, the session's first call, its cacheable
+//! and routine calls — plus each session's tool, user, directories and branches.
+//!
+//! DataFusion scans and filters the usage table; the reduction itself is this module's pass
+//! over the scanned batches, one task per partition, keyed on the dictionary ids the batches
+//! already carry. As a hash aggregate in SQL the same reduction (`grain_sql`, which DuckDB runs
+//! in the benchmark and a test holds this pass equal to) took 20 s over 100M calls here, most
+//! of it hashing and comparing the session strings of every call.
+
+use crate::engine::{AnalyticsError, Engine};
+use crate::usage::{Filters, where_sql};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit, UInt64Type};
+use freight_core::{ModelPrice, PriceCatalog, Speed, TokenCounts};
+use futures::StreamExt;
+use std::collections::HashMap;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// One (session, model, speed, price band, local day) of calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrainRow {
+    /// Index into [`Grain::sessions`].
+    pub session: u32,
+    /// Index into [`Grain::models`].
+    pub model: u32,
+    pub speed: Speed,
+    /// The price band the calls fall in, as a prompt size inside it (0 for the base band;
+    /// else the band's floor + 1): each row lies inside one band of its model and of the
+    /// model routing would send it to, so pricing the row's sums prices each call exactly.
+    pub bucket: u64,
+    /// Local date, as days since 1970-01-01.
+    pub day: i32,
+    pub tokens: TokenCounts,
+    pub calls: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    /// The earliest call: its time and uncached input (the smaller input on a tie).
+    pub first_call: (i64, u64),
+    /// Uncached input of the calls with at least `min_cacheable_input` of it, and their count.
+    pub cacheable_input: u64,
+    pub cacheable_calls: u64,
+    /// Tokens of the calls with a small output and no tool call, and their count.
+    pub routine: TokenCounts,
+    pub routine_calls: u64,
+}
+
+/// A session's identity and where it ran.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GrainSession {
+    pub id: String,
+    /// The smallest tool and user named by its calls (a session has one of each in practice).
+    pub tool: String,
+    pub user: Option<String>,
+    /// (working directory, git branch, calls), most calls first.
+    pub places: Vec<(Option<String>, Option<String>, u64)>,
+}
+
+/// What the report reads from usage.
+#[derive(Debug, Clone, Default)]
+pub struct Grain {
+    /// Sorted by id.
+    pub sessions: Vec<GrainSession>,
+    /// Model names as written (`<unknown>` where a call named none), sorted.
+    pub models: Vec<String>,
+    /// Sorted by (session, model, speed, bucket, day).
+    pub rows: Vec<GrainRow>,
+}
+
+/// What makes a call routine or cacheable.
+#[derive(Debug, Clone, Copy)]
+pub struct GrainRules {
+    pub as_of: i64,
+    pub small_output: u64,
+    pub min_cacheable_input: u64,
+}
+
+/// The columns the pass reads (and `grain_sql` groups).
+const COLUMNS: &str = "session_id, tool, \"user\", cwd, git_branch, model, speed, ts, input_tokens, output_tokens, \
+                       cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, tool_use";
+
+/// The name a call without a model is grouped under (as `priced_groups_sql` names it).
+pub const UNKNOWN_MODEL: &str = "<unknown>";
+
+fn filter_sql(filters: &Filters, as_of: i64) -> String {
+    format!("{} AND CAST(ts AS BIGINT) <= {as_of}", where_sql(filters))
+}
+
+/// The prompt sizes above which a model's rates (or those of the model routing would send it
+/// to) change.
+pub type BandFloors = std::sync::Arc<dyn Fn(&str) -> Vec<u64> + Send + Sync>;
+
+/// Reads the calls `filters` select up to `rules.as_of` and reduces them to the grain.
+pub async fn scan(
+    engine: &Engine,
+    filters: &Filters,
+    rules: GrainRules,
+    band_floors: BandFloors,
+) -> Result<Grain, AnalyticsError> {
+    let started = std::time::Instant::now();
+    let timezone = LocalDays::new(&filters.timezone)?;
+    let sql = format!("SELECT {COLUMNS} FROM usage WHERE {}", filter_sql(filters, rules.as_of));
+    let streams = engine.ctx.sql(&sql).await?.execute_stream_partitioned().await?;
+    let mut tasks = Vec::new();
+    for mut stream in streams {
+        let mut partial = Partial::new(rules, timezone.clone(), band_floors.clone());
+        tasks.push(tokio::spawn(async move {
+            while let Some(batch) = stream.next().await {
+                partial.add(&batch?)?;
+            }
+            Ok::<Partial, AnalyticsError>(partial)
+        }));
+    }
+    let mut partials = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        partials.push(task.await.map_err(|error| AnalyticsError::Task(error.to_string()))??);
+    }
+    let grain = merge(partials);
+    crate::engine::note_time(&format!("grain ({} sessions, {} rows)", grain.sessions.len(), grain.rows.len()), started);
+    Ok(grain)
+}
+
+/// The same reduction as SQL over `usage` (without the places, which `session_places` gives):
+/// what DuckDB runs in the benchmark. `bucket_sql` is the price-band bucket of a call.
+pub fn grain_sql(filters: &Filters, rules: GrainRules, bucket_sql: &str) -> String {
+    let routine = format!("output_tokens <= {} AND NOT tool_use", rules.small_output);
+    let cacheable = format!("input_tokens >= {}", rules.min_cacheable_input);
+    let sum_if = |condition: &str, value: &str| format!("SUM(CASE WHEN {condition} THEN {value} ELSE 0 END)");
+    let kinds = ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning"];
+    let totals: Vec<String> = kinds.iter().map(|k| format!("SUM({k}_tokens) AS {k}")).collect();
+    let routines: Vec<String> =
+        kinds.iter().map(|k| format!("{} AS routine_{k}", sum_if(&routine, &format!("{k}_tokens")))).collect();
+    format!(
+        "SELECT CAST(session_id AS VARCHAR) AS session, COALESCE(CAST(model AS VARCHAR), '{UNKNOWN_MODEL}') AS model,
+                CAST(speed AS VARCHAR) AS speed, {bucket_sql} AS bucket,
+                CAST(FLOOR(CAST(ts AS BIGINT) / 86400000.0) AS BIGINT) AS day,
+                MIN(CAST(tool AS VARCHAR)) AS tool, MIN(CAST(\"user\" AS VARCHAR)) AS who,
+                {totals}, COUNT(*) AS calls, MIN(CAST(ts AS BIGINT)) AS first_ts, MAX(CAST(ts AS BIGINT)) AS last_ts,
+                MIN((CAST(ts AS BIGINT) - 1577836800000) * 8388608 + LEAST(input_tokens, 8388607)) AS first_call,
+                {cacheable_input} AS cacheable_input, {cacheable_calls} AS cacheable_calls,
+                {routines}, {routine_calls} AS routine_calls
+         FROM usage WHERE {filter}
+         GROUP BY 1, 2, 3, 4, 5",
+        totals = totals.join(", "),
+        cacheable_input = sum_if(&cacheable, "input_tokens"),
+        cacheable_calls = sum_if(&cacheable, "1"),
+        routines = routines.join(", "),
+        routine_calls = sum_if(&routine, "1"),
+        filter = filter_sql(filters, rules.as_of),
+    )
+}
+
+/// Local dates of UTC times in one time zone, with the zone's offset cached per quarter hour
+/// (every offset change since 1970 falls on one).
+#[derive(Clone)]
+struct LocalDays {
+    zone: Option<chrono_tz::Tz>,
+    cache: Box<[(i64, i64); 256]>,
+}
+
+impl LocalDays {
+    fn new(timezone: &str) -> Result<LocalDays, AnalyticsError> {
+        let zone: chrono_tz::Tz = timezone.parse().map_err(|_| AnalyticsError::TimeZone(timezone.to_string()))?;
+        let zone = (zone != chrono_tz::UTC).then_some(zone);
+        Ok(LocalDays { zone, cache: Box::new([(i64::MIN, 0); 256]) })
+    }
+
+    fn day(&mut self, ts: i64) -> i32 {
+        let Some(zone) = self.zone else { return ts.div_euclid(DAY_MS) as i32 };
+        let slot = ts.div_euclid(900_000);
+        let entry = &mut self.cache[(slot & 255) as usize];
+        if entry.0 != slot {
+            use chrono::{Offset, TimeZone};
+            let utc = chrono::DateTime::from_timestamp_millis(ts).unwrap_or_default().naive_utc();
+            *entry = (slot, i64::from(zone.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1000);
+        }
+        (ts + entry.1).div_euclid(DAY_MS) as i32
+    }
+}
+
+/// Strings numbered in the order first seen.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+}
+
+const NULL: u32 = u32::MAX;
+
+/// Ids of one column's dictionary values, resolved as rows use them and kept while the
+/// batches share the dictionary (a Parquet column chunk's dictionary spans many batches and
+/// can hold far more values than one batch uses).
+#[derive(Default)]
+struct DictionaryIds {
+    /// The dictionary's values buffer: the same buffer means the same dictionary.
+    values: Option<ArrayRef>,
+    ids: Vec<u32>,
+}
+
+const UNRESOLVED: u32 = u32::MAX - 1;
+
+/// Read access to a string array of any of Arrow's string layouts, without converting it.
+enum Texts<'a> {
+    Plain(&'a datafusion::arrow::array::StringArray),
+    Large(&'a datafusion::arrow::array::LargeStringArray),
+    View(&'a datafusion::arrow::array::StringViewArray),
+}
+
+impl<'a> Texts<'a> {
+    fn of(array: &'a ArrayRef) -> Result<Texts<'a>, AnalyticsError> {
+        match array.data_type() {
+            DataType::Utf8 => Ok(Texts::Plain(array.as_string::<i32>())),
+            DataType::LargeUtf8 => Ok(Texts::Large(array.as_string::<i64>())),
+            DataType::Utf8View => Ok(Texts::View(array.as_string_view())),
+            _ => Err(AnalyticsError::Column("a string dictionary")),
+        }
+    }
+
+    fn value(&self, index: usize) -> Option<&'a str> {
+        match self {
+            Texts::Plain(array) => array.is_valid(index).then(|| array.value(index)),
+            Texts::Large(array) => array.is_valid(index).then(|| array.value(index)),
+            Texts::View(array) => array.is_valid(index).then(|| array.value(index)),
+        }
+    }
+}
+
+/// Each row's id for a string column (NULL where the value is null): dictionary columns are
+/// resolved once per dictionary value used, plain ones row by row.
+fn row_ids(column: &ArrayRef, names: &mut Names, cache: &mut DictionaryIds) -> Result<Vec<u32>, AnalyticsError> {
+    if let DataType::Dictionary(_, _) = column.data_type() {
+        let dictionary = column.as_any_dictionary();
+        let values = dictionary.values();
+        if !cache.values.as_ref().is_some_and(|cached| cached.to_data().ptr_eq(&values.to_data())) {
+            cache.values = Some(values.clone());
+            cache.ids = vec![UNRESOLVED; values.len()];
+        }
+        let text = Texts::of(values)?;
+        let keys = cast(dictionary.keys(), &DataType::Int64)?;
+        let keys = keys.as_primitive::<Int64Type>();
+        let mut resolve = |key: usize| {
+            let id = &mut cache.ids[key];
+            if *id == UNRESOLVED {
+                *id = text.value(key).map_or(NULL, |value| names.id(value));
+            }
+            *id
+        };
+        return Ok((0..keys.len())
+            .map(|row| if column.is_valid(row) { resolve(keys.value(row) as usize) } else { NULL })
+            .collect());
+    }
+    let values = cast(column, &DataType::Utf8)?;
+    let values = values.as_string::<i32>();
+    let mut last: Option<(&str, u32)> = None;
+    Ok((0..values.len())
+        .map(|row| {
+            if !values.is_valid(row) {
+                return NULL;
+            }
+            let value = values.value(row);
+            match last {
+                Some((text, id)) if text == value => id,
+                _ => {
+                    let id = names.id(value);
+                    last = Some((value, id));
+                    id
+                }
+            }
+        })
+        .collect())
+}
+
+fn u64s(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
+    let column = batch.column_by_name(name).ok_or(AnalyticsError::Column(name))?;
+    Ok(cast(column, &DataType::UInt64)?)
+}
+
+type Key = (u32, u32, u8, u64, i32);
+
+/// One partition's reduction, in its own numbering.
+struct Partial {
+    rules: GrainRules,
+    band_floors: BandFloors,
+    /// Per model id: its band floors, ascending.
+    floors: Vec<Vec<u64>>,
+    days: LocalDays,
+    sessions: Names,
+    models: Names,
+    speeds: Names,
+    /// Tools, users, directories and branches.
+    strings: Names,
+    /// Per session: (tool, user) ids.
+    owners: Vec<(u32, u32)>,
+    /// Per string column read: its dictionary's ids.
+    dictionaries: [DictionaryIds; 7],
+    rows: Vec<GrainRow>,
+    index: HashMap<Key, u32, foldhash::fast::RandomState>,
+    places: HashMap<(u32, u32, u32), u64, foldhash::fast::RandomState>,
+}
+
+impl Partial {
+    fn new(rules: GrainRules, days: LocalDays, band_floors: BandFloors) -> Partial {
+        Partial {
+            rules,
+            band_floors,
+            floors: Vec::new(),
+            days,
+            sessions: Names::default(),
+            models: Names::default(),
+            speeds: Names::default(),
+            strings: Names::default(),
+            owners: Vec::new(),
+            dictionaries: Default::default(),
+            rows: Vec::new(),
+            index: HashMap::default(),
+            places: HashMap::default(),
+        }
+    }
+
+    fn add(&mut self, batch: &RecordBatch) -> Result<(), AnalyticsError> {
+        let column = |name: &'static str| batch.column_by_name(name).ok_or(AnalyticsError::Column(name));
+        let [session_cache, model_cache, speed_cache, tool_cache, user_cache, cwd_cache, branch_cache] =
+            &mut self.dictionaries;
+        let mut sessions = row_ids(column("session_id")?, &mut self.sessions, session_cache)?;
+        let mut models = row_ids(column("model")?, &mut self.models, model_cache)?;
+        for (ids, names, null_name) in
+            [(&mut sessions, &mut self.sessions, ""), (&mut models, &mut self.models, UNKNOWN_MODEL)]
+        {
+            if ids.contains(&NULL) {
+                let id = names.id(null_name);
+                ids.iter_mut().filter(|id| **id == NULL).for_each(|null| *null = id);
+            }
+        }
+        for name in &self.models.names[self.floors.len()..] {
+            let mut floors = (self.band_floors)(name);
+            floors.sort_unstable();
+            floors.dedup();
+            self.floors.push(floors);
+        }
+        let speeds = row_ids(column("speed")?, &mut self.speeds, speed_cache)?;
+        let tools = row_ids(column("tool")?, &mut self.strings, tool_cache)?;
+        let users = row_ids(column("user")?, &mut self.strings, user_cache)?;
+        let cwds = row_ids(column("cwd")?, &mut self.strings, cwd_cache)?;
+        let branches = row_ids(column("git_branch")?, &mut self.strings, branch_cache)?;
+        let ts = cast(column("ts")?, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
+        let ts = cast(&ts, &DataType::Int64)?;
+        let ts = ts.as_primitive::<Int64Type>().values();
+        let token_columns = [
+            u64s(batch, "input_tokens")?,
+            u64s(batch, "output_tokens")?,
+            u64s(batch, "cache_read_tokens")?,
+            u64s(batch, "cache_write_5m_tokens")?,
+            u64s(batch, "cache_write_1h_tokens")?,
+            u64s(batch, "reasoning_tokens")?,
+        ];
+        let [input, output, cache_read, cache_write_5m, cache_write_1h, reasoning] =
+            token_columns.each_ref().map(|c| c.as_primitive::<UInt64Type>().values());
+        let tool_use = column("tool_use")?.as_boolean_opt().ok_or(AnalyticsError::Column("tool_use"))?;
+        let speed_of: Vec<Speed> = self
+            .speeds
+            .names
+            .iter()
+            .map(|name| Speed::ALL.into_iter().find(|speed| speed.as_str() == &**name).unwrap_or_default())
+            .collect();
+        let mut last_row: Option<(Key, u32)> = None;
+        let mut last_place: Option<((u32, u32, u32), u64)> = None;
+        let mut last_owner: Option<(u32, u32, u32)> = None;
+        for row in 0..batch.num_rows() {
+            let session = sessions[row];
+            let tokens = TokenCounts {
+                input: input[row],
+                output: output[row],
+                cache_read: cache_read[row],
+                cache_write_5m: cache_write_5m[row],
+                cache_write_1h: cache_write_1h[row],
+                reasoning: reasoning[row],
+            };
+            let at = ts[row];
+            let speed = speeds[row];
+            let speed_value = if speed == NULL { Speed::Standard } else { speed_of[speed as usize] };
+            let model = models[row];
+            let prompt = tokens.input + tokens.cache_read + tokens.cache_write_5m + tokens.cache_write_1h;
+            let bucket =
+                self.floors[model as usize].iter().rev().find(|&&floor| prompt > floor).map_or(0, |floor| floor + 1);
+            let key: Key = (session, model, speed_value as u8, bucket, self.days.day(at));
+            let index = match last_row {
+                Some((last, index)) if last == key => index,
+                _ => {
+                    let next = self.rows.len() as u32;
+                    let index = *self.index.entry(key).or_insert(next);
+                    if index == next {
+                        self.rows.push(GrainRow {
+                            session,
+                            model: key.1,
+                            speed: speed_value,
+                            bucket: key.3,
+                            day: key.4,
+                            tokens: TokenCounts::default(),
+                            calls: 0,
+                            first_ts: i64::MAX,
+                            last_ts: i64::MIN,
+                            first_call: (i64::MAX, u64::MAX),
+                            cacheable_input: 0,
+                            cacheable_calls: 0,
+                            routine: TokenCounts::default(),
+                            routine_calls: 0,
+                        });
+                    }
+                    last_row = Some((key, index));
+                    index
+                }
+            };
+            let grain = &mut self.rows[index as usize];
+            grain.tokens += tokens;
+            grain.calls += 1;
+            grain.first_ts = grain.first_ts.min(at);
+            grain.last_ts = grain.last_ts.max(at);
+            grain.first_call = grain.first_call.min((at, tokens.input));
+            if tokens.input >= self.rules.min_cacheable_input {
+                grain.cacheable_input += tokens.input;
+                grain.cacheable_calls += 1;
+            }
+            if tokens.output <= self.rules.small_output && !(tool_use.is_valid(row) && tool_use.value(row)) {
+                grain.routine += tokens;
+                grain.routine_calls += 1;
+            }
+            let place = (session, cwds[row], branches[row]);
+            match &mut last_place {
+                Some((last, count)) if *last == place => *count += 1,
+                _ => {
+                    if let Some((last, count)) = last_place.take() {
+                        *self.places.entry(last).or_default() += count;
+                    }
+                    last_place = Some((place, 1));
+                }
+            }
+            let owner = (session, tools[row], users[row]);
+            if last_owner != Some(owner) {
+                self.own(owner);
+                last_owner = Some(owner);
+            }
+        }
+        if let Some((last, count)) = last_place {
+            *self.places.entry(last).or_default() += count;
+        }
+        Ok(())
+    }
+
+    /// Keeps the smallest tool and user seen for a session.
+    fn own(&mut self, (session, tool, user): (u32, u32, u32)) {
+        let session = session as usize;
+        if self.owners.len() <= session {
+            self.owners.resize(session + 1, (NULL, NULL));
+        }
+        let (current_tool, current_user) = &mut self.owners[session];
+        let names = &self.strings.names;
+        let smaller = |candidate: u32, current: u32| {
+            candidate != NULL && (current == NULL || names[candidate as usize] < names[current as usize])
+        };
+        if smaller(tool, *current_tool) {
+            *current_tool = tool;
+        }
+        if smaller(user, *current_user) {
+            *current_user = user;
+        }
+    }
+}
+
+/// The partitions' reductions in one numbering, sorted.
+fn merge(partials: Vec<Partial>) -> Grain {
+    let mut session_names: Vec<&str> =
+        partials.iter().flat_map(|p| p.sessions.names.iter().map(|name| &**name)).collect();
+    session_names.sort_unstable();
+    session_names.dedup();
+    let mut model_names: Vec<&str> = partials.iter().flat_map(|p| p.models.names.iter().map(|name| &**name)).collect();
+    model_names.sort_unstable();
+    model_names.dedup();
+    let position = |names: &[&str], name: &str| names.binary_search(&name).map_or(NULL, |index| index as u32);
+    let mut owners: Vec<(Option<&str>, Option<&str>)> = vec![(None, None); session_names.len()];
+    let mut rows: HashMap<Key, GrainRow, foldhash::fast::RandomState> = HashMap::default();
+    let mut places: HashMap<(u32, Option<&str>, Option<&str>), u64, foldhash::fast::RandomState> = HashMap::default();
+    for partial in &partials {
+        let sessions: Vec<u32> = partial.sessions.names.iter().map(|name| position(&session_names, name)).collect();
+        let models: Vec<u32> = partial.models.names.iter().map(|name| position(&model_names, name)).collect();
+        let text = |id: u32| (id != NULL).then(|| &*partial.strings.names[id as usize]);
+        for (local, &(tool, user)) in partial.owners.iter().enumerate() {
+            let owner = &mut owners[sessions[local] as usize];
+            for (candidate, current) in [(text(tool), &mut owner.0), (text(user), &mut owner.1)] {
+                if candidate.is_some() && (current.is_none() || candidate < *current) {
+                    *current = candidate;
+                }
+            }
+        }
+        for row in &partial.rows {
+            let key =
+                (sessions[row.session as usize], models[row.model as usize], row.speed as u8, row.bucket, row.day);
+            match rows.entry(key) {
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(GrainRow { session: key.0, model: key.1, ..row.clone() });
+                }
+                std::collections::hash_map::Entry::Occupied(mut entry) => entry.get_mut().absorb(row),
+            }
+        }
+        for (&(session, cwd, branch), &calls) in &partial.places {
+            *places.entry((sessions[session as usize], text(cwd), text(branch))).or_default() += calls;
+        }
+    }
+    let mut sessions: Vec<GrainSession> = session_names
+        .iter()
+        .zip(owners)
+        .map(|(id, (tool, user))| GrainSession {
+            id: id.to_string(),
+            tool: tool.unwrap_or_default().to_string(),
+            user: user.map(str::to_string),
+            places: Vec::new(),
+        })
+        .collect();
+    for ((session, cwd, branch), calls) in places {
+        sessions[session as usize].places.push((cwd.map(str::to_string), branch.map(str::to_string), calls));
+    }
+    for session in &mut sessions {
+        session.places.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+    }
+    let mut rows: Vec<GrainRow> = rows.into_values().collect();
+    rows.sort_unstable_by_key(|row| (row.session, row.model, row.speed as u8, row.bucket, row.day));
+    Grain { sessions, models: model_names.into_iter().map(str::to_string).collect(), rows }
+}
+
+impl GrainRow {
+    fn absorb(&mut self, other: &GrainRow) {
+        self.tokens += other.tokens;
+        self.calls += other.calls;
+        self.first_ts = self.first_ts.min(other.first_ts);
+        self.last_ts = self.last_ts.max(other.last_ts);
+        self.first_call = self.first_call.min(other.first_call);
+        self.cacheable_input += other.cacheable_input;
+        self.cacheable_calls += other.cacheable_calls;
+        self.routine += other.routine;
+        self.routine_calls += other.routine_calls;
+    }
+}
+
+/// A model's price and the band floors the grain cuts its calls at: its own tiers and those
+/// of the model `portfolio` routes it to.
+pub fn band_floors(catalog: &PriceCatalog, portfolio: &crate::optimizable::Portfolio) -> BandFloors {
+    let catalog = catalog.clone();
+    let portfolio = portfolio.clone();
+    std::sync::Arc::new(move |model: &str| {
+        let tiers = |price: Option<&ModelPrice>| {
+            price.map(|price| price.tiers.iter().map(|tier| tier.above_prompt_tokens).collect::<Vec<u64>>())
+        };
+        let mut floors = tiers(catalog.resolve(model)).unwrap_or_default();
+        if let Some(target) = portfolio.route(model) {
+            floors.extend(tiers(catalog.resolve(target)).unwrap_or_default());
+        }
+        floors
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columns;
+    use crate::optimizable::Portfolio;
+    use crate::pricing::prompt_bucket_sql;
+    use datafusion::arrow::array::{BooleanArray, StringArray, TimestampMillisecondArray, UInt64Array};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    /// Calls with every variant the grain keys on: three sessions over three days, two models
+    /// and a missing one, prompts on both sides of a 200k price band, tool and no tool, a
+    /// session with two directories, users missing on some calls.
+    fn calls(dictionary: bool) -> (Arc<Schema>, RecordBatch) {
+        let mut seed = 7_u64;
+        let mut next = |below: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % below
+        };
+        let n = 400;
+        let (mut sessions, mut models, mut speeds, mut users, mut cwds, mut ts) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut tool_use, mut input, mut output, mut cache_read) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..n {
+            let session = next(3);
+            sessions.push(format!("s{session}"));
+            models.push(
+                [Some("anthropic.claude-sonnet-4-5-20250929-v1:0"), Some("claude-opus-4-1"), None][next(3) as usize],
+            );
+            speeds.push(["standard", "fast"][next(2) as usize]);
+            users.push((next(4) != 0).then(|| format!("u{session}@example.com")));
+            cwds.push(format!("/work/r{}", next(2)));
+            ts.push(1_763_000_000_000 + next(3 * 86_400_000) as i64);
+            tool_use.push(next(2) == 0);
+            input.push([0, 500, 1_500, 4_000][next(4) as usize]);
+            output.push([50, 150, 800][next(3) as usize]);
+            cache_read.push([10_000, 150_000, 230_000][next(3) as usize]);
+        }
+        let text = |values: Vec<Option<String>>| -> ArrayRef {
+            let array: ArrayRef = Arc::new(StringArray::from(values));
+            if dictionary {
+                cast(&array, &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
+                    .expect("dictionary")
+            } else {
+                array
+            }
+        };
+        let some = |values: Vec<String>| values.into_iter().map(Some).collect::<Vec<_>>();
+        let string_type = if dictionary {
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+        } else {
+            DataType::Utf8
+        };
+        let tokens = |values: Vec<u64>| -> ArrayRef { Arc::new(UInt64Array::from(values)) };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+            Field::new("tool", string_type.clone(), false),
+            Field::new("user", string_type.clone(), true),
+            Field::new("project", string_type.clone(), true),
+            Field::new("session_id", string_type.clone(), false),
+            Field::new("cwd", string_type.clone(), true),
+            Field::new("git_branch", string_type.clone(), true),
+            Field::new("model", string_type.clone(), true),
+            Field::new("speed", string_type, false),
+            Field::new("tool_use", DataType::Boolean, false),
+            Field::new("input_tokens", DataType::UInt64, false),
+            Field::new("output_tokens", DataType::UInt64, false),
+            Field::new("cache_read_tokens", DataType::UInt64, false),
+            Field::new("cache_write_5m_tokens", DataType::UInt64, false),
+            Field::new("cache_write_1h_tokens", DataType::UInt64, false),
+            Field::new("reasoning_tokens", DataType::UInt64, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+            text(some(vec!["claude-code".into(); n])),
+            text(users),
+            text(some(vec!["p".into(); n])),
+            text(some(sessions)),
+            text(some(cwds)),
+            text(some(vec!["main".into(); n])),
+            text(models.into_iter().map(|m| m.map(str::to_string)).collect()),
+            text(some(speeds.into_iter().map(str::to_string).collect())),
+            Arc::new(BooleanArray::from(tool_use)),
+            tokens(input),
+            tokens(output),
+            tokens(cache_read),
+            tokens(vec![0; n]),
+            tokens(vec![0; n]),
+            tokens(vec![0; n]),
+        ];
+        (schema.clone(), RecordBatch::try_new(schema, columns).expect("batch"))
+    }
+
+    /// (session, model, speed, bucket, day, sums, first, last, first call)
+    type Row = (String, String, String, u64, i32, Vec<u64>, i64, i64, (i64, u64));
+    type Collapsed = std::collections::BTreeMap<(String, String, String, i32), (Vec<u64>, i64, i64, (i64, u64))>;
+
+    /// Rows merged across price bands (the pass cuts bands per model, the SQL across models).
+    fn collapse(rows: Vec<Row>) -> Collapsed {
+        let mut collapsed = Collapsed::new();
+        for (session, model, speed, _, day, sums, first, last, first_call) in rows {
+            let entry = collapsed.entry((session, model, speed, day)).or_insert((
+                vec![0; sums.len()],
+                i64::MAX,
+                i64::MIN,
+                (i64::MAX, 0),
+            ));
+            entry.0.iter_mut().zip(&sums).for_each(|(total, value)| *total += value);
+            entry.1 = entry.1.min(first);
+            entry.2 = entry.2.max(last);
+            entry.3 = entry.3.min(first_call);
+        }
+        collapsed
+    }
+
+    /// The grain as the SQL of `grain_sql` computes it, keyed like the pass's rows.
+    fn by_sql(engine: &Engine, rules: GrainRules) -> Vec<Row> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let sql = grain_sql(&Filters::default(), rules, &prompt_bucket_sql(&engine.band_floors));
+        let batches = runtime.block_on(engine.query(&format!("{sql} ORDER BY 1, 2, 3, 4, 5"))).expect("query");
+        let mut rows = Vec::new();
+        for batch in &batches {
+            let text = |name| columns::strings(batch, name).expect("strings");
+            let count = |name| columns::counts(batch, name).expect("counts");
+            let (session, model, speed) = (text("session"), text("model"), text("speed"));
+            let (bucket, day, first_call) = (count("bucket"), count("day"), count("first_call"));
+            let sums: Vec<Vec<u64>> = [
+                "input",
+                "output",
+                "cache_read",
+                "calls",
+                "cacheable_input",
+                "cacheable_calls",
+                "routine_input",
+                "routine_output",
+                "routine_cache_read",
+                "routine_calls",
+            ]
+            .into_iter()
+            .map(count)
+            .collect();
+            let (first, last) = (count("first_ts"), count("last_ts"));
+            for row in 0..batch.num_rows() {
+                let packed = first_call[row] as i64;
+                rows.push((
+                    session[row].clone().expect("session"),
+                    model[row].clone().expect("model"),
+                    speed[row].clone().expect("speed"),
+                    bucket[row],
+                    day[row] as i32,
+                    sums.iter().map(|column| column[row]).collect(),
+                    first[row] as i64,
+                    last[row] as i64,
+                    ((packed >> 23) + 1_577_836_800_000, (packed & 0x7f_ffff) as u64),
+                ));
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn the_pass_computes_what_the_grain_sql_computes() {
+        let catalog = PriceCatalog::pinned().expect("catalog");
+        let portfolio = Portfolio::default();
+        let rules = GrainRules { as_of: i64::MAX / 2, small_output: 200, min_cacheable_input: 1024 };
+        for dictionary in [false, true] {
+            let (schema, batch) = calls(dictionary);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let engine = runtime
+                .block_on(Engine::new(schema, vec![batch.slice(0, 150), batch.slice(150, 250)], &catalog))
+                .expect("engine");
+            let grain = runtime
+                .block_on(scan(&engine, &Filters::default(), rules, band_floors(&catalog, &portfolio)))
+                .expect("grain");
+            let ours: Vec<_> = grain
+                .rows
+                .iter()
+                .map(|row| {
+                    let t = row.tokens;
+                    let r = row.routine;
+                    (
+                        grain.sessions[row.session as usize].id.clone(),
+                        grain.models[row.model as usize].clone(),
+                        row.speed.as_str().to_string(),
+                        row.bucket,
+                        row.day,
+                        vec![
+                            t.input,
+                            t.output,
+                            t.cache_read,
+                            row.calls,
+                            row.cacheable_input,
+                            row.cacheable_calls,
+                            r.input,
+                            r.output,
+                            r.cache_read,
+                            row.routine_calls,
+                        ],
+                        row.first_ts,
+                        row.last_ts,
+                        row.first_call,
+                    )
+                })
+                .collect();
+            let theirs = by_sql(&engine, rules);
+            assert!(ours.iter().any(|row| row.3 > 0) && ours.iter().any(|row| row.1 == UNKNOWN_MODEL));
+            assert_eq!(collapse(ours), collapse(theirs), "dictionary columns: {dictionary}");
+            // Priced in its bands, each session's cost on each model is the SQL's to the digit.
+            let mut our_costs: std::collections::BTreeMap<(String, String), Option<freight_core::Money>> =
+                Default::default();
+            for (row, cost) in grain.rows.iter().zip(crate::attribution::grain_costs(&grain, &catalog)) {
+                let key = (grain.sessions[row.session as usize].id.clone(), grain.models[row.model as usize].clone());
+                let entry = our_costs.entry(key).or_insert(Some(freight_core::Money::ZERO));
+                *entry = entry.zip(cost).map(|(a, b)| a + b);
+            }
+            let sql = crate::pricing::priced_rows_sql(&grain_sql(
+                &Filters::default(),
+                rules,
+                &prompt_bucket_sql(&engine.band_floors),
+            ));
+            let batches = runtime
+                .block_on(engine.query(&format!("SELECT session, model, SUM(cost) AS cost FROM ({sql}) GROUP BY 1, 2")))
+                .expect("priced");
+            let mut their_costs = std::collections::BTreeMap::new();
+            for batch in &batches {
+                let (sessions, models) =
+                    (columns::strings(batch, "session").expect("s"), columns::strings(batch, "model").expect("m"));
+                let costs = columns::decimals(batch, "cost").expect("cost");
+                for row in 0..batch.num_rows() {
+                    their_costs.insert(
+                        (sessions[row].clone().expect("s"), models[row].clone().expect("m")),
+                        costs[row].map(|cost| cost.normalize()),
+                    );
+                }
+            }
+            let our_costs: std::collections::BTreeMap<_, _> =
+                our_costs.into_iter().map(|(key, cost)| (key, cost.map(|c| c.normalize()))).collect();
+            assert_eq!(our_costs, their_costs);
+            // Each session's smallest user, and its places with their calls.
+            for session in &grain.sessions {
+                let index = grain.sessions.iter().position(|s| s.id == session.id).expect("listed");
+                let calls: u64 = grain.rows.iter().filter(|r| r.session as usize == index).map(|r| r.calls).sum();
+                assert_eq!(session.places.iter().map(|p| p.2).sum::<u64>(), calls);
+                assert_eq!(session.places.len(), 2);
+                assert_eq!(session.user.as_deref(), Some(format!("u{}@example.com", &session.id[1..]).as_str()));
+                assert_eq!(session.tool, "claude-code");
+            }
+        }
+    }
+
+    #[test]
+    fn local_days_follow_the_zones_offset_changes() {
+        let mut berlin = LocalDays::new("Europe/Berlin").expect("zone");
+        // 2026-03-28 23:30 UTC is 00:30 on the 29th in Berlin (UTC+1); on 2026-03-29 after
+        // 01:00 UTC Berlin is UTC+2, so 22:30 UTC is already the 30th.
+        let day = |date: &str| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date");
+        let epoch = day("1970-01-01");
+        let as_days = |date: &str| (day(date) - epoch).num_days() as i32;
+        let ms = |text: &str| chrono::DateTime::parse_from_rfc3339(text).expect("time").timestamp_millis();
+        assert_eq!(berlin.day(ms("2026-03-28T23:30:00Z")), as_days("2026-03-29"));
+        assert_eq!(berlin.day(ms("2026-03-29T21:30:00Z")), as_days("2026-03-29"));
+        assert_eq!(berlin.day(ms("2026-03-29T22:30:00Z")), as_days("2026-03-30"));
+        let mut utc = LocalDays::new("UTC").expect("zone");
+        assert_eq!(utc.day(ms("2026-03-29T23:59:59Z")), as_days("2026-03-29"));
+        assert!(LocalDays::new("Mars/Olympus").is_err());
+    }
+}
