@@ -8,9 +8,7 @@ use crate::grain::{Grain, GrainRules, grain_sql};
 use crate::pricing::{priced_rows_sql, prompt_bucket_sql};
 use crate::usage::{Filters, ModelUsage, where_sql};
 use freight_core::allocate::split;
-use freight_core::link::{
-    Link, LinkInputs, LinkRules, OutcomeRef, RepoPlace, SessionWindow, link_sessions, repo_of_cwd,
-};
+use freight_core::link::{Link, LinkInputs, LinkRules, OutcomeRef, RepoIndex, RepoPlace, SessionWindow, link_sessions};
 use freight_core::org::{Directory, Member};
 use freight_core::outcome::{
     Commit, Deploy, Incident, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket,
@@ -18,6 +16,7 @@ use freight_core::outcome::{
 };
 use freight_core::{Money, PriceCatalog, TokenCounts};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Everything that happened besides the spend.
@@ -181,15 +180,17 @@ fn session_spend(
     rules: &Rules,
 ) -> (Vec<SessionSpend>, Vec<SessionWindow>) {
     let costs = grain_costs(grain, catalog);
+    // Thousands of people run hundreds of thousands of sessions: each identity is resolved once.
+    let mut members: HashMap<&str, Member> = HashMap::new();
     let mut sessions: Vec<SessionSpend> = grain
         .sessions
         .iter()
         .map(|session| {
-            let identity = session.user.clone().or_else(|| rules.default_identity.clone());
+            let identity = session.user.as_deref().or(rules.default_identity.as_deref()).unwrap_or("(unknown)");
             SessionSpend {
                 session: session.id.clone(),
                 tool: session.tool.clone(),
-                member: directory.resolve(identity.as_deref().unwrap_or("(unknown)")),
+                member: members.entry(identity).or_insert_with(|| directory.resolve(identity)).clone(),
                 repo: None,
                 first_ts: i64::MAX,
                 last_ts: i64::MIN,
@@ -219,6 +220,7 @@ fn session_spend(
             None => usage.unpriced_calls += row.calls,
         }
     }
+    let repos = RepoIndex::new(&outcomes.repos);
     let windows = sessions
         .iter_mut()
         .zip(&grain.sessions)
@@ -234,8 +236,7 @@ fn session_spend(
                     }
                 }
             }
-            session.repo =
-                cwds.iter().find_map(|cwd| repo_of_cwd(cwd, &outcomes.repos)).map(|(repo, _)| repo.name.clone());
+            session.repo = cwds.iter().find_map(|cwd| repos.find(cwd)).map(|(repo, _)| repo.name.clone());
             SessionWindow {
                 session: session.session.clone(),
                 tool: session.tool.clone(),
@@ -265,22 +266,24 @@ pub fn attribute(
     rules: &Rules,
 ) -> Attribution {
     let (sessions, windows) = session_spend(grain, catalog, directory, outcomes, rules);
-    let commit_people: Vec<Option<String>> =
-        outcomes.commits.iter().map(|c| known_person(directory, &c.author_email)).collect();
-    let pull_people: Vec<Option<String>> = outcomes.pulls.iter().map(|p| known_person(directory, &p.author)).collect();
-    let visible_commits: Vec<bool> = outcomes.commits.iter().map(|c| c.committed_at <= rules.as_of).collect();
-    let commits: Vec<Commit> =
-        outcomes.commits.iter().zip(&visible_commits).filter(|(_, v)| **v).map(|(c, _)| c.clone()).collect();
-    let people: Vec<Option<String>> =
-        commit_people.into_iter().zip(&visible_commits).filter(|(_, v)| **v).map(|(p, _)| p).collect();
-    let pulls: Vec<PullRequest> = outcomes.pulls.iter().filter(|p| p.opened_at <= rules.as_of).cloned().collect();
-    let pull_people: Vec<Option<String>> = outcomes
-        .pulls
-        .iter()
-        .zip(pull_people)
-        .filter(|(p, _)| p.opened_at <= rules.as_of)
-        .map(|(_, person)| person)
-        .collect();
+    let mut people_of: HashMap<String, Option<String>> = HashMap::new();
+    let mut person_of = |identity: &str| match people_of.get(identity) {
+        Some(person) => person.clone(),
+        None => people_of.entry(identity.to_string()).or_insert_with(|| known_person(directory, identity)).clone(),
+    };
+    // What exists as of the report's time (borrowed as is when that is everything).
+    let commits: Cow<[Commit]> = if outcomes.commits.iter().all(|c| c.committed_at <= rules.as_of) {
+        Cow::Borrowed(&outcomes.commits)
+    } else {
+        Cow::Owned(outcomes.commits.iter().filter(|c| c.committed_at <= rules.as_of).cloned().collect())
+    };
+    let people: Vec<Option<String>> = commits.iter().map(|c| person_of(&c.author_email)).collect();
+    let pulls: Cow<[PullRequest]> = if outcomes.pulls.iter().all(|p| p.opened_at <= rules.as_of) {
+        Cow::Borrowed(&outcomes.pulls)
+    } else {
+        Cow::Owned(outcomes.pulls.iter().filter(|p| p.opened_at <= rules.as_of).cloned().collect())
+    };
+    let pull_people: Vec<Option<String>> = pulls.iter().map(|p| person_of(&p.author)).collect();
     let inputs = LinkInputs {
         commits: &commits,
         commit_people: &people,

@@ -309,9 +309,15 @@ struct Partial {
     /// Per string column read: its dictionary's ids.
     dictionaries: [DictionaryIds; 7],
     rows: Vec<GrainRow>,
-    index: HashMap<Key, u32, foldhash::fast::RandomState>,
-    places: HashMap<(u32, u32, u32), u64, foldhash::fast::RandomState>,
+    /// Per session: its rows' keys (model, speed, bucket, day) and indices. A session has a
+    /// handful, found by a short scan where hashing every call's key cost more.
+    slots: Vec<Vec<(Variant, u32)>>,
+    /// Per session: (directory, branch, calls).
+    places: Vec<Vec<(u32, u32, u64)>>,
 }
+
+/// A row's key within its session: (model, speed, bucket, day).
+type Variant = (u32, u8, u64, i32);
 
 impl Partial {
     fn new(rules: GrainRules, days: LocalDays, band_floors: BandFloors) -> Partial {
@@ -327,8 +333,8 @@ impl Partial {
             owners: Vec::new(),
             dictionaries: Default::default(),
             rows: Vec::new(),
-            index: HashMap::default(),
-            places: HashMap::default(),
+            slots: Vec::new(),
+            places: Vec::new(),
         }
     }
 
@@ -377,6 +383,9 @@ impl Partial {
             .iter()
             .map(|name| Speed::ALL.into_iter().find(|speed| speed.as_str() == &**name).unwrap_or_default())
             .collect();
+        let sessions_seen = self.sessions.names.len();
+        self.slots.resize_with(sessions_seen, Vec::new);
+        self.places.resize_with(sessions_seen, Vec::new);
         let mut last_row: Option<(Key, u32)> = None;
         let mut last_place: Option<((u32, u32, u32), u64)> = None;
         let mut last_owner: Option<(u32, u32, u32)> = None;
@@ -401,9 +410,12 @@ impl Partial {
             let index = match last_row {
                 Some((last, index)) if last == key => index,
                 _ => {
-                    let next = self.rows.len() as u32;
-                    let index = *self.index.entry(key).or_insert(next);
-                    if index == next {
+                    let variant: Variant = (key.1, key.2, key.3, key.4);
+                    let slot = &mut self.slots[session as usize];
+                    let found = slot.iter().find(|(v, _)| *v == variant).map(|&(_, index)| index);
+                    let index = found.unwrap_or(self.rows.len() as u32);
+                    if found.is_none() {
+                        slot.push((variant, index));
                         self.rows.push(GrainRow {
                             session,
                             model: key.1,
@@ -444,7 +456,7 @@ impl Partial {
                 Some((last, count)) if *last == place => *count += 1,
                 _ => {
                     if let Some((last, count)) = last_place.take() {
-                        *self.places.entry(last).or_default() += count;
+                        self.count_place(last, count);
                     }
                     last_place = Some((place, 1));
                 }
@@ -456,9 +468,17 @@ impl Partial {
             }
         }
         if let Some((last, count)) = last_place {
-            *self.places.entry(last).or_default() += count;
+            self.count_place(last, count);
         }
         Ok(())
+    }
+
+    fn count_place(&mut self, (session, cwd, branch): (u32, u32, u32), calls: u64) {
+        let places = &mut self.places[session as usize];
+        match places.iter_mut().find(|place| place.0 == cwd && place.1 == branch) {
+            Some(place) => place.2 += calls,
+            None => places.push((cwd, branch, calls)),
+        }
     }
 
     /// Keeps the smallest tool and user seen for a session.
@@ -481,7 +501,8 @@ impl Partial {
     }
 }
 
-/// The partitions' reductions in one numbering, sorted.
+/// The partitions' reductions in one numbering, sorted. A session's calls are mostly in one
+/// partition, so rows are merged by sorting keys, not by hashing every row again.
 fn merge(partials: Vec<Partial>) -> Grain {
     let mut session_names: Vec<&str> =
         partials.iter().flat_map(|p| p.sessions.names.iter().map(|name| &**name)).collect();
@@ -491,54 +512,66 @@ fn merge(partials: Vec<Partial>) -> Grain {
     model_names.sort_unstable();
     model_names.dedup();
     let position = |names: &[&str], name: &str| names.binary_search(&name).map_or(NULL, |index| index as u32);
-    let mut owners: Vec<(Option<&str>, Option<&str>)> = vec![(None, None); session_names.len()];
-    let mut rows: HashMap<Key, GrainRow, foldhash::fast::RandomState> = HashMap::default();
-    let mut places: HashMap<(u32, Option<&str>, Option<&str>), u64, foldhash::fast::RandomState> = HashMap::default();
-    for partial in &partials {
-        let sessions: Vec<u32> = partial.sessions.names.iter().map(|name| position(&session_names, name)).collect();
-        let models: Vec<u32> = partial.models.names.iter().map(|name| position(&model_names, name)).collect();
+    let mut sessions: Vec<GrainSession> =
+        session_names.iter().map(|id| GrainSession { id: id.to_string(), ..GrainSession::default() }).collect();
+    let mut keys: Vec<(Key, u32, u32)> = Vec::with_capacity(partials.iter().map(|p| p.rows.len()).sum());
+    let mut global_ids: Vec<(Vec<u32>, Vec<u32>)> = Vec::with_capacity(partials.len());
+    for (which, partial) in partials.iter().enumerate() {
+        let session_ids: Vec<u32> = partial.sessions.names.iter().map(|name| position(&session_names, name)).collect();
+        let model_ids: Vec<u32> = partial.models.names.iter().map(|name| position(&model_names, name)).collect();
         let text = |id: u32| (id != NULL).then(|| &*partial.strings.names[id as usize]);
         for (local, &(tool, user)) in partial.owners.iter().enumerate() {
-            let owner = &mut owners[sessions[local] as usize];
-            for (candidate, current) in [(text(tool), &mut owner.0), (text(user), &mut owner.1)] {
-                if candidate.is_some() && (current.is_none() || candidate < *current) {
-                    *current = candidate;
-                }
+            let session = &mut sessions[session_ids[local] as usize];
+            if let Some(tool) = text(tool).filter(|tool| session.tool.is_empty() || *tool < session.tool.as_str()) {
+                session.tool = tool.to_string();
+            }
+            if let Some(user) = text(user).filter(|user| session.user.as_deref().is_none_or(|current| user < &current))
+            {
+                session.user = Some(user.to_string());
             }
         }
-        for row in &partial.rows {
-            let key =
-                (sessions[row.session as usize], models[row.model as usize], row.speed as u8, row.bucket, row.day);
-            match rows.entry(key) {
-                std::collections::hash_map::Entry::Vacant(entry) => {
-                    entry.insert(GrainRow { session: key.0, model: key.1, ..row.clone() });
-                }
-                std::collections::hash_map::Entry::Occupied(mut entry) => entry.get_mut().absorb(row),
+        for (index, row) in partial.rows.iter().enumerate() {
+            let key = (
+                session_ids[row.session as usize],
+                model_ids[row.model as usize],
+                row.speed as u8,
+                row.bucket,
+                row.day,
+            );
+            keys.push((key, which as u32, index as u32));
+        }
+        for (session, &(cwd, branch, calls)) in partial
+            .places
+            .iter()
+            .enumerate()
+            .flat_map(|(session, places)| places.iter().map(move |place| (session, place)))
+        {
+            let places = &mut sessions[session_ids[session] as usize].places;
+            let (cwd, branch) = (text(cwd), text(branch));
+            match places.iter_mut().find(|place| place.0.as_deref() == cwd && place.1.as_deref() == branch) {
+                Some(place) => place.2 += calls,
+                None => places.push((cwd.map(str::to_string), branch.map(str::to_string), calls)),
             }
         }
-        for (&(session, cwd, branch), &calls) in &partial.places {
-            *places.entry((sessions[session as usize], text(cwd), text(branch))).or_default() += calls;
-        }
-    }
-    let mut sessions: Vec<GrainSession> = session_names
-        .iter()
-        .zip(owners)
-        .map(|(id, (tool, user))| GrainSession {
-            id: id.to_string(),
-            tool: tool.unwrap_or_default().to_string(),
-            user: user.map(str::to_string),
-            places: Vec::new(),
-        })
-        .collect();
-    for ((session, cwd, branch), calls) in places {
-        sessions[session as usize].places.push((cwd.map(str::to_string), branch.map(str::to_string), calls));
+        global_ids.push((session_ids, model_ids));
     }
     for session in &mut sessions {
         session.places.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
     }
-    let mut rows: Vec<GrainRow> = rows.into_values().collect();
-    rows.sort_unstable_by_key(|row| (row.session, row.model, row.speed as u8, row.bucket, row.day));
-    Grain { sessions, models: model_names.into_iter().map(str::to_string).collect(), rows }
+    keys.sort_unstable_by_key(|&(key, _, _)| key);
+    let mut rows: Vec<GrainRow> = Vec::with_capacity(keys.len());
+    let mut last: Option<Key> = None;
+    for (key, which, index) in keys {
+        let row = &partials[which as usize].rows[index as usize];
+        if last == Some(key) {
+            rows.last_mut().expect("a row with this key").absorb(row);
+        } else {
+            rows.push(GrainRow { session: key.0, model: key.1, ..row.clone() });
+            last = Some(key);
+        }
+    }
+    let models = model_names.into_iter().map(str::to_string).collect();
+    Grain { sessions, models, rows }
 }
 
 impl GrainRow {

@@ -121,19 +121,16 @@ fn amount_column(amounts: impl Iterator<Item = Money>) -> Result<ArrayRef, Analy
     Ok(Arc::new(values.with_precision_and_scale(38, AMOUNT_SCALE)?))
 }
 
-fn text(values: Vec<String>) -> ArrayRef {
-    Arc::new(StringArray::from(values))
+fn text<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
 }
 
 /// The person, team and cost centre columns of a member.
-fn member_columns(members: &[freight_core::org::Member]) -> Vec<(&'static str, ArrayRef)> {
+fn member_columns(members: &[&freight_core::org::Member]) -> Vec<(&'static str, ArrayRef)> {
     vec![
-        ("person", text(members.iter().map(|m| m.person.clone()).collect())),
-        ("team", text(members.iter().map(|m| m.team.clone()).collect())),
-        (
-            "cost_centre",
-            text(members.iter().map(|m| m.cost_centre.clone().unwrap_or_else(|| NO_COST_CENTRE.into())).collect()),
-        ),
+        ("person", text(members.iter().map(|m| m.person.as_str()))),
+        ("team", text(members.iter().map(|m| m.team.as_str()))),
+        ("cost_centre", text(members.iter().map(|m| m.cost_centre.as_deref().unwrap_or(NO_COST_CENTRE)))),
     ]
 }
 
@@ -168,45 +165,36 @@ pub fn facts(
     let sessions = &attribution.sessions;
     // spend: one row per share.
     let shares = &attribution.shares;
-    let share_members: Vec<_> = shares.iter().map(|s| sessions[s.session].member.clone()).collect();
+    let share_members: Vec<_> = shares.iter().map(|s| &sessions[s.session].member).collect();
     let mut spend = member_columns(&share_members);
     spend.extend([
         (
             "repo",
-            text(
-                shares
-                    .iter()
-                    .map(|s| {
-                        s.outcome
-                            .as_ref()
-                            .map(|o| o.repo().to_string())
-                            .or_else(|| sessions[s.session].repo.clone())
-                            .unwrap_or_else(|| NO_REPO.into())
-                    })
-                    .collect(),
-            ),
+            text(shares.iter().map(|s| {
+                s.outcome.as_ref().map(|o| o.repo()).or(sessions[s.session].repo.as_deref()).unwrap_or(NO_REPO)
+            })),
         ),
-        ("tool", text(shares.iter().map(|s| sessions[s.session].tool.clone()).collect())),
-        ("model", text(shares.iter().map(|s| s.model.clone()).collect())),
-        ("session", text(shares.iter().map(|s| sessions[s.session].session.clone()).collect())),
-        ("fate", text(shares.iter().map(|s| s.fate.as_str().to_string()).collect())),
-        ("evidence", text(shares.iter().map(|s| s.evidence.unwrap_or("none").to_string()).collect())),
+        ("tool", text(shares.iter().map(|s| sessions[s.session].tool.as_str()))),
+        ("model", text(shares.iter().map(|s| s.model.as_str()))),
+        ("session", text(shares.iter().map(|s| sessions[s.session].session.as_str()))),
+        ("fate", text(shares.iter().map(|s| s.fate.as_str()))),
+        ("evidence", text(shares.iter().map(|s| s.evidence.unwrap_or("none")))),
         ("amount", amount_column(shares.iter().map(|s| s.amount))?),
     ]);
 
     // session_usage: one row per (session, model).
     let rows: Vec<(&crate::attribution::SessionSpend, &crate::usage::ModelUsage)> =
         sessions.iter().flat_map(|s| s.models.iter().map(move |m| (s, m))).collect();
-    let usage_members: Vec<_> = rows.iter().map(|(s, _)| s.member.clone()).collect();
+    let usage_members: Vec<_> = rows.iter().map(|(s, _)| &s.member).collect();
     let mut usage = member_columns(&usage_members);
     let count = |pick: fn(&TokenCounts) -> u64| -> ArrayRef {
         Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, m)| pick(&m.tokens))))
     };
     usage.extend([
-        ("repo", text(rows.iter().map(|(s, _)| s.repo.clone().unwrap_or_else(|| NO_REPO.into())).collect())),
-        ("tool", text(rows.iter().map(|(s, _)| s.tool.clone()).collect())),
-        ("model", text(rows.iter().map(|(_, m)| m.model.clone()).collect())),
-        ("session", text(rows.iter().map(|(s, _)| s.session.clone()).collect())),
+        ("repo", text(rows.iter().map(|(s, _)| s.repo.as_deref().unwrap_or(NO_REPO)))),
+        ("tool", text(rows.iter().map(|(s, _)| s.tool.as_str()))),
+        ("model", text(rows.iter().map(|(_, m)| m.model.as_str()))),
+        ("session", text(rows.iter().map(|(s, _)| s.session.as_str()))),
         ("input_tokens", count(|t| t.input)),
         ("output_tokens", count(|t| t.output)),
         ("cache_read_tokens", count(|t| t.cache_read)),
@@ -350,13 +338,13 @@ pub fn facts(
             deployed: false,
         });
     }
-    let output_members: Vec<_> = out.iter().map(|o| o.member.clone()).collect();
+    let output_members: Vec<_> = out.iter().map(|o| &o.member).collect();
     let mut outputs = member_columns(&output_members);
     outputs.extend([
-        ("repo", text(out.iter().map(|o| o.repo.clone()).collect())),
-        ("tool", text(out.iter().map(|o| o.tool.clone()).collect())),
-        ("model", text(out.iter().map(|_| NO_MODEL.to_string()).collect())),
-        ("kind", text(out.iter().map(|o| o.kind.to_string()).collect())),
+        ("repo", text(out.iter().map(|o| o.repo.as_str()))),
+        ("tool", text(out.iter().map(|o| o.tool.as_str()))),
+        ("model", text(out.iter().map(|_| NO_MODEL))),
+        ("kind", text(out.iter().map(|o| o.kind))),
         ("at", Arc::new(Int64Array::from_iter_values(out.iter().map(|o| o.at))) as ArrayRef),
         ("quantity", Arc::new(Float64Array::from_iter_values(out.iter().map(|o| o.quantity)))),
         ("ai", Arc::new(BooleanArray::from(out.iter().map(|o| o.ai).collect::<Vec<_>>()))),

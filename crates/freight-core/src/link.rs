@@ -93,21 +93,51 @@ impl Default for LinkRules {
 /// a repository whose name is the directory's last component (logs collected from another
 /// machine). The flag says whether the match was by path.
 pub fn repo_of_cwd<'r>(cwd: &str, repos: &'r [RepoPlace]) -> Option<(&'r RepoPlace, bool)> {
-    let cwd = cwd.trim_end_matches('/');
-    let by_path = repos
-        .iter()
-        .filter_map(|repo| {
-            let root = repo.workdir.as_deref()?.trim_end_matches('/');
-            (cwd == root || cwd.strip_prefix(root).is_some_and(|rest| rest.starts_with('/')))
-                .then_some((repo, root.len()))
-        })
-        .max_by_key(|&(_, depth)| depth);
-    if let Some((repo, _)) = by_path {
-        return Some((repo, true));
+    RepoIndex::new(repos).find(cwd)
+}
+
+/// Repositories by work tree and by name, to place many sessions' directories (a lookup per
+/// ancestor of the directory, not a comparison with every repository).
+pub struct RepoIndex<'r> {
+    by_root: HashMap<&'r str, &'r RepoPlace>,
+    by_name: HashMap<&'r str, &'r RepoPlace>,
+}
+
+impl<'r> RepoIndex<'r> {
+    pub fn new(repos: &'r [RepoPlace]) -> RepoIndex<'r> {
+        let mut by_root = HashMap::new();
+        let mut by_name = HashMap::new();
+        for repo in repos {
+            if let Some(root) = repo.workdir.as_deref() {
+                by_root.entry(root.trim_end_matches('/')).or_insert(repo);
+            }
+            by_name.entry(repo.name.as_str()).or_insert(repo);
+        }
+        RepoIndex { by_root, by_name }
     }
-    let mut parts = cwd.rsplit('/');
-    let leaf = parts.next()?;
-    repos.iter().find(|repo| repo.name == leaf).map(|repo| (repo, false))
+
+    /// See [`repo_of_cwd`].
+    pub fn find(&self, cwd: &str) -> Option<(&'r RepoPlace, bool)> {
+        let cwd = cwd.trim_end_matches('/');
+        let mut path = cwd;
+        loop {
+            if let Some(repo) = self.by_root.get(path) {
+                return Some((repo, true));
+            }
+            match path.rfind('/') {
+                Some(cut) if cut > 0 => path = &path[..cut],
+                Some(_) => {
+                    if let Some(repo) = self.by_root.get("") {
+                        return Some((repo, true));
+                    }
+                    break;
+                }
+                None => break,
+            }
+        }
+        let leaf = cwd.rsplit('/').next()?;
+        self.by_name.get(leaf).map(|repo| (*repo, false))
+    }
 }
 
 fn agent_matches(tool: &str, agents: &[AiAgent]) -> bool {
@@ -137,14 +167,15 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
     let mut links = Vec::new();
     let mut exact_commits: HashSet<(&str, &str)> = HashSet::new();
     let mut exact_sessions: HashSet<&str> = HashSet::new();
-    let mut seen: HashSet<(String, OutcomeRef)> = HashSet::new();
-    let mut push = |links: &mut Vec<Link>, link: Link| {
-        if seen.insert((link.session.clone(), link.outcome.clone())) {
-            links.push(link);
-        }
-    };
+    let repo_index = RepoIndex::new(repos);
+    // Each (session, outcome) once: a commit may name a session in two trailers; heuristic
+    // candidates are deduplicated per session below, and sessions with exact links get none.
+    let push = |links: &mut Vec<Link>, link: Link| links.push(link);
     for commit in commits {
-        for trailer in &commit.sessions {
+        for (position, trailer) in commit.sessions.iter().enumerate() {
+            if commit.sessions[..position].iter().any(|earlier| earlier.session == trailer.session) {
+                continue;
+            }
             if known.contains(trailer.session.as_str()) {
                 exact_commits.insert((&commit.repo, &commit.sha));
                 exact_sessions.insert(&trailer.session);
@@ -184,7 +215,7 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
     }
 
     for session in sessions.iter().filter(|s| !exact_sessions.contains(s.session.as_str())) {
-        let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repo_of_cwd(cwd, repos)).collect();
+        let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repo_index.find(cwd)).collect();
         if places.is_empty() {
             continue;
         }
