@@ -181,7 +181,7 @@ fn session_spend(
 ) -> (Vec<SessionSpend>, Vec<SessionWindow>) {
     let costs = grain_costs(grain, catalog);
     // Thousands of people run hundreds of thousands of sessions: each identity is resolved once.
-    let mut members: HashMap<&str, Member> = HashMap::new();
+    let mut members: foldhash::HashMap<&str, Member> = Default::default();
     let mut sessions: Vec<SessionSpend> = grain
         .sessions
         .iter()
@@ -294,7 +294,7 @@ pub fn attribute(
     let links = link_sessions(&windows, inputs, rules.link);
 
     let reverts_all = settle_reverts(&outcomes.commits, rules.as_of);
-    let commit_index: HashMap<(&str, &str), usize> =
+    let commit_index: foldhash::HashMap<(&str, &str), usize> =
         outcomes.commits.iter().enumerate().map(|(i, c)| ((c.repo.as_str(), c.sha.as_str()), i)).collect();
     let commit_fate = |index: usize| -> Fate {
         let commit = &outcomes.commits[index];
@@ -307,10 +307,17 @@ pub fn attribute(
             _ => Fate::Shipped,
         }
     };
-    let mut by_sha: Vec<(&str, &str, usize)> =
-        outcomes.commits.iter().enumerate().map(|(i, c)| (c.repo.as_str(), c.sha.as_str(), i)).collect();
-    by_sha.sort_unstable();
-    let pull_index: HashMap<(&str, u64), &PullRequest> =
+    // Sorted shas, for abbreviated merge shas only: built the first time one is met.
+    let by_sha: std::cell::OnceCell<Vec<(&str, &str, usize)>> = std::cell::OnceCell::new();
+    let sorted_shas = || {
+        by_sha.get_or_init(|| {
+            let mut list: Vec<(&str, &str, usize)> =
+                outcomes.commits.iter().enumerate().map(|(i, c)| (c.repo.as_str(), c.sha.as_str(), i)).collect();
+            list.sort_unstable();
+            list
+        })
+    };
+    let pull_index: foldhash::HashMap<(&str, u64), &PullRequest> =
         pulls.iter().map(|p| ((p.repo.as_str(), p.number), p)).collect();
     let fate_of = |outcome: &OutcomeRef| -> (Fate, u64) {
         match outcome {
@@ -330,6 +337,7 @@ pub fn attribute(
                             .and_then(|sha| {
                                 commit_index.get(&(repo.as_str(), sha)).copied().or_else(|| {
                                     // An abbreviated sha: the first commit of the repository it begins.
+                                    let by_sha = sorted_shas();
                                     let from = by_sha.partition_point(|&(r, s, _)| (r, s) < (repo.as_str(), sha));
                                     by_sha[from..]
                                         .first()
@@ -346,7 +354,7 @@ pub fn attribute(
         }
     };
 
-    let mut by_session: HashMap<&str, Vec<&Link>> = HashMap::new();
+    let mut by_session: foldhash::HashMap<&str, Vec<&Link>> = Default::default();
     for link in &links {
         by_session.entry(link.session.as_str()).or_default().push(link);
     }
@@ -398,7 +406,7 @@ pub struct Deployments<'o> {
 impl<'o> Deployments<'o> {
     pub fn new(outcomes: &'o Outcomes, as_of: Millis) -> Deployments<'o> {
         let mut by_repo: HashMap<&str, Vec<(Millis, usize)>> = HashMap::new();
-        let positions: HashMap<&str, HashMap<&str, usize>> = outcomes
+        let positions: HashMap<&str, foldhash::HashMap<&str, usize>> = outcomes
             .main_lines
             .iter()
             .map(|(repo, (line, _))| {

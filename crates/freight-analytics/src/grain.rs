@@ -13,7 +13,7 @@ use crate::engine::{AnalyticsError, Engine};
 use crate::usage::{Filters, where_sql};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit, UInt64Type};
+use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit, UInt64Type};
 use freight_core::{ModelPrice, PriceCatalog, Speed, TokenCounts};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -251,8 +251,6 @@ fn row_ids(column: &ArrayRef, names: &mut Names, cache: &mut DictionaryIds) -> R
             cache.ids = vec![UNRESOLVED; values.len()];
         }
         let text = Texts::of(values)?;
-        let keys = cast(dictionary.keys(), &DataType::Int64)?;
-        let keys = keys.as_primitive::<Int64Type>();
         let mut resolve = |key: usize| {
             let id = &mut cache.ids[key];
             if *id == UNRESOLVED {
@@ -260,8 +258,18 @@ fn row_ids(column: &ArrayRef, names: &mut Names, cache: &mut DictionaryIds) -> R
             }
             *id
         };
+        let nulls = column.logical_nulls();
+        let valid = |row: usize| nulls.as_ref().is_none_or(|nulls| nulls.is_valid(row));
+        if let Some(typed) = column.as_dictionary_opt::<Int32Type>() {
+            let keys = typed.keys().values();
+            return Ok((0..keys.len())
+                .map(|row| if valid(row) { resolve(keys[row] as usize) } else { NULL })
+                .collect());
+        }
+        let keys = cast(dictionary.keys(), &DataType::Int64)?;
+        let keys = keys.as_primitive::<Int64Type>();
         return Ok((0..keys.len())
-            .map(|row| if column.is_valid(row) { resolve(keys.value(row) as usize) } else { NULL })
+            .map(|row| if valid(row) { resolve(keys.value(row) as usize) } else { NULL })
             .collect());
     }
     let values = cast(column, &DataType::Utf8)?;
@@ -377,6 +385,8 @@ impl Partial {
         let [input, output, cache_read, cache_write_5m, cache_write_1h, reasoning] =
             token_columns.each_ref().map(|c| c.as_primitive::<UInt64Type>().values());
         let tool_use = column("tool_use")?.as_boolean_opt().ok_or(AnalyticsError::Column("tool_use"))?;
+        let tool_use_nulls = tool_use.logical_nulls();
+        let tool_use = tool_use.values();
         let speed_of: Vec<Speed> = self
             .speeds
             .names
@@ -447,7 +457,9 @@ impl Partial {
                 grain.cacheable_input += tokens.input;
                 grain.cacheable_calls += 1;
             }
-            if tokens.output <= self.rules.small_output && !(tool_use.is_valid(row) && tool_use.value(row)) {
+            if tokens.output <= self.rules.small_output
+                && !(tool_use.value(row) && tool_use_nulls.as_ref().is_none_or(|nulls| nulls.is_valid(row)))
+            {
                 grain.routine += tokens;
                 grain.routine_calls += 1;
             }

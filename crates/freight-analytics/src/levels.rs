@@ -7,7 +7,7 @@ use crate::pillars::PillarRow;
 use freight_core::Money;
 use freight_core::org::Directory;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// How many people were active in one period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,33 +47,39 @@ fn active_people(
     directory: &Directory,
     default_identity: Option<&str>,
 ) -> (Vec<ActivePeople>, Vec<ActivePeople>) {
-    let people: Vec<String> = grain
+    // People as numbers (a session's person, resolved once per identity), so a million rows
+    // are counted into sets of integers.
+    let mut person_ids: foldhash::HashMap<String, u32> = Default::default();
+    let mut identities: foldhash::HashMap<&str, u32> = Default::default();
+    let people: Vec<u32> = grain
         .sessions
         .iter()
-        .map(|session| directory.resolve(session.user.as_deref().or(default_identity).unwrap_or("(unknown)")).person)
-        .collect();
-    let mut by_day: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
-    for row in &grain.rows {
-        by_day.entry(row.day).or_default().insert(&people[row.session as usize]);
-    }
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
-    let days: BTreeMap<String, BTreeSet<String>> = by_day
-        .into_iter()
-        .map(|(day, people)| {
-            let date = epoch + chrono::Duration::days(i64::from(day));
-            (date.to_string(), people.into_iter().map(str::to_string).collect())
+        .map(|session| {
+            let identity = session.user.as_deref().or(default_identity).unwrap_or("(unknown)");
+            *identities.entry(identity).or_insert_with(|| {
+                let person = directory.resolve(identity).person;
+                let next = person_ids.len() as u32;
+                *person_ids.entry(person).or_insert(next)
+            })
         })
         .collect();
-    let mut weeks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (day, people) in &days {
-        let Ok(date) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else { continue };
-        let monday = date - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&date).num_days_from_monday()));
-        weeks.entry(monday.to_string()).or_default().extend(people.iter().cloned());
+    let mut by_day: BTreeMap<i32, foldhash::HashSet<u32>> = BTreeMap::new();
+    for row in &grain.rows {
+        by_day.entry(row.day).or_default().insert(people[row.session as usize]);
     }
-    let list = |map: BTreeMap<String, BTreeSet<String>>| {
-        map.into_iter().map(|(period, people)| ActivePeople { period, people: people.len() as u64 }).collect()
-    };
-    (list(days), list(weeks))
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let mut weeks: BTreeMap<chrono::NaiveDate, foldhash::HashSet<u32>> = BTreeMap::new();
+    let mut days = Vec::with_capacity(by_day.len());
+    for (day, people) in by_day {
+        let date = epoch + chrono::Duration::days(i64::from(day));
+        let monday = date - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&date).num_days_from_monday()));
+        days.push(ActivePeople { period: date.to_string(), people: people.len() as u64 });
+        weeks.entry(monday).or_default().extend(people);
+    }
+    let weeks = weeks
+        .into_iter()
+        .map(|(monday, people)| ActivePeople { period: monday.to_string(), people: people.len() as u64 });
+    (days, weeks.collect())
 }
 
 fn ratio(part: f64, whole: f64) -> f64 {

@@ -19,7 +19,7 @@ use freight_core::org::Directory;
 use freight_core::outcome::{Millis, PullState};
 use freight_core::{Money, TokenCounts};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a report's rows are cut by.
@@ -611,7 +611,7 @@ pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteI
     }
     // Reverts by what they name, looked up once per item (a scan of every commit per item was
     // most of the report's time at a million commits); abbreviated names are matched by prefix.
-    let mut reverts_of: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut reverts_of: foldhash::HashMap<(&str, &str), &str> = Default::default();
     let mut abbreviated: Vec<(&str, &str, &str)> = Vec::new();
     for commit in &outcomes.commits {
         if let Some(named) = commit.reverts.as_deref() {
@@ -671,7 +671,7 @@ fn double_billed(
     pulls.sort();
     pulls.dedup();
     let mut minutes = 0u64;
-    let by_number: HashMap<(&str, u64), &freight_core::outcome::PullRequest> =
+    let by_number: foldhash::HashMap<(&str, u64), &freight_core::outcome::PullRequest> =
         outcomes.pulls.iter().map(|p| ((p.repo.as_str(), p.number), p)).collect();
     pulls.retain(|outcome| {
         let OutcomeRef::PullRequest { repo, number } = outcome else { return false };
@@ -770,15 +770,25 @@ pub async fn pillars_report(
     let facts = facts(&attribution, outcomes, directory, &window)?;
     step("facts");
     register_facts(engine, &facts)?;
-    let total = pillar_rows(engine, None).await?.into_iter().next().unwrap_or_default();
-    let rows = match cut {
-        Some(cut) => pillar_rows(engine, Some(cut)).await?,
-        None => Vec::new(),
+    // The total, the cut asked for, teams (the leaderboard) and people (adoption), run together:
+    // each query has stretches on one core that the others fill.
+    let unless_asked = async |wanted: Cut| -> Result<Option<Vec<PillarRow>>, AnalyticsError> {
+        if cut == Some(wanted) { Ok(None) } else { pillar_rows(engine, Some(wanted)).await.map(Some) }
     };
-    let rows_by = async |wanted: Cut| -> Result<Vec<PillarRow>, AnalyticsError> {
-        if cut == Some(wanted) { Ok(rows.clone()) } else { pillar_rows(engine, Some(wanted)).await }
-    };
-    let (teams, people) = (rows_by(Cut::Team).await?, rows_by(Cut::Person).await?);
+    let (total, rows, teams, people) = futures::future::try_join4(
+        pillar_rows(engine, None),
+        async {
+            match cut {
+                Some(cut) => pillar_rows(engine, Some(cut)).await,
+                None => Ok(Vec::new()),
+            }
+        },
+        unless_asked(Cut::Team),
+        unless_asked(Cut::Person),
+    )
+    .await?;
+    let total = total.into_iter().next().unwrap_or_default();
+    let (teams, people) = (teams.unwrap_or_else(|| rows.clone()), people.unwrap_or_else(|| rows.clone()));
     let adoption = crate::levels::adoption(grain, directory, rules.default_identity.as_deref(), &people);
     step("pillars");
     let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
@@ -787,7 +797,7 @@ pub async fn pillars_report(
     step("adoption, leaderboard, double-billed, optimizable");
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
-    let linked: std::collections::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
+    let linked: foldhash::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
     let links = LinkSummary {
         sessions: attribution.sessions.len() as u64,
         linked_sessions: linked.len() as u64,

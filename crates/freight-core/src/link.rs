@@ -4,7 +4,7 @@
 
 use crate::outcome::{AiAgent, Commit, Millis, PullRequest};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What an agent session looked like, as far as linking needs: where and when it worked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,10 +163,10 @@ pub struct LinkInputs<'a> {
 /// session or commit with an exact link gets no heuristic ones.
 pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: LinkRules) -> Vec<Link> {
     let LinkInputs { commits, commit_people, pulls, pull_people, repos } = inputs;
-    let known: HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
+    let known: foldhash::HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
     let mut links = Vec::new();
-    let mut exact_commits: HashSet<(&str, &str)> = HashSet::new();
-    let mut exact_sessions: HashSet<&str> = HashSet::new();
+    let mut exact_commits: foldhash::HashSet<(&str, &str)> = Default::default();
+    let mut exact_sessions: foldhash::HashSet<&str> = Default::default();
     let repo_index = RepoIndex::new(repos);
     // Each (session, outcome) once: a commit may name a session in two trailers; heuristic
     // candidates are deduplicated per session below, and sessions with exact links get none.
@@ -194,7 +194,7 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
 
     // Candidates by repository, sorted by each of the two commit times, so a session looks only
     // at the commits inside its window (binary search) instead of at every commit.
-    let mut by_repo: HashMap<&str, [Vec<(Millis, usize)>; 2]> = HashMap::new();
+    let mut by_repo: foldhash::HashMap<&str, [Vec<(Millis, usize)>; 2]> = Default::default();
     for (index, commit) in commits.iter().enumerate() {
         if commit.is_merge() || exact_commits.contains(&(commit.repo.as_str(), commit.sha.as_str())) {
             continue;
@@ -207,7 +207,7 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
         lists[0].sort_unstable();
         lists[1].sort_unstable();
     }
-    let mut pulls_by_branch: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut pulls_by_branch: foldhash::HashMap<(&str, &str), Vec<usize>> = Default::default();
     for (index, pull) in pulls.iter().enumerate() {
         if let Some(branch) = pull.head_branch.as_deref() {
             pulls_by_branch.entry((pull.repo.as_str(), branch)).or_default().push(index);

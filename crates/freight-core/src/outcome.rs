@@ -3,7 +3,6 @@
 //! them as of a time (a revert of a revert restores the original).
 
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -159,7 +158,7 @@ pub struct RevertState {
 /// Settles reverts among `commits` as of `as_of`: a commit is reverted when a revert of it,
 /// committed by then, is not itself reverted. Revert shas may be abbreviated.
 pub fn settle_reverts(commits: &[Commit], as_of: Millis) -> Vec<RevertState> {
-    let by_sha: HashMap<(&str, &str), usize> =
+    let by_sha: foldhash::HashMap<(&str, &str), usize> =
         commits.iter().enumerate().map(|(i, commit)| ((commit.repo.as_str(), commit.sha.as_str()), i)).collect();
     let resolve = |repo: &str, sha: &str| -> Option<usize> {
         if let Some(&i) = by_sha.get(&(repo, sha)) {

@@ -77,8 +77,7 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
             UsageSource::Logs(read_logs(files, args.sources.strict)?)
         }
     };
-    let gathered = gather(&args.outcomes, settings.as_of.timestamp_millis())?;
-    let output = compute(usage, &catalog, &settings, &gathered, &args.outcomes, Some(cut(args.cut)))?;
+    let output = compute(usage, &catalog, &settings, &args.outcomes, Some(cut(args.cut)))?;
     let started = std::time::Instant::now();
     crate::render::pillars::print(&output, settings.json)?;
     freight_analytics::engine::note_time("printing", started);
@@ -194,23 +193,40 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     })
 }
 
-/// Prices the usage and computes the report.
+/// Gathers the outcomes and org directory (`gather`) while it reduces the usage to the grain
+/// (they are independent, and reading a million outcomes takes seconds), then computes the
+/// report.
 pub fn compute(
     usage: UsageSource,
     catalog: &PriceCatalog,
     settings: &ReportSettings,
-    gathered: &Gathered,
     args: &OutcomeArgs,
     cut: Option<Cut>,
 ) -> anyhow::Result<PillarsOutput> {
+    std::thread::scope(|scope| {
+        let gathering = scope.spawn(|| gather(args, settings.as_of.timestamp_millis()));
+        compute_with(usage, catalog, settings, args, cut, || {
+            gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")))
+        })
+    })
+}
+
+fn compute_with(
+    usage: UsageSource,
+    catalog: &PriceCatalog,
+    settings: &ReportSettings,
+    args: &OutcomeArgs,
+    cut: Option<Cut>,
+    gathered: impl FnOnce() -> anyhow::Result<Gathered>,
+) -> anyhow::Result<PillarsOutput> {
     let hours = |h: f64| (h * 3_600_000.0).round() as i64;
     let as_of = settings.as_of.timestamp_millis();
-    let rules = Rules {
+    let mut rules = Rules {
         as_of,
         link: LinkRules { grace_ms: hours(args.link_grace_hours), ..LinkRules::default() },
         revert_window_ms: hours(args.revert_window_days * 24.0),
         ship_grace_ms: hours(args.never_shipped_after_days * 24.0),
-        default_identity: gathered.default_identity.clone(),
+        default_identity: None,
         min_team_size: args.min_team_size,
         portfolio: freight_analytics::optimizable::Portfolio::default(),
         review_rate: args.review_rate,
@@ -235,9 +251,6 @@ pub fn compute(
                 (Engine::over_parquet(&usage, catalog).await?, IngestReport::default(), false)
             }
         };
-        if let Some(dir) = &args.export_dataset {
-            freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
-        }
         let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
         let grain = freight_analytics::grain::scan(&engine, &filters, rules.grain(), band_floors).await?;
         if !priced {
@@ -246,6 +259,11 @@ pub fn compute(
             engine.price(catalog, &models).await?;
         }
         freight_analytics::engine::note_time("engine and grain", started);
+        let gathered = gathered()?;
+        rules.default_identity = gathered.default_identity.clone();
+        if let Some(dir) = &args.export_dataset {
+            freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
+        }
         let (report, facts) =
             pillars_report(&engine, &grain, &filters, &gathered.directory, &gathered.outcomes, &rules, catalog, cut)
                 .await?;
@@ -310,10 +328,9 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         export_dataset: args.export_dataset.clone(),
         ..OutcomeArgs::default()
     };
-    let gathered = gather(&outcome_args, settings.as_of.timestamp_millis())?;
     let catalog = load_catalog(None)?;
     let table = read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false)?;
-    let output = compute(UsageSource::Logs(table), &catalog, &settings, &gathered, &outcome_args, Some(cut(args.cut)))?;
+    let output = compute(UsageSource::Logs(table), &catalog, &settings, &outcome_args, Some(cut(args.cut)))?;
     crate::render::pillars::print(&output, settings.json)?;
     if !settings.json {
         eprintln!(
