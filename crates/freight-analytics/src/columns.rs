@@ -35,16 +35,30 @@ pub fn tokens(batch: &RecordBatch) -> Result<Vec<TokenCounts>, AnalyticsError> {
     let cache_write_5m = counts(batch, "cache_write_5m")?;
     let cache_write_1h = counts(batch, "cache_write_1h")?;
     let reasoning = counts(batch, "reasoning")?;
-    Ok((0..batch.num_rows())
-        .map(|row| TokenCounts {
-            input: input[row],
-            output: output[row],
-            cache_read: cache_read[row],
-            cache_write_5m: cache_write_5m[row],
-            cache_write_1h: cache_write_1h[row],
-            reasoning: reasoning[row],
-        })
-        .collect())
+    let columns = [&input[..], &output, &cache_read, &cache_write_5m, &cache_write_1h, &reasoning];
+    Ok((0..batch.num_rows()).map(|row| token_row(columns, row)).collect())
+}
+
+/// Row `row` of six token columns, in `TokenCounts` order (input, output, cache read, cache
+/// write 5m, cache write 1h, reasoning).
+#[inline]
+pub fn token_row(columns: [&[u64]; 6], row: usize) -> TokenCounts {
+    TokenCounts {
+        input: columns[0][row],
+        output: columns[1][row],
+        cache_read: columns[2][row],
+        cache_write_5m: columns[3][row],
+        cache_write_1h: columns[4][row],
+        reasoning: columns[5][row],
+    }
+}
+
+/// The usage table's six token count fields (for tables built in tests).
+#[cfg(test)]
+pub fn token_fields() -> Vec<datafusion::arrow::datatypes::Field> {
+    ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning"]
+        .map(|kind| datafusion::arrow::datatypes::Field::new(format!("{kind}_tokens"), DataType::UInt64, false))
+        .into()
 }
 
 /// A timestamp column as milliseconds since the epoch.

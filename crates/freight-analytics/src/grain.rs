@@ -382,8 +382,7 @@ impl Partial {
             u64s(batch, "cache_write_1h_tokens")?,
             u64s(batch, "reasoning_tokens")?,
         ];
-        let [input, output, cache_read, cache_write_5m, cache_write_1h, reasoning] =
-            token_columns.each_ref().map(|c| c.as_primitive::<UInt64Type>().values());
+        let token_columns: [&[u64]; 6] = token_columns.each_ref().map(|c| &c.as_primitive::<UInt64Type>().values()[..]);
         let tool_use = column("tool_use")?.as_boolean_opt().ok_or(AnalyticsError::Column("tool_use"))?;
         let tool_use_nulls = tool_use.logical_nulls();
         let tool_use = tool_use.values();
@@ -401,14 +400,7 @@ impl Partial {
         let mut last_owner: Option<(u32, u32, u32)> = None;
         for row in 0..batch.num_rows() {
             let session = sessions[row];
-            let tokens = TokenCounts {
-                input: input[row],
-                output: output[row],
-                cache_read: cache_read[row],
-                cache_write_5m: cache_write_5m[row],
-                cache_write_1h: cache_write_1h[row],
-                reasoning: reasoning[row],
-            };
+            let tokens = crate::columns::token_row(token_columns, row);
             let at = ts[row];
             let speed = speeds[row];
             let speed_value = if speed == NULL { Speed::Standard } else { speed_of[speed as usize] };
@@ -671,24 +663,23 @@ mod tests {
             DataType::Utf8
         };
         let tokens = |values: Vec<u64>| -> ArrayRef { Arc::new(UInt64Array::from(values)) };
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
-            Field::new("tool", string_type.clone(), false),
-            Field::new("user", string_type.clone(), true),
-            Field::new("project", string_type.clone(), true),
-            Field::new("session_id", string_type.clone(), false),
-            Field::new("cwd", string_type.clone(), true),
-            Field::new("git_branch", string_type.clone(), true),
-            Field::new("model", string_type.clone(), true),
-            Field::new("speed", string_type, false),
-            Field::new("tool_use", DataType::Boolean, false),
-            Field::new("input_tokens", DataType::UInt64, false),
-            Field::new("output_tokens", DataType::UInt64, false),
-            Field::new("cache_read_tokens", DataType::UInt64, false),
-            Field::new("cache_write_5m_tokens", DataType::UInt64, false),
-            Field::new("cache_write_1h_tokens", DataType::UInt64, false),
-            Field::new("reasoning_tokens", DataType::UInt64, false),
-        ]));
+        let schema = Arc::new(Schema::new(
+            vec![
+                Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+                Field::new("tool", string_type.clone(), false),
+                Field::new("user", string_type.clone(), true),
+                Field::new("project", string_type.clone(), true),
+                Field::new("session_id", string_type.clone(), false),
+                Field::new("cwd", string_type.clone(), true),
+                Field::new("git_branch", string_type.clone(), true),
+                Field::new("model", string_type.clone(), true),
+                Field::new("speed", string_type, false),
+                Field::new("tool_use", DataType::Boolean, false),
+            ]
+            .into_iter()
+            .chain(crate::columns::token_fields())
+            .collect::<Vec<_>>(),
+        ));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
             text(some(vec!["claude-code".into(); n])),

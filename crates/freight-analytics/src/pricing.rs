@@ -294,20 +294,19 @@ cache_creation_input_token_cost_above_200k_tokens = 0.0000025
     }
 
     fn table(calls: &[Call]) -> (Arc<Schema>, RecordBatch) {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
-            Field::new("model", DataType::Utf8, true),
-            Field::new("speed", DataType::Utf8, false),
-            Field::new("project", DataType::Utf8, true),
-            Field::new("tool", DataType::Utf8, false),
-            Field::new("session_id", DataType::Utf8, false),
-            Field::new("input_tokens", DataType::UInt64, false),
-            Field::new("output_tokens", DataType::UInt64, false),
-            Field::new("cache_read_tokens", DataType::UInt64, false),
-            Field::new("cache_write_5m_tokens", DataType::UInt64, false),
-            Field::new("cache_write_1h_tokens", DataType::UInt64, false),
-            Field::new("reasoning_tokens", DataType::UInt64, false),
-        ]));
+        let schema = Arc::new(Schema::new(
+            vec![
+                Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+                Field::new("model", DataType::Utf8, true),
+                Field::new("speed", DataType::Utf8, false),
+                Field::new("project", DataType::Utf8, true),
+                Field::new("tool", DataType::Utf8, false),
+                Field::new("session_id", DataType::Utf8, false),
+            ]
+            .into_iter()
+            .chain(crate::columns::token_fields())
+            .collect::<Vec<_>>(),
+        ));
         let counts = |get: fn(&TokenCounts) -> u64| -> ArrayRef {
             Arc::new(UInt64Array::from_iter_values(calls.iter().map(|call| get(&call.tokens))))
         };
