@@ -162,6 +162,16 @@ pub fn facts(
     directory: &Directory,
     window: &OutputWindow,
 ) -> Result<Facts, AnalyticsError> {
+    // The three tables are independent: built side by side.
+    let (spend, (usage, outputs)) = rayon::join(
+        || spend_table(attribution),
+        || rayon::join(|| usage_table(attribution), || outputs_table(outcomes, directory, window)),
+    );
+    Ok(Facts { spend: spend?, session_usage: usage?, outputs: outputs? })
+}
+
+/// `spend`: one row per share.
+fn spend_table(attribution: &Attribution) -> Result<RecordBatch, AnalyticsError> {
     let sessions = &attribution.sessions;
     // spend: one row per share.
     let shares = &attribution.shares;
@@ -182,6 +192,12 @@ pub fn facts(
         ("amount", amount_column(shares.iter().map(|s| s.amount))?),
     ]);
 
+    table(spend)
+}
+
+/// `session_usage`: one row per (session, model).
+fn usage_table(attribution: &Attribution) -> Result<RecordBatch, AnalyticsError> {
+    let sessions = &attribution.sessions;
     // session_usage: one row per (session, model).
     let rows: Vec<(&crate::attribution::SessionSpend, &crate::usage::ModelUsage)> =
         sessions.iter().flat_map(|s| s.models.iter().map(move |m| (s, m))).collect();
@@ -206,6 +222,15 @@ pub fn facts(
         ("cost", amount_column(rows.iter().map(|(_, m)| m.cost))?),
     ]);
 
+    table(usage)
+}
+
+/// `outputs`: commits on main, pull requests, tickets, other outcome events.
+fn outputs_table(
+    outcomes: &Outcomes,
+    directory: &Directory,
+    window: &OutputWindow,
+) -> Result<RecordBatch, AnalyticsError> {
     // outputs: commits on main, pull requests, tickets, other outcome events.
     struct Output {
         kind: &'static str,
@@ -353,7 +378,7 @@ pub fn facts(
         ("reworked_lines", Arc::new(UInt64Array::from_iter_values(out.iter().map(|o| o.reworked)))),
         ("deployed", Arc::new(BooleanArray::from(out.iter().map(|o| o.deployed).collect::<Vec<_>>()))),
     ]);
-    Ok(Facts { spend: table(spend)?, session_usage: table(usage)?, outputs: table(outputs)? })
+    table(outputs)
 }
 
 /// Tokens, cost and waste of one row of the report.
@@ -548,14 +573,17 @@ pub async fn write_facts(
     dir: &std::path::Path,
 ) -> Result<(), AnalyticsError> {
     std::fs::create_dir_all(dir).map_err(crate::dataset::io_error(dir))?;
-    for (name, batch) in [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
-    {
-        crate::dataset::write_parquet(
-            &dir.join(format!("{name}.parquet")),
-            batch.schema(),
-            std::slice::from_ref(batch),
-        )?;
-    }
+    // The three files are written side by side (compression is most of the time).
+    use rayon::prelude::*;
+    [("spend", &facts.spend), ("session_usage", &facts.session_usage), ("outputs", &facts.outputs)]
+        .par_iter()
+        .try_for_each(|(name, batch)| {
+            crate::dataset::write_parquet(
+                &dir.join(format!("{name}.parquet")),
+                batch.schema(),
+                std::slice::from_ref(*batch),
+            )
+        })?;
     let prices = engine.query("SELECT * FROM model_prices").await?;
     let schema = engine.ctx.table("model_prices").await?.schema().inner().clone();
     crate::dataset::write_parquet(&dir.join("model_prices.parquet"), schema, &prices)?;
