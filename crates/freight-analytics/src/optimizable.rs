@@ -49,6 +49,9 @@ pub struct Saving {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Optimizable {
     pub total: Money,
+    /// Each grain row's part of the total (the report's cuts sum these).
+    #[serde(skip)]
+    pub by_row: Vec<Money>,
     pub routing: Money,
     pub caching: Money,
     pub items: Vec<Saving>,
@@ -76,72 +79,102 @@ impl Saving {
     }
 }
 
-/// The first cut of optimizable cost over the report's calls, read from the grain.
+/// The first cut of optimizable cost over the report's calls, read from the grain: each grain
+/// row's routing and caching saving, summed per model (the items), and each row's share of the
+/// items kept (`by_row`, so any cut of the rows sums to the total).
 pub fn optimizable(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio) -> Optimizable {
-    let mut items = Vec::new();
-    let mut by_model: BTreeMap<(String, String), Saving> = BTreeMap::new();
-    let mut cacheable: BTreeMap<(u32, u8, u64), (Speed, u64, u64)> = BTreeMap::new();
-    for row in &grain.rows {
-        let model = &grain.models[row.model as usize];
-        if row.routine_calls > 0
-            && let Some(target) = portfolio.route(model)
-            && let (Some(actual), Some(cheaper)) = (catalog.resolve(model), catalog.resolve(target))
-        {
-            let entry = by_model
-                .entry((model.clone(), target.to_string()))
-                .or_insert_with(|| Saving::empty("routing", model, Some(target)));
-            entry.calls += row.routine_calls;
-            entry.actual_cost += actual.cost_in_band(&row.routine, row.speed, row.bucket);
-            entry.alternative_cost += cheaper.cost_in_band(&row.routine, Speed::Standard, row.bucket);
-        }
-        let group = cacheable.entry((row.model, row.speed as u8, row.bucket)).or_insert((row.speed, 0, 0));
-        group.1 += row.cacheable_input;
-        group.2 += row.cacheable_calls;
-    }
-    items.extend(by_model.into_values());
-
-    // Repeated context sent uncached: every call after a session's first whose uncached input
-    // is long enough to cache, priced as if that input had been read from the cache. All such
-    // calls are summed per row, then each session's first call is taken back out.
-    let mut first: Option<&crate::grain::GrainRow> = None;
-    let mut take_out_first = |first: Option<&crate::grain::GrainRow>| {
-        if let Some(row) = first
-            && row.first_call.1 >= portfolio.min_cacheable_input
-            && let Some(group) = cacheable.get_mut(&(row.model, row.speed as u8, row.bucket))
-        {
-            group.1 -= row.first_call.1;
-            group.2 -= 1;
-        }
-    };
-    for row in &grain.rows {
-        match first {
-            Some(current) if current.session == row.session => {
-                if row.first_call < current.first_call {
-                    first = Some(row);
+    let prices: Vec<_> = grain.models.iter().map(|model| catalog.resolve(model)).collect();
+    let routes: Vec<_> = grain
+        .models
+        .iter()
+        .map(|model| portfolio.route(model).and_then(|target| Some((target, catalog.resolve(target)?))))
+        .collect();
+    // Each session's first call is in the row with the earliest first call of the session.
+    let mut first_row = vec![false; grain.rows.len()];
+    let mut current: Option<usize> = None;
+    for (index, row) in grain.rows.iter().enumerate() {
+        match current {
+            Some(best) if grain.rows[best].session == row.session => {
+                if row.first_call < grain.rows[best].first_call {
+                    current = Some(index);
                 }
             }
             _ => {
-                take_out_first(first);
-                first = Some(row);
+                if let Some(best) = current {
+                    first_row[best] = true;
+                }
+                current = Some(index);
             }
         }
     }
-    take_out_first(first);
-    let mut caching: BTreeMap<String, Saving> = BTreeMap::new();
-    for ((model, _, bucket), (speed, input, calls)) in cacheable {
-        if calls == 0 {
-            continue;
-        }
-        let model = &grain.models[model as usize];
-        let Some(price) = catalog.resolve(model) else { continue };
-        let as_cached = TokenCounts { cache_read: input, ..TokenCounts::default() };
-        let as_sent = TokenCounts { input, ..TokenCounts::default() };
-        let entry = caching.entry(model.clone()).or_insert_with(|| Saving::empty("caching", model, None));
-        entry.calls += calls;
-        entry.actual_cost += price.cost_in_band(&as_sent, speed, bucket);
-        entry.alternative_cost += price.cost_in_band(&as_cached, speed, bucket);
+    if let Some(best) = current {
+        first_row[best] = true;
     }
-    items.extend(caching.into_values());
+    // Per row: (kind, actual cost, alternative cost, calls) of each saving it has.
+    let mut savings: Vec<[Option<(Money, Money, u64)>; 2]> = vec![[None, None]; grain.rows.len()];
+    for (index, row) in grain.rows.iter().enumerate() {
+        let model = row.model as usize;
+        if row.routine_calls > 0
+            && let (Some(actual), Some((_, cheaper))) = (prices[model], routes[model])
+        {
+            savings[index][0] = Some((
+                actual.cost_in_band(&row.routine, row.speed, row.bucket),
+                cheaper.cost_in_band(&row.routine, Speed::Standard, row.bucket),
+                row.routine_calls,
+            ));
+        }
+        // Repeated context sent uncached: every call after a session's first whose uncached
+        // input is long enough to cache, priced as if that input had been read from the cache.
+        let (mut input, mut calls) = (row.cacheable_input, row.cacheable_calls);
+        if first_row[index] && row.first_call.1 >= portfolio.min_cacheable_input {
+            input -= row.first_call.1;
+            calls -= 1;
+        }
+        if calls > 0
+            && let Some(price) = prices[model]
+        {
+            let as_sent = TokenCounts { input, ..TokenCounts::default() };
+            let as_cached = TokenCounts { cache_read: input, ..TokenCounts::default() };
+            savings[index][1] = Some((
+                price.cost_in_band(&as_sent, row.speed, row.bucket),
+                price.cost_in_band(&as_cached, row.speed, row.bucket),
+                calls,
+            ));
+        }
+    }
+    let mut by_model: BTreeMap<(usize, u32), Saving> = BTreeMap::new();
+    for (row, saving) in grain.rows.iter().zip(&savings) {
+        for (kind, found) in saving.iter().enumerate() {
+            let Some((actual, alternative, calls)) = found else { continue };
+            let model = &grain.models[row.model as usize];
+            let entry = by_model.entry((kind, row.model)).or_insert_with(|| match kind {
+                0 => Saving::empty("routing", model, routes[row.model as usize].map(|(target, _)| target)),
+                _ => Saving::empty("caching", model, None),
+            });
+            entry.calls += calls;
+            entry.actual_cost += *actual;
+            entry.alternative_cost += *alternative;
+        }
+    }
+    let kept: std::collections::BTreeSet<(usize, u32)> = by_model
+        .iter()
+        .filter(|(_, item)| item.actual_cost - item.alternative_cost > Money::ZERO)
+        .map(|(key, _)| *key)
+        .collect();
+    let by_row: Vec<Money> = grain
+        .rows
+        .iter()
+        .zip(&savings)
+        .map(|(row, saving)| {
+            saving
+                .iter()
+                .enumerate()
+                .filter(|(kind, _)| kept.contains(&(*kind, row.model)))
+                .filter_map(|(_, found)| found.map(|(actual, alternative, _)| actual - alternative))
+                .sum()
+        })
+        .collect();
+    let mut items: Vec<Saving> = by_model.into_values().collect();
     for item in &mut items {
         item.saving = (item.actual_cost - item.alternative_cost).max(Money::ZERO);
     }
@@ -149,9 +182,11 @@ pub fn optimizable(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio)
     items.sort_by(|a, b| b.saving.cmp(&a.saving).then_with(|| a.model.cmp(&b.model)));
     let sum = |kind: &str| items.iter().filter(|i| i.kind == kind).map(|i| i.saving).sum::<Money>();
     let (routing, caching) = (sum("routing"), sum("caching"));
+    let total = by_row.iter().copied().sum();
     let targets: Vec<String> = portfolio.frontier.iter().map(|(pattern, to)| format!("*{pattern}* -> {to}")).collect();
     Optimizable {
-        total: routing + caching,
+        total,
+        by_row,
         routing,
         caching,
         items,
@@ -258,5 +293,24 @@ mod tests {
         let cached = price.cost(&TokenCounts { cache_read: 7_000, ..TokenCounts::default() }, Speed::Standard);
         assert_eq!(caching[0].saving, sent - cached);
         assert_eq!(result.caching, sent - cached);
+        // Each row's part: a's row holds a's saving, b's row b's; together the total.
+        assert_eq!(result.by_row.len(), grain.rows.len());
+        assert_eq!(result.by_row.iter().copied().sum::<Money>(), result.total);
+        let part = |session: &str| {
+            let index = grain.sessions.iter().position(|s| s.id == session).expect("session");
+            grain
+                .rows
+                .iter()
+                .zip(&result.by_row)
+                .filter(|(r, _)| r.session as usize == index)
+                .map(|(_, m)| *m)
+                .sum::<Money>()
+        };
+        let one = |input: u64| {
+            price.cost(&TokenCounts { input, ..TokenCounts::default() }, Speed::Standard)
+                - price.cost(&TokenCounts { cache_read: input, ..TokenCounts::default() }, Speed::Standard)
+        };
+        assert_eq!(part("a"), one(4_000));
+        assert_eq!(part("b"), one(3_000));
     }
 }

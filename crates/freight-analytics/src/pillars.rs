@@ -72,7 +72,8 @@ WITH s AS (
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
          SUM(cache_write_5m_tokens) AS cache_write_5m, SUM(cache_write_1h_tokens) AS cache_write_1h,
          SUM(reasoning_tokens) AS reasoning, SUM(calls) AS calls, SUM(unpriced_calls) AS unpriced,
-         COUNT(DISTINCT session) AS sessions, COUNT(DISTINCT person) AS people
+         COUNT(DISTINCT session) AS sessions, COUNT(DISTINCT person) AS people,
+         SUM(optimizable) AS optimizable
   FROM session_usage GROUP BY {cut}
 ), o AS (
   SELECT {cut} AS k,
@@ -97,7 +98,7 @@ WITH s AS (
 SELECT keys.k AS k,
        s.cost, s.shipped, s.reverted, s.rejected, s.never_shipped, s.pending, s.exact_linked, s.heuristic_linked,
        u.input, u.output, u.cache_read, u.cache_write_5m, u.cache_write_1h, u.reasoning, u.calls, u.unpriced,
-       u.sessions, u.people,
+       u.sessions, u.people, u.optimizable,
        o.commits, o.ai_commits, o.lines_added, o.ai_lines_added, o.surviving_ai_lines, o.reworked_ai_lines, o.deployed_ai_commits, o.merged_prs,
        o.rejected_prs, o.tickets, o.deploys, o.failed_deploys, o.incidents, o.events
 FROM keys
@@ -158,6 +159,7 @@ pub struct Facts {
 /// Builds the fact tables from an attribution and the outcomes.
 pub fn facts(
     attribution: &Attribution,
+    optimizable: &OptimizableBySession,
     outcomes: &Outcomes,
     directory: &Directory,
     window: &OutputWindow,
@@ -165,9 +167,25 @@ pub fn facts(
     // The three tables are independent: built side by side.
     let (spend, (usage, outputs)) = rayon::join(
         || spend_table(attribution),
-        || rayon::join(|| usage_table(attribution), || outputs_table(outcomes, directory, window)),
+        || rayon::join(|| usage_table(attribution, optimizable), || outputs_table(outcomes, directory, window)),
     );
     Ok(Facts { spend: spend?, session_usage: usage?, outputs: outputs? })
+}
+
+/// Optimizable cost by (session index in the attribution, model).
+pub type OptimizableBySession<'g> = foldhash::HashMap<(usize, &'g str), Money>;
+
+/// Each (session, model)'s part of the optimizable total, from the grain's rows (the
+/// attribution's sessions are the grain's, in its order).
+pub fn optimizable_by_session<'g>(
+    grain: &'g Grain,
+    optimizable: &crate::optimizable::Optimizable,
+) -> OptimizableBySession<'g> {
+    let mut by_session = OptimizableBySession::default();
+    for (row, saving) in grain.rows.iter().zip(&optimizable.by_row) {
+        *by_session.entry((row.session as usize, grain.models[row.model as usize].as_str())).or_default() += *saving;
+    }
+    by_session
 }
 
 /// `spend`: one row per share.
@@ -196,11 +214,17 @@ fn spend_table(attribution: &Attribution) -> Result<RecordBatch, AnalyticsError>
 }
 
 /// `session_usage`: one row per (session, model).
-fn usage_table(attribution: &Attribution) -> Result<RecordBatch, AnalyticsError> {
+fn usage_table(attribution: &Attribution, optimizable: &OptimizableBySession) -> Result<RecordBatch, AnalyticsError> {
     let sessions = &attribution.sessions;
     // session_usage: one row per (session, model).
+    let rows: Vec<(usize, &crate::attribution::SessionSpend, &crate::usage::ModelUsage)> =
+        sessions.iter().enumerate().flat_map(|(index, s)| s.models.iter().map(move |m| (index, s, m))).collect();
+    let optimizable_cost: Vec<Money> = rows
+        .iter()
+        .map(|(index, _, m)| optimizable.get(&(*index, m.model.as_str())).copied().unwrap_or_default())
+        .collect();
     let rows: Vec<(&crate::attribution::SessionSpend, &crate::usage::ModelUsage)> =
-        sessions.iter().flat_map(|s| s.models.iter().map(move |m| (s, m))).collect();
+        rows.into_iter().map(|(_, s, m)| (s, m)).collect();
     let usage_members: Vec<_> = rows.iter().map(|(s, _)| &s.member).collect();
     let mut usage = member_columns(&usage_members);
     let count = |pick: fn(&TokenCounts) -> u64| -> ArrayRef {
@@ -220,6 +244,7 @@ fn usage_table(attribution: &Attribution) -> Result<RecordBatch, AnalyticsError>
         ("calls", Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, m)| m.calls)))),
         ("unpriced_calls", Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, m)| m.unpriced_calls)))),
         ("cost", amount_column(rows.iter().map(|(_, m)| m.cost))?),
+        ("optimizable", amount_column(optimizable_cost.into_iter())?),
     ]);
 
     table(usage)
@@ -442,6 +467,8 @@ pub struct PillarRow {
     /// Spend allocated through exact links (trailers, git-ai notes) and heuristic ones.
     pub exact_linked_cost: Money,
     pub heuristic_linked_cost: Money,
+    /// This cut's part of the optimizable cost (see `PillarsReport::optimizable`).
+    pub optimizable_cost: Money,
     pub output: Output,
     pub unit: UnitEconomics,
 }
@@ -471,6 +498,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
     for batch in engine.query(&sql).await? {
         let keys = columns::strings(&batch, "k")?;
         let money = |name: &'static str| columns::decimals(&batch, name);
+        let optimizable = money("optimizable")?;
         let (cost, shipped, reverted, rejected, never, pending, exact, heuristic) = (
             money("cost")?,
             money("shipped")?,
@@ -552,6 +580,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
                 pending_cost: get(&pending),
                 exact_linked_cost: get(&exact),
                 heuristic_linked_cost: get(&heuristic),
+                optimizable_cost: get(&optimizable),
                 output,
                 unit,
             });
@@ -794,8 +823,9 @@ pub async fn pillars_report(
     };
     let attribution = crate::attribution::attribute(grain, catalog, directory, outcomes, rules);
     step("attribution");
+    let optimizable = crate::optimizable::optimizable(grain, catalog, &rules.portfolio);
     let window = output_window(filters, rules.as_of)?;
-    let facts = facts(&attribution, outcomes, directory, &window)?;
+    let facts = facts(&attribution, &optimizable_by_session(grain, &optimizable), outcomes, directory, &window)?;
     step("facts");
     register_facts(engine, &facts)?;
     // The total, the cut asked for, teams (the leaderboard) and people (adoption), run together:
@@ -821,8 +851,7 @@ pub async fn pillars_report(
     step("pillars");
     let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
     let double_billed = double_billed(&attribution, outcomes, rules, &window);
-    let optimizable = crate::optimizable::optimizable(grain, catalog, &rules.portfolio);
-    step("adoption, leaderboard, double-billed, optimizable");
+    step("adoption, leaderboard, double-billed");
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
     let linked: foldhash::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();

@@ -222,6 +222,19 @@ fn the_pillar_sql_gives_the_same_figures_in_duckdb() {
         ours["total"]["cost"].as_str().expect("decimal").parse::<rust_decimal::Decimal>().expect("decimal")
     );
     let theirs = duck["pillars"].as_array().expect("JSON rows");
+    // Optimizable cost per team adds up to the report's optimizable total.
+    let per_team: rust_decimal::Decimal = ours["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            row["optimizable_cost"].as_str().expect("decimal").parse::<rust_decimal::Decimal>().expect("decimal")
+        })
+        .sum();
+    let total: rust_decimal::Decimal =
+        ours["optimizable"]["total"].as_str().expect("decimal").parse().expect("decimal");
+    assert!(total > rust_decimal::Decimal::ZERO);
+    assert_eq!(per_team, total);
     let decimal = |v: &Value| -> rust_decimal::Decimal {
         v.as_str().map_or(rust_decimal::Decimal::ZERO, |s| s.parse().expect("decimal"))
     };
@@ -235,6 +248,7 @@ fn the_pillar_sql_gives_the_same_figures_in_duckdb() {
             assert_eq!(decimal(&row["wasted"][part]), decimal(&duck[part]), "{part} of {}", row["key"]);
         }
         assert_eq!(decimal(&row["pending_cost"]), decimal(&duck["pending"]));
+        assert_eq!(decimal(&row["optimizable_cost"]), decimal(&duck["optimizable"]), "optimizable of {}", row["key"]);
         assert_eq!(row["tokens"]["input"].as_u64().expect("u64") as f64, number(&duck["input"]));
         assert_eq!(row["output"]["commits"].as_f64().expect("f64"), number(&duck["commits"]));
         assert_eq!(row["output"]["tickets"].as_f64().expect("f64"), number(&duck["tickets"]));
