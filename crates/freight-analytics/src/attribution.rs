@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::grain::{Grain, GrainRules, grain_sql};
 use crate::pricing::{priced_rows_sql, prompt_bucket_sql};
-use crate::usage::{Filters, ModelUsage, where_sql};
+use crate::usage::{Filters, ModelUsage};
 use freight_core::allocate::split;
 use freight_core::link::{Link, LinkInputs, LinkRules, OutcomeRef, RepoIndex, RepoPlace, SessionWindow, link_sessions};
 use freight_core::org::{Directory, Member};
@@ -151,7 +151,7 @@ impl Rules {
 /// (`session_places`). freight computes both in one pass (`grain::scan`); these are what
 /// another engine runs to do the same work (docs/DATASET.md).
 pub fn session_queries(engine: &Engine, filters: &Filters, rules: &Rules) -> [(&'static str, String); 2] {
-    let filter = format!("{} AND CAST(ts AS BIGINT) <= {}", where_sql(filters), rules.as_of);
+    let filter = crate::grain::filter_sql(filters, rules.as_of);
     let grain = grain_sql(filters, rules.grain(), &prompt_bucket_sql(&engine.band_floors));
     let places = format!(
         "SELECT CAST(session_id AS VARCHAR) AS session, CAST(cwd AS VARCHAR) AS cwd,

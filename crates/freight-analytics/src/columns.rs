@@ -53,6 +53,24 @@ pub fn token_row(columns: [&[u64]; 6], row: usize) -> TokenCounts {
     }
 }
 
+/// A usage table's schema for tables built in tests: time, model, speed, project, tool and
+/// session (plain strings), then `extra`, then the six token counts.
+#[cfg(test)]
+pub fn test_usage_schema(extra: Vec<datafusion::arrow::datatypes::Field>) -> datafusion::arrow::datatypes::Schema {
+    use datafusion::arrow::datatypes::{Field, TimeUnit};
+    let mut fields = vec![
+        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        Field::new("model", DataType::Utf8, true),
+        Field::new("speed", DataType::Utf8, false),
+        Field::new("project", DataType::Utf8, true),
+        Field::new("tool", DataType::Utf8, false),
+        Field::new("session_id", DataType::Utf8, false),
+    ];
+    fields.extend(extra);
+    fields.extend(token_fields());
+    datafusion::arrow::datatypes::Schema::new(fields)
+}
+
 /// The usage table's six token count fields (for tables built in tests).
 #[cfg(test)]
 pub fn token_fields() -> Vec<datafusion::arrow::datatypes::Field> {

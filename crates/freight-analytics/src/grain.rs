@@ -85,7 +85,8 @@ const COLUMNS: &str = "session_id, tool, \"user\", cwd, git_branch, model, speed
 /// The name a call without a model is grouped under (as `priced_groups_sql` names it).
 pub const UNKNOWN_MODEL: &str = "<unknown>";
 
-fn filter_sql(filters: &Filters, as_of: i64) -> String {
+/// The calls a report covers: the filters' and those made by the report's time.
+pub(crate) fn filter_sql(filters: &Filters, as_of: i64) -> String {
     format!("{} AND CAST(ts AS BIGINT) <= {as_of}", where_sql(filters))
 }
 

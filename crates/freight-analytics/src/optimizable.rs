@@ -212,30 +212,19 @@ mod tests {
     use datafusion::arrow::array::{
         ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
     };
-    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::arrow::datatypes::{DataType, Field};
     use std::sync::Arc;
 
     const MODEL: &str = "claude-sonnet-4-5-20250929";
 
     /// Calls as (session, ts, uncached input).
     fn engine(calls: &[(&str, i64, u64)], catalog: &PriceCatalog) -> Engine {
-        let schema = Arc::new(Schema::new(
-            vec![
-                Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
-                Field::new("model", DataType::Utf8, true),
-                Field::new("speed", DataType::Utf8, false),
-                Field::new("project", DataType::Utf8, true),
-                Field::new("tool", DataType::Utf8, false),
-                Field::new("session_id", DataType::Utf8, false),
-                Field::new("user", DataType::Utf8, true),
-                Field::new("cwd", DataType::Utf8, true),
-                Field::new("git_branch", DataType::Utf8, true),
-                Field::new("tool_use", DataType::Boolean, false),
-            ]
-            .into_iter()
-            .chain(crate::columns::token_fields())
-            .collect::<Vec<_>>(),
-        ));
+        let schema = Arc::new(crate::columns::test_usage_schema(vec![
+            Field::new("user", DataType::Utf8, true),
+            Field::new("cwd", DataType::Utf8, true),
+            Field::new("git_branch", DataType::Utf8, true),
+            Field::new("tool_use", DataType::Boolean, false),
+        ]));
         let text = |value: &str| -> ArrayRef { Arc::new(StringArray::from(vec![value; calls.len()])) };
         let zeros = || -> ArrayRef { Arc::new(UInt64Array::from(vec![0; calls.len()])) };
         let columns: Vec<ArrayRef> = vec![

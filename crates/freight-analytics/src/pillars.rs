@@ -591,7 +591,7 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
 
 /// Writes the fact tables as Parquet files (`spend`, `session_usage`, `outputs`) with the SQL
 /// beside them — `pillars.sql` over the facts, and the two reductions of `usage` the facts start
-/// from (`session_spend.sql`, `session_places.sql`, over a dataset's usage and the
+/// from (`session_grain.sql`, `session_places.sql`, over a dataset's usage and the
 /// `model_prices.parquet` written here) — so another engine can run the same SQL over the same
 /// files (docs/DATASET.md).
 pub async fn write_facts(

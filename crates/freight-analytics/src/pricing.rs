@@ -241,7 +241,7 @@ mod tests {
     use crate::engine::Engine;
     use crate::usage::{Filters, Grouping, usage_report};
     use datafusion::arrow::array::{ArrayRef, StringArray, TimestampMillisecondArray, UInt64Array};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::arrow::datatypes::Schema;
     use datafusion::arrow::record_batch::RecordBatch;
     use freight_core::{Money, PriceCatalog, Speed, TokenCounts};
     use proptest::prelude::*;
@@ -294,19 +294,7 @@ cache_creation_input_token_cost_above_200k_tokens = 0.0000025
     }
 
     fn table(calls: &[Call]) -> (Arc<Schema>, RecordBatch) {
-        let schema = Arc::new(Schema::new(
-            vec![
-                Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
-                Field::new("model", DataType::Utf8, true),
-                Field::new("speed", DataType::Utf8, false),
-                Field::new("project", DataType::Utf8, true),
-                Field::new("tool", DataType::Utf8, false),
-                Field::new("session_id", DataType::Utf8, false),
-            ]
-            .into_iter()
-            .chain(crate::columns::token_fields())
-            .collect::<Vec<_>>(),
-        ));
+        let schema = Arc::new(crate::columns::test_usage_schema(Vec::new()));
         let counts = |get: fn(&TokenCounts) -> u64| -> ArrayRef {
             Arc::new(UInt64Array::from_iter_values(calls.iter().map(|call| get(&call.tokens))))
         };
