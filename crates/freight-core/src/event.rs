@@ -14,15 +14,22 @@ use serde::{Deserialize, Serialize};
 pub enum Tool {
     ClaudeCode,
     Codex,
+    /// Gemini CLI (over OTLP).
+    GeminiCli,
+    /// Any other client instrumented with OpenTelemetry's GenAI conventions (over OTLP).
+    #[serde(rename = "genai")]
+    GenAi,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 2] = [Tool::ClaudeCode, Tool::Codex];
+    pub const ALL: [Tool; 4] = [Tool::ClaudeCode, Tool::Codex, Tool::GeminiCli, Tool::GenAi];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Tool::ClaudeCode => "claude-code",
             Tool::Codex => "codex",
+            Tool::GeminiCli => "gemini-cli",
+            Tool::GenAi => "genai",
         }
     }
 

@@ -34,3 +34,11 @@ mod tests {
         assert_eq!(decimal_from_f64(f64::NAN), None);
     }
 }
+
+/// The amount as an integer count of `10^-scale` dollars (an Arrow `Decimal128` value at that
+/// scale), rounded half away from zero; `None` when it does not fit.
+pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
+    let mut scaled = value;
+    scaled.rescale(scale);
+    (scaled.scale() == scale).then(|| scaled.mantissa())
+}

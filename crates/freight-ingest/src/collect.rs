@@ -175,7 +175,7 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
     let mut strict_failure: Option<LineProblem> = None;
     let mut codex_session = match file.tool {
         Tool::Codex => Some(CodexSession::new(codex_file_is_fork(&file.path))),
-        Tool::ClaudeCode => None,
+        Tool::ClaudeCode | Tool::GeminiCli | Tool::GenAi => None,
     };
     let mut malformed = |out: &mut FileRows, line: u64, problem: String| {
         let problem = LineProblem { path: file.path.clone(), line, problem };
@@ -415,7 +415,7 @@ impl Dedup {
             (Tool::Codex, Some(key), _) => Dedup::find(&self.by_codex_call, key, rows, |kept| {
                 kept.ts_ms == row.ts_ms && kept.model == row.model && kept.tokens == row.tokens
             }),
-            (Tool::Codex, None, _) | (Tool::ClaudeCode, _, None) => None,
+            (Tool::Codex, None, _) | (Tool::ClaudeCode, _, None) | (Tool::GeminiCli | Tool::GenAi, ..) => None,
             (Tool::ClaudeCode, primary, Some(scoped)) => {
                 let same_message = |kept: &Row| {
                     kept.session == row.session && kept.message_id.is_some() && kept.message_id == row.message_id
@@ -465,6 +465,8 @@ impl Dedup {
                 register(&mut self.by_request, primary);
                 register(&mut self.by_message, scoped);
             }
+            // Only read from OTLP, never from log files.
+            Tool::GeminiCli | Tool::GenAi => {}
         }
         existing.is_some()
     }

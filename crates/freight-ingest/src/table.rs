@@ -145,3 +145,56 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
         .collect::<Result<Vec<RecordBatch>, IngestError>>()?;
     Ok(UsageTable { schema: usage_schema(), batches, report })
 }
+
+/// One call as the `usage` table holds it, from a source that delivers whole events (OTLP).
+pub struct EventRow<'a> {
+    pub event: &'a freight_core::UsageEvent,
+    /// The call's response used a tool (Claude Code logs tell; OTLP events do not).
+    pub tool_use: bool,
+}
+
+/// Whole events as one `usage` batch, with dictionaries of this batch's own strings.
+pub fn events_batch(rows: &[EventRow<'_>]) -> Result<RecordBatch, ArrowError> {
+    let tools = dictionary_values(Tool::ALL.map(Tool::as_str));
+    let speeds = dictionary_values(Speed::ALL.map(Speed::as_str));
+    let tool_id = |tool: Tool| Tool::ALL.iter().position(|known| *known == tool).unwrap_or(0) as StringId;
+    let speed_id = |speed: Speed| Speed::ALL.iter().position(|known| *known == speed).unwrap_or(0) as StringId;
+    let interned = |text: fn(&freight_core::UsageEvent) -> Option<&str>| -> Result<ArrayRef, ArrowError> {
+        let mut strings = Interner::default();
+        let ids: Vec<StringId> = rows.iter().map(|row| strings.intern_option(text(row.event))).collect();
+        dictionary_column(ids.into_iter(), &dictionary_values(strings.strings()))
+    };
+    let counts = |count: fn(&TokenCounts) -> u64| -> ArrayRef {
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|row| count(&row.event.tokens))))
+    };
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(
+            TimestampMillisecondArray::from_iter_values(rows.iter().map(|row| row.event.timestamp.timestamp_millis()))
+                .with_timezone("UTC"),
+        ),
+        dictionary_column(rows.iter().map(|row| tool_id(row.event.tool)), &tools)?,
+        interned(|event| event.user.as_deref())?,
+        interned(|event| event.project.as_deref())?,
+        interned(|event| Some(event.session_id.as_str()))?,
+        interned(|event| event.cwd.as_deref())?,
+        interned(|event| event.git_branch.as_deref())?,
+        interned(|event| event.model.as_deref())?,
+        dictionary_column(rows.iter().map(|row| speed_id(row.event.speed)), &speeds)?,
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|row| Some(row.event.is_sidechain)))),
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|row| Some(row.tool_use)))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|row| row.event.message_id.as_deref()))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|row| row.event.request_id.as_deref()))),
+    ];
+    columns.extend(TokenCounts::KINDS.map(counts));
+    columns.push(Arc::new(
+        rows.iter()
+            .map(|row| {
+                row.event
+                    .reported_cost
+                    .and_then(|cost| freight_core::money::mantissa_at(cost, REPORTED_COST_SCALE.unsigned_abs().into()))
+            })
+            .collect::<Decimal128Array>()
+            .with_precision_and_scale(38, REPORTED_COST_SCALE)?,
+    ));
+    RecordBatch::try_new(usage_schema(), columns)
+}

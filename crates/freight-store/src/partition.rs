@@ -1,0 +1,200 @@
+//! The store's Parquet files: usage events of one UTC day each, in the `usage` table's schema
+//! plus the event's id and the team attributes its source sent.
+//!
+//! ```text
+//! usage/day=YYYY-MM-DD/part-<file number, 10 digits>.parquet
+//! ```
+
+use crate::manifest::PartFile;
+use crate::wal::sync_dir;
+use crate::{StoreError, StoredEvent};
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::compute::{cast, concat_batches};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMillisecondType, UInt64Type,
+};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use freight_ingest::{EventRow, events_batch, usage_schema};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+pub const USAGE_DIR: &str = "usage";
+
+/// Columns the store adds after the `usage` table's own.
+const EXTRA: [&str; 4] = ["event_id", "team", "department", "cost_center"];
+
+static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let mut fields: Vec<Field> = usage_schema().fields().iter().map(|field| field.as_ref().clone()).collect();
+    fields.push(Field::new(EXTRA[0], DataType::Utf8, false));
+    for name in &EXTRA[1..] {
+        fields.push(Field::new(*name, DataType::Utf8, true));
+    }
+    Arc::new(Schema::new(fields))
+});
+
+/// The schema of the store's usage files and of its unflushed events as queried.
+pub fn stored_schema() -> SchemaRef {
+    SCHEMA.clone()
+}
+
+/// Events as one batch in the stored schema.
+pub fn stored_batch(events: &[&StoredEvent]) -> Result<RecordBatch, StoreError> {
+    let rows: Vec<EventRow<'_>> =
+        events.iter().map(|stored| EventRow { event: &stored.event, tool_use: stored.tool_use }).collect();
+    let usage = events_batch(&rows)?;
+    let mut columns: Vec<ArrayRef> = usage.columns().to_vec();
+    columns.push(Arc::new(StringArray::from_iter_values(events.iter().map(|stored| stored.id.as_str()))));
+    columns.push(Arc::new(StringArray::from_iter(events.iter().map(|stored| stored.team.as_deref()))));
+    columns.push(Arc::new(StringArray::from_iter(events.iter().map(|stored| stored.department.as_deref()))));
+    columns.push(Arc::new(StringArray::from_iter(events.iter().map(|stored| stored.cost_center.as_deref()))));
+    Ok(RecordBatch::try_new(stored_schema(), columns)?)
+}
+
+/// The UTC day an event belongs to.
+pub fn day_of(event: &StoredEvent) -> String {
+    event.event.timestamp.format("%Y-%m-%d").to_string()
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1024 * 1024))
+        .build()
+}
+
+/// Writes batches as one new file of `day`, durably, under a temporary name first so a crash
+/// never leaves a half file under a name a manifest could list.
+pub fn write_day_file(dir: &Path, day: &str, number: u64, batches: &[RecordBatch]) -> Result<PartFile, StoreError> {
+    let relative = format!("{USAGE_DIR}/day={day}/part-{number:010}.parquet");
+    let path = dir.join(&relative);
+    let folder = path.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+    std::fs::create_dir_all(&folder).map_err(|source| StoreError::io(&folder, source))?;
+    let temporary = path.with_extension("parquet.tmp");
+    let file = std::fs::File::create(&temporary).map_err(|source| StoreError::io(&temporary, source))?;
+    let mut writer = ArrowWriter::try_new(file, stored_schema(), Some(writer_properties()))
+        .map_err(|error| StoreError::parquet(&temporary, error))?;
+    let mut rows = 0u64;
+    for batch in batches {
+        writer.write(batch).map_err(|error| StoreError::parquet(&temporary, error))?;
+        rows += batch.num_rows() as u64;
+    }
+    let file = writer.into_inner().map_err(|error| StoreError::parquet(&temporary, error))?;
+    file.sync_all().map_err(|source| StoreError::io(&temporary, source))?;
+    std::fs::rename(&temporary, &path).map_err(|source| StoreError::io(&path, source))?;
+    sync_dir(&folder)?;
+    let bytes = std::fs::metadata(&path).map_err(|source| StoreError::io(&path, source))?.len();
+    Ok(PartFile { path: relative, day: day.to_string(), rows, bytes })
+}
+
+/// Writes events into one new file per day they fall on; `next_file` numbers the files.
+pub fn write_events(dir: &Path, events: &[&StoredEvent], next_file: &mut u64) -> Result<Vec<PartFile>, StoreError> {
+    let mut by_day: BTreeMap<String, Vec<&StoredEvent>> = BTreeMap::new();
+    for event in events {
+        by_day.entry(day_of(event)).or_default().push(event);
+    }
+    let mut written = Vec::new();
+    for (day, mut events) in by_day {
+        events.sort_by_key(|event| event.event.timestamp);
+        let batch = stored_batch(&events)?;
+        written.push(write_day_file(dir, &day, *next_file, &[batch])?);
+        *next_file += 1;
+    }
+    Ok(written)
+}
+
+/// Reads a whole file, or only some of its columns.
+pub fn read_file(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>, StoreError> {
+    let file = std::fs::File::open(path).map_err(|source| StoreError::io(path, source))?;
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|error| StoreError::parquet(path, error))?;
+    if let Some(columns) = columns {
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+        builder = builder.with_projection(mask);
+    }
+    let reader = builder.with_batch_size(64 * 1024).build().map_err(|error| StoreError::parquet(path, error))?;
+    reader.map(|batch| batch.map_err(|error| StoreError::parquet(path, error))).collect()
+}
+
+/// The event ids in a file.
+pub fn read_ids(path: &Path) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::new();
+    for batch in read_file(path, Some(&["event_id"]))? {
+        let column = batch.column(0);
+        let Some(strings) = column.as_string_opt::<i32>() else {
+            return Err(StoreError::corrupt(path, "event_id is not a string column"));
+        };
+        ids.extend(strings.iter().flatten().map(str::to_string));
+    }
+    Ok(ids)
+}
+
+/// Several files of one day rewritten as one.
+pub fn compact(dir: &Path, day: &str, files: &[PathBuf], number: u64) -> Result<PartFile, StoreError> {
+    let mut batches = Vec::new();
+    for file in files {
+        batches.extend(read_file(file, None)?);
+    }
+    let schema = stored_schema();
+    // Dictionaries differ between files; one plain batch lets the writer build one per column.
+    let batches = batches
+        .iter()
+        .map(|batch| {
+            let columns = batch
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(column, field)| cast(column, field.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            RecordBatch::try_new(schema.clone(), columns)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = concat_batches(&schema, &batches)?;
+    write_day_file(dir, day, number, &[merged])
+}
+
+/// Rows of stored batches as JSON objects (`freight store dump`).
+pub fn rows_as_json(batch: &RecordBatch) -> Result<Vec<serde_json::Value>, StoreError> {
+    let schema = batch.schema();
+    let mut rows = vec![serde_json::Map::new(); batch.num_rows()];
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        let name = field.name().as_str();
+        match field.data_type() {
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                let times = column.as_primitive::<TimestampMillisecondType>();
+                for (row, value) in rows.iter_mut().zip(times.iter()) {
+                    let text = value
+                        .and_then(DateTime::<Utc>::from_timestamp_millis)
+                        .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+                    row.insert("timestamp".into(), text.into());
+                }
+            }
+            DataType::UInt64 => {
+                let counts = column.as_primitive::<UInt64Type>();
+                for (row, value) in rows.iter_mut().zip(counts.iter()) {
+                    row.insert(name.into(), value.into());
+                }
+            }
+            DataType::Boolean => {
+                for (row, value) in rows.iter_mut().zip(column.as_boolean().iter()) {
+                    row.insert(name.into(), value.into());
+                }
+            }
+            _ => {
+                let text = cast(column, &DataType::Utf8)?;
+                let strings = text.as_string::<i32>();
+                let key = if name == "event_id" { "id" } else { name };
+                for (index, row) in rows.iter_mut().enumerate() {
+                    let value = strings.is_valid(index).then(|| strings.value(index).to_string());
+                    row.insert(key.into(), value.into());
+                }
+            }
+        }
+    }
+    Ok(rows.into_iter().map(serde_json::Value::Object).collect())
+}
