@@ -25,4 +25,14 @@ fi
 export FREIGHT_DUCKDB_PYTHON="$PWD/$venv/bin/python"
 export FREIGHT_REQUIRE_DUCKDB=1
 
+# The real OpenTelemetry Python SDK sends to `freight serve` in the server tests.
+OTEL_VERSION=1.45.2
+if ! "$venv/bin/python" -c "import opentelemetry.sdk.version as v, sys; sys.exit(v.__version__ != '$OTEL_VERSION')" 2>/dev/null; then
+  echo "test.sh: installing opentelemetry-sdk==$OTEL_VERSION and its OTLP exporters (pip) into $venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "opentelemetry-sdk==$OTEL_VERSION" \
+    "opentelemetry-exporter-otlp-proto-http==$OTEL_VERSION" "opentelemetry-exporter-otlp-proto-grpc==$OTEL_VERSION" >&2
+fi
+export FREIGHT_OTEL_PYTHON="$PWD/$venv/bin/python"
+export FREIGHT_REQUIRE_OTEL=1
+
 cargo test --workspace --locked "$@"

@@ -2,9 +2,14 @@
 """Sends Claude-Code-shaped log events and GenAI spans to a running `freight serve` through the
 real OpenTelemetry Python SDK, and prints what it sent in `freight store dump`'s shape.
 
-    otel_send.py --endpoint http://127.0.0.1:4318 --protocol http/protobuf --seed 7 --logs 20 --spans 10
-    otel_send.py --endpoint 127.0.0.1:4317        --protocol grpc          --seed 7
-    otel_send.py --endpoint http://127.0.0.1:4318 --protocol http/json     --seed 7
+    PY=target/pyenv/bin/python   # the venv holding the OpenTelemetry packages
+    $PY tests/python/otel_send.py --endpoint http://127.0.0.1:4318 --protocol http/protobuf --seed 7 \
+                                  --logs 20 --spans 10
+    $PY tests/python/otel_send.py --endpoint 127.0.0.1:4317        --protocol grpc      --seed 8
+    $PY tests/python/otel_send.py --endpoint http://127.0.0.1:4318 --protocol http/json --seed 9
+
+The same seed gives the same events whatever the protocol (so, against one store, the second
+run is all duplicates): give each run its own seed.
 
 What it tests: that freight ingests what the SDK really produces (the SDK's LoggerProvider,
 TracerProvider, batch processors and OTLP exporters build the requests, not this script).
@@ -28,6 +33,7 @@ reported_cost is the decimal string sent (compare it as a decimal, not as text).
 Everything is derived from --seed, and timestamps from --anchor (default: the start of the
 current UTC day), lying within the three days before it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,6 +94,7 @@ TEAMS = [
 ]
 USERS = ["alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"]
 BATCH_SIZE = 16  # small, so that a run's records go out in several export requests
+QUEUE_SIZE = 1_000_000  # the batch processors drop records past this; --logs/--spans stay below
 JSON_CHUNK = 25
 
 
@@ -114,7 +121,7 @@ def seeded_uuid(rng: random.Random) -> uuid.UUID:
 def rfc3339_ms(ns: int) -> str:
     """UTC, millisecond precision, 'Z' suffix."""
     ms = ns // 1_000_000
-    t = dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc)
+    t = dt.datetime.fromtimestamp(ms // 1000, tz=dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
@@ -369,13 +376,15 @@ def intercepted(cls: type, failures: Failures, kind: str) -> type:
     Relies on the exporter's (private) _initialize_channel_and_stub, _channel, _stub and
     _client; if a future SDK renames them, the exporter still works, unchecked."""
 
-    class Checked(cls):  # type: ignore[misc, valid-type]
+    class Checked(cls):  # type: ignore[misc]
         def _initialize_channel_and_stub(self) -> None:
             super()._initialize_channel_and_stub()
             channel = getattr(self, "_channel", None)
             stub = getattr(self, "_stub", None)
             if channel is not None and stub is not None:
-                self._client = stub(grpc.intercept_channel(channel, PartialSuccessInterceptor(failures, kind)))
+                self._client = stub(
+                    grpc.intercept_channel(channel, PartialSuccessInterceptor(failures, kind))
+                )
 
     return Checked
 
@@ -420,7 +429,9 @@ def emit_logs(events: list[dict[str, Any]], make_processor: Callable[[], Any], f
         provider.shutdown()
 
 
-def emit_spans(spans: list[dict[str, Any]], make_processor: Callable[[], Any], failures: Failures, seed: int) -> None:
+def emit_spans(
+    spans: list[dict[str, Any]], make_processor: Callable[[], Any], failures: Failures, seed: int
+) -> None:
     """Two TracerProviders: one whose resource names the user, one whose spans do."""
     id_rng = random.Random(seed * 7919 + 17)
     for on_resource in (False, True):
@@ -435,7 +446,9 @@ def emit_spans(spans: list[dict[str, Any]], make_processor: Callable[[], Any], f
         provider.add_span_processor(make_processor())
         tracer = provider.get_tracer("freight.test.genai", "0.1.0")
         for s in mine:
-            span = tracer.start_span(s["name"], kind=SpanKind.CLIENT, start_time=s["start_ns"], attributes=s["attributes"])
+            span = tracer.start_span(
+                s["name"], kind=SpanKind.CLIENT, start_time=s["start_ns"], attributes=s["attributes"]
+            )
             ctx = span.get_span_context()
             s["expected"]["id"] = f"genai:{ctx.trace_id:032x}{ctx.span_id:016x}"
             span.end(end_time=s["end_ns"])
@@ -463,12 +476,21 @@ def hex_ids(node: Any) -> Any:
 
 
 def to_otlp_json(message: Any) -> dict[str, Any]:
-    doc = MessageToDict(message, preserving_proto_field_name=False, use_integers_for_enums=True)
-    return hex_ids(doc)
+    doc: dict[str, Any] = MessageToDict(
+        message, preserving_proto_field_name=False, use_integers_for_enums=True
+    )
+    hex_ids(doc)
+    return doc
 
 
 def post_json(
-    url: str, doc: dict[str, Any], kind: str, compress: bool, failures: Failures, attempts: int = 4
+    url: str,
+    doc: dict[str, Any],
+    kind: str,
+    compress: bool,
+    failures: Failures,
+    timeout: float,
+    attempts: int = 3,
 ) -> None:
     body = json.dumps(doc).encode()
     headers = {"Content-Type": "application/json"}
@@ -479,7 +501,7 @@ def post_json(
     for attempt in range(attempts):
         req = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 text = resp.read()
                 partial = (json.loads(text).get("partialSuccess") or {}) if text.strip() else {}
                 note_partial(failures, kind, *rejected_in(kind, partial))
@@ -494,7 +516,7 @@ def post_json(
             last = f"200 with a body that is not JSON: {e}"
             break
         if attempt + 1 < attempts:
-            threading.Event().wait(0.5 * 2**attempt)
+            threading.Event().wait(0.25 * 2**attempt)
     failures.add(f"{kind}: POST {url} ({'gzip' if compress else 'plain'}) failed: {last}")
 
 
@@ -503,16 +525,20 @@ def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 
 def send_json(
-    base: str, log_records: Sequence[ReadableLogRecord], spans: Sequence[ReadableSpan], failures: Failures
+    base: str,
+    log_records: Sequence[ReadableLogRecord],
+    spans: Sequence[ReadableSpan],
+    failures: Failures,
+    timeout: float,
 ) -> None:
     half = (len(log_records) + 1) // 2
     for part, gz in ((log_records[:half], True), (log_records[half:], False)):
         for chunk in chunks(part, JSON_CHUNK):
-            post_json(f"{base}/v1/logs", to_otlp_json(encode_logs(chunk)), "logs", gz, failures)
+            post_json(f"{base}/v1/logs", to_otlp_json(encode_logs(chunk)), "logs", gz, failures, timeout)
     half = len(spans) // 2
-    for part, gz in ((spans[:half], False), (spans[half:], True)):
-        for chunk in chunks(part, JSON_CHUNK):
-            post_json(f"{base}/v1/traces", to_otlp_json(encode_spans(chunk)), "traces", gz, failures)
+    for span_part, gz in ((spans[:half], False), (spans[half:], True)):
+        for chunk in chunks(span_part, JSON_CHUNK):
+            post_json(f"{base}/v1/traces", to_otlp_json(encode_spans(chunk)), "traces", gz, failures, timeout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,10 +546,10 @@ def send_json(
 
 def parse_anchor(text: str | None) -> dt.datetime:
     if text is None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         return now.replace(hour=0, minute=0, second=0, microsecond=0)
     t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def main() -> int:
@@ -534,7 +560,10 @@ def main() -> int:
     ap.add_argument("--logs", type=int, default=20, help="Claude Code api_request events to send")
     ap.add_argument("--spans", type=int, default=10, help="GenAI chat spans to send")
     ap.add_argument("--anchor", help="RFC 3339 instant the timestamps precede (default: today 00:00Z)")
+    ap.add_argument("--timeout", type=float, default=5.0, help="seconds per export, retries included")
     args = ap.parse_args()
+    if not 0 <= args.logs < QUEUE_SIZE or not 0 <= args.spans < QUEUE_SIZE:
+        ap.error(f"--logs and --spans must be between 0 and {QUEUE_SIZE - 1}")
 
     anchor = parse_anchor(args.anchor)
     rng = random.Random(args.seed)
@@ -544,27 +573,51 @@ def main() -> int:
     base = args.endpoint.rstrip("/")
 
     if args.protocol == "http/json":
-        log_sink = InMemoryLogRecordExporter()
-        span_sink = InMemorySpanExporter()
-        emit_logs(events, lambda: SimpleLogRecordProcessor(log_sink), failures)
-        emit_spans(spans, lambda: SimpleSpanProcessor(span_sink), failures, args.seed)
-        send_json(base, log_sink.get_finished_logs(), span_sink.get_finished_spans(), failures)
+        # One in-memory sink per provider: a provider's shutdown stops its exporter.
+        log_sinks: list[InMemoryLogRecordExporter] = []
+        span_sinks: list[InMemorySpanExporter] = []
+
+        def memory_log_processor() -> SimpleLogRecordProcessor:
+            log_sinks.append(InMemoryLogRecordExporter())
+            return SimpleLogRecordProcessor(log_sinks[-1])
+
+        def memory_span_processor() -> SimpleSpanProcessor:
+            span_sinks.append(InMemorySpanExporter())
+            return SimpleSpanProcessor(span_sinks[-1])
+
+        emit_logs(events, memory_log_processor, failures)
+        emit_spans(spans, memory_span_processor, failures, args.seed)
+        log_records = [r for sink in log_sinks for r in sink.get_finished_logs()]
+        finished_spans = [s for sink in span_sinks for s in sink.get_finished_spans()]
+        if len(log_records) != len(events) or len(finished_spans) != len(spans):
+            failures.add(f"the SDK finished {len(log_records)} logs and {len(finished_spans)} spans")
+        send_json(base, log_records, finished_spans, failures, args.timeout)
     elif args.protocol == "http/protobuf":
         if not base.startswith(("http://", "https://")):
             base = "http://" + base
 
         def log_processor() -> BatchLogRecordProcessor:
-            inner = HttpLogExporter(endpoint=f"{base}/v1/logs", timeout=15, session=http_session(failures, "logs"))
-            return BatchLogRecordProcessor(CheckedLogExporter(inner, failures), max_export_batch_size=BATCH_SIZE)
+            inner = HttpLogExporter(
+                endpoint=f"{base}/v1/logs", timeout=args.timeout, session=http_session(failures, "logs")
+            )
+            return BatchLogRecordProcessor(
+                CheckedLogExporter(inner, failures),
+                max_export_batch_size=BATCH_SIZE,
+                max_queue_size=QUEUE_SIZE,
+            )
 
         def span_processor() -> BatchSpanProcessor:
             inner = HttpSpanExporter(
                 endpoint=f"{base}/v1/traces",
-                timeout=15,
+                timeout=args.timeout,
                 compression=HttpCompression.Gzip,
                 session=http_session(failures, "traces"),
             )
-            return BatchSpanProcessor(CheckedSpanExporter(inner, failures), max_export_batch_size=BATCH_SIZE)
+            return BatchSpanProcessor(
+                CheckedSpanExporter(inner, failures),
+                max_export_batch_size=BATCH_SIZE,
+                max_queue_size=QUEUE_SIZE,
+            )
 
         emit_logs(events, log_processor, failures)
         emit_spans(spans, span_processor, failures, args.seed)
@@ -575,12 +628,20 @@ def main() -> int:
         span_cls = intercepted(GrpcSpanExporter, failures, "traces")
 
         def grpc_log_processor() -> BatchLogRecordProcessor:
-            inner = log_cls(endpoint=base, insecure=True, timeout=15)
-            return BatchLogRecordProcessor(CheckedLogExporter(inner, failures), max_export_batch_size=BATCH_SIZE)
+            inner = log_cls(endpoint=base, insecure=True, timeout=args.timeout)
+            return BatchLogRecordProcessor(
+                CheckedLogExporter(inner, failures),
+                max_export_batch_size=BATCH_SIZE,
+                max_queue_size=QUEUE_SIZE,
+            )
 
         def grpc_span_processor() -> BatchSpanProcessor:
-            inner = span_cls(endpoint=base, insecure=True, timeout=15)
-            return BatchSpanProcessor(CheckedSpanExporter(inner, failures), max_export_batch_size=BATCH_SIZE)
+            inner = span_cls(endpoint=base, insecure=True, timeout=args.timeout)
+            return BatchSpanProcessor(
+                CheckedSpanExporter(inner, failures),
+                max_export_batch_size=BATCH_SIZE,
+                max_queue_size=QUEUE_SIZE,
+            )
 
         emit_logs(events, grpc_log_processor, failures)
         emit_spans(spans, grpc_span_processor, failures, args.seed)

@@ -22,6 +22,14 @@ pub fn to_f64(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(f64::NAN)
 }
 
+/// The amount as an integer count of `10^-scale` dollars (an Arrow `Decimal128` value at that
+/// scale), rounded half away from zero; `None` when it does not fit.
+pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
+    let mut scaled = value;
+    scaled.rescale(scale);
+    (scaled.scale() == scale).then(|| scaled.mantissa())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,12 +41,4 @@ mod tests {
         assert_eq!(decimal_from_f64(1.25e-7), Some("0.000000125".parse().expect("literal")));
         assert_eq!(decimal_from_f64(f64::NAN), None);
     }
-}
-
-/// The amount as an integer count of `10^-scale` dollars (an Arrow `Decimal128` value at that
-/// scale), rounded half away from zero; `None` when it does not fit.
-pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
-    let mut scaled = value;
-    scaled.rescale(scale);
-    (scaled.scale() == scale).then(|| scaled.mantissa())
 }

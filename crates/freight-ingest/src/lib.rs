@@ -11,6 +11,8 @@ pub mod discover;
 pub mod events;
 mod intern;
 mod lines;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod scan;
 #[cfg(feature = "arrow")]
 pub mod table;

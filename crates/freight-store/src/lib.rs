@@ -4,12 +4,14 @@
 //! source id. docs/STORE.md describes the files for other engines.
 
 mod manifest;
+mod outcomes;
 mod partition;
 mod read;
 mod store;
 mod wal;
 
 pub use manifest::{Manifest, PartFile};
+pub use outcomes::{GITHUB_DIR, OutcomeLog};
 pub use partition::{rows_as_json, stored_batch, stored_schema};
 pub use read::{Snapshot, read_snapshot};
 pub use store::{Appended, Store, StoreOptions, StoreStats};

@@ -68,6 +68,9 @@ pub struct StoreStats {
 
 type IdHash = u128;
 
+/// Events in memory, one chunk per WAL record or group commit.
+type Chunks = Vec<Arc<[StoredEvent]>>;
+
 fn id_hash(id: &str) -> IdHash {
     // Two independently seeded 64-bit hashes: at a billion ids a 64-bit hash would collide
     // (and drop a real event as a duplicate) with a few percent probability; 128 bits do not.
@@ -306,7 +309,7 @@ fn replay(
     wal_dir: &Path,
     manifest: &Manifest,
     ids: &mut foldhash::HashSet<IdHash>,
-) -> Result<(Vec<Arc<[StoredEvent]>>, u64), StoreError> {
+) -> Result<(Chunks, u64), StoreError> {
     let found = segments(wal_dir)?;
     let mut next_seq = manifest.flushed_seq + 1;
     let mut active = Vec::new();

@@ -31,6 +31,41 @@ pub enum Command {
     Bench(BenchArgs),
     /// Agent and git hooks that write the session id into commits (exact links).
     Hook(HookArgs),
+    /// Run the server: the OTLP/HTTP receiver and GitHub webhooks in front of the event store.
+    Serve(ServeArgs),
+    /// Look into an event store (a server's data dir).
+    Store(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The server's TOML config (docs/SERVER.md); without one, defaults: 127.0.0.1:4318, ./freight-data.
+    #[arg(long, value_name = "FILE", env = crate::env::FREIGHT_CONFIG)]
+    pub config: Option<PathBuf>,
+    /// Where the event store lives (overrides the config's `data_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// OTLP/HTTP listen address (overrides the config's `listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub otlp_http: Option<std::net::SocketAddr>,
+    /// Load the demo company's usage into the store first (generated on first use).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub kind: StoreKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreKind {
+    /// Every stored usage event, flushed or not, as NDJSON (works while the server runs).
+    Dump {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +153,10 @@ pub struct SourceArgs {
     /// TOML file of price overrides (LiteLLM field names; see docs/PRICING.md).
     #[arg(long, value_name = "FILE", env = crate::env::FREIGHT_PRICES)]
     pub prices: Option<PathBuf>,
+    /// Read usage from a server's event store (its data dir, flushed and unflushed events)
+    /// instead of agent logs.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// What to show and how.

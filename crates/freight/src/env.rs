@@ -7,3 +7,5 @@ pub const FREIGHT_PRICES: &str = "FREIGHT_PRICES";
 pub const FREIGHT_TIMEZONE: &str = "FREIGHT_TIMEZONE";
 /// The org directory file (same as `--org`).
 pub const FREIGHT_ORG: &str = "FREIGHT_ORG";
+/// The server's config file (same as `freight serve --config`).
+pub const FREIGHT_CONFIG: &str = "FREIGHT_CONFIG";

@@ -4,6 +4,8 @@ mod bench;
 mod generate;
 mod hook;
 pub mod report;
+mod serve;
+pub mod store;
 pub mod usage;
 
 use crate::cli::{Cli, Command};
@@ -16,5 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Hook(args) => hook::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Store(args) => store::run(&args),
     }
 }

@@ -67,6 +67,9 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
             }
             UsageSource::Dataset(dir.clone())
         }
+        None if args.sources.store.is_some() => UsageSource::Logs(crate::commands::store::usage_table(
+            args.sources.store.as_deref().unwrap_or(Path::new(".")),
+        )?),
         None => {
             let files = log_files(&args.sources, &args.outcomes)?;
             if files.is_empty() {
@@ -292,41 +295,10 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("freight-demo-{}-{}", args.seed, args.lines)),
     };
-    // The company works until yesterday: a call generated for later today would lie after the
-    // report's time (now) and be left out, as would the commits it links to.
-    let end = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
-    let plan = crate::demo::Plan::demo(args.lines, args.seed, end);
-    let fingerprint = format!("company v5 {}", plan.fingerprint());
-    let marker = out.join(".freight-demo-complete");
-    if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
-        eprintln!("freight: reusing the demo company in {}", out.display());
-    } else {
-        eprintln!(
-            "freight: generating a demo company (agent logs, git repositories, pull requests, tickets) in {}",
-            out.display()
-        );
-        let (summary, truth) = crate::demo::company::generate(&plan, &out)?;
-        fs_err::write(&marker, &fingerprint)?;
-        eprintln!(
-            "freight: wrote {} sessions of {} people ({} log lines, {})",
-            truth.sessions.len(),
-            truth.habits.len(),
-            summary.lines,
-            crate::render::bytes(summary.bytes)
-        );
-    }
-    let files = crate::demo::company::CompanyFiles::at(&out);
     let outcome_args = OutcomeArgs {
-        people_dir: Some(files.people.clone()),
-        repos: files.repos.clone(),
-        org: Some(files.org.clone()),
-        pull_files: vec![files.pulls.clone()],
-        ticket_files: vec![files.tickets.clone()],
-        deploy_files: vec![files.deploys.clone()],
-        incident_files: vec![files.incidents.clone()],
         facts_dir: args.facts_dir.clone(),
         export_dataset: args.export_dataset.clone(),
-        ..OutcomeArgs::default()
+        ..demo_company(&out, args.lines, args.seed)?
     };
     let catalog = load_catalog(None)?;
     let table = read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false)?;
@@ -339,4 +311,43 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Generates the demo company in `out` (or reuses it when current); returns where its logs,
+/// repositories, org directory and delivery files are.
+pub fn demo_company(out: &Path, lines: u64, seed: u64) -> anyhow::Result<OutcomeArgs> {
+    // The company works until yesterday: a call generated for later today would lie after the
+    // report's time (now) and be left out, as would the commits it links to.
+    let end = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let plan = crate::demo::Plan::demo(lines, seed, end);
+    let fingerprint = format!("company v5 {}", plan.fingerprint());
+    let marker = out.join(".freight-demo-complete");
+    if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
+        eprintln!("freight: reusing the demo company in {}", out.display());
+    } else {
+        eprintln!(
+            "freight: generating a demo company (agent logs, git repositories, pull requests, tickets) in {}",
+            out.display()
+        );
+        let (summary, truth) = crate::demo::company::generate(&plan, out)?;
+        fs_err::write(&marker, &fingerprint)?;
+        eprintln!(
+            "freight: wrote {} sessions of {} people ({} log lines, {})",
+            truth.sessions.len(),
+            truth.habits.len(),
+            summary.lines,
+            crate::render::bytes(summary.bytes)
+        );
+    }
+    let files = crate::demo::company::CompanyFiles::at(out);
+    Ok(OutcomeArgs {
+        people_dir: Some(files.people.clone()),
+        repos: files.repos.clone(),
+        org: Some(files.org.clone()),
+        pull_files: vec![files.pulls.clone()],
+        ticket_files: vec![files.tickets.clone()],
+        deploy_files: vec![files.deploys.clone()],
+        incident_files: vec![files.incidents.clone()],
+        ..OutcomeArgs::default()
+    })
 }

@@ -13,6 +13,11 @@ use std::path::PathBuf;
 
 pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
     let settings = ReportSettings::from_args(&args.report, args.view)?;
+    if let Some(store) = &args.sources.store {
+        let catalog = load_catalog(args.sources.prices.as_ref())?;
+        let report = build_report(crate::commands::store::usage_table(store)?, &catalog, &settings)?;
+        return render::print(&report, settings.json);
+    }
     let files = find_files(&args.sources);
     if files.is_empty() {
         bail!(

@@ -7,4 +7,5 @@ mod hooks;
 mod outcomes;
 mod parity;
 mod reports;
+mod serve;
 mod support;

@@ -1,0 +1,67 @@
+//! Request bodies: content type, gzip with a limit on the inflated size (a small bomb must not
+//! become a large allocation), and the error answers.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use freight_ingest::otlp::Encoding;
+use std::io::Read;
+
+/// A refused request: its status and the reason, as text.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub reason: String,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, reason: impl Into<String>) -> Refusal {
+        Refusal { status, reason: reason.into() }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "code": self.status.as_u16(), "message": self.reason }).to_string();
+        (self.status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+/// The OTLP encoding a request's content type names.
+pub fn encoding(headers: &HeaderMap) -> Result<Encoding, Refusal> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media.as_str() {
+        "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
+        "application/json" => Ok(Encoding::Json),
+        _ => Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content type {content_type:?}: OTLP/HTTP takes application/x-protobuf or application/json"),
+        )),
+    }
+}
+
+/// The body as sent, inflated when gzip'd, refused when it would grow past `limit`.
+pub fn inflate<'a>(headers: &HeaderMap, body: &'a [u8], limit: usize) -> Result<std::borrow::Cow<'a, [u8]>, Refusal> {
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|value| value.to_str().ok()).unwrap_or("identity");
+    match encoding.trim().to_ascii_lowercase().as_str() {
+        "" | "identity" => Ok(std::borrow::Cow::Borrowed(body)),
+        "gzip" | "x-gzip" => {
+            let mut inflated = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+            let mut decoder = flate2::read::MultiGzDecoder::new(body).take(limit as u64 + 1);
+            decoder
+                .read_to_end(&mut inflated)
+                .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, format!("body is not valid gzip: {error}")))?;
+            if inflated.len() > limit {
+                return Err(Refusal::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("gzip body inflates past the limit of {limit} bytes"),
+                ));
+            }
+            Ok(std::borrow::Cow::Owned(inflated))
+        }
+        other => Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content encoding {other:?}: only gzip is accepted"),
+        )),
+    }
+}

@@ -1,0 +1,79 @@
+//! `freight serve`: the OTLP/HTTP receiver (logs, traces, metrics; protobuf and JSON; gzip)
+//! and the GitHub webhook intake, in front of the event store. Nothing is acknowledged before
+//! the store has it on disk.
+
+pub mod body;
+pub mod config;
+pub mod github;
+pub mod otlp;
+
+pub use config::Config;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use freight_store::{OutcomeLog, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of what the receiver saw (beside the store's own).
+#[derive(Debug, Default)]
+pub struct IntakeStats {
+    pub requests: AtomicU64,
+    pub refused: AtomicU64,
+    pub records: AtomicU64,
+    pub rejected: AtomicU64,
+    pub metric_points: AtomicU64,
+    pub webhooks: AtomicU64,
+}
+
+/// What the handlers share.
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub outcomes: OutcomeLog,
+    pub max_body_bytes: usize,
+    pub github_secret: Option<Vec<u8>>,
+    pub stats: IntakeStats,
+}
+
+pub type Shared = Arc<AppState>;
+
+/// The server's routes.
+pub fn router(state: Shared) -> Router {
+    // The raw limit is enforced by the extractor (413); the decompressed one in `body`.
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/logs", post(otlp::logs))
+        .route("/v1/traces", post(otlp::traces))
+        .route("/v1/metrics", post(otlp::metrics))
+        .route("/webhooks/github", post(github::webhook))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn health(State(state): State<Shared>) -> (StatusCode, String) {
+    match state.store.failure() {
+        None => (StatusCode::OK, "ok\n".into()),
+        Some(failure) => (StatusCode::SERVICE_UNAVAILABLE, format!("store failed: {failure}\n")),
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops taking requests and flushes the store.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Shared,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
+    Ok(())
+}
+
+impl IntakeStats {
+    pub fn add(counter: &AtomicU64, value: u64) {
+        counter.fetch_add(value, Ordering::Relaxed);
+    }
+}

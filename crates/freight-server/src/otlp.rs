@@ -1,0 +1,118 @@
+//! The OTLP/HTTP endpoints. A request is answered 200 only once every usage event in it is on
+//! disk (or was already: retries are idempotent); records that cannot be read are reported in
+//! OTLP's partial-success answer; a body that cannot be read at all is a 4xx with the reason.
+
+use crate::body::{Refusal, encoding, inflate};
+use crate::{IntakeStats, Shared};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use freight_ingest::otlp::{Decoded, Encoding, decode_logs, decode_metrics, decode_traces};
+use freight_store::StoredEvent;
+use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
+use prost::Message;
+
+#[derive(Clone, Copy)]
+enum Signal {
+    Logs,
+    Traces,
+}
+
+pub async fn logs(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    usage(state, headers, body, Signal::Logs).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn traces(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    usage(state, headers, body, Signal::Traces).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Metrics are read and counted; token-usage points are a cross-check of the events, never
+/// usage themselves.
+pub async fn metrics(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    IntakeStats::add(&state.stats.requests, 1);
+    let answer = (|| {
+        let encoding = encoding(&headers)?;
+        let body = inflate(&headers, &body, state.max_body_bytes)?;
+        let decoded = decode_metrics(&body, encoding)
+            .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+        IntakeStats::add(&state.stats.metric_points, decoded.data_points);
+        Ok::<_, Refusal>(respond(encoding, &ExportMetricsServiceResponse { partial_success: None }))
+    })();
+    answer.unwrap_or_else(|refusal| {
+        IntakeStats::add(&state.stats.refused, 1);
+        refusal.into_response()
+    })
+}
+
+async fn usage(state: Shared, headers: HeaderMap, body: Bytes, signal: Signal) -> Result<Response, Refusal> {
+    IntakeStats::add(&state.stats.requests, 1);
+    let read = || -> Result<(Encoding, Decoded), Refusal> {
+        let encoding = encoding(&headers)?;
+        let body = inflate(&headers, &body, state.max_body_bytes)?;
+        let decoded = match signal {
+            Signal::Logs => decode_logs(&body, encoding),
+            Signal::Traces => decode_traces(&body, encoding),
+        }
+        .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+        Ok((encoding, decoded))
+    };
+    let (encoding, decoded) = read().inspect_err(|_| IntakeStats::add(&state.stats.refused, 1))?;
+    IntakeStats::add(&state.stats.records, decoded.records);
+    IntakeStats::add(&state.stats.rejected, decoded.rejected);
+    let (rejected, message) = (decoded.rejected as i64, decoded.error_message());
+    let events: Vec<StoredEvent> = decoded
+        .events
+        .into_iter()
+        .map(|otlp| StoredEvent {
+            id: otlp.id,
+            event: otlp.event,
+            tool_use: false,
+            team: otlp.team,
+            department: otlp.department,
+            cost_center: otlp.cost_center,
+        })
+        .collect();
+    if !events.is_empty() {
+        let stored = state.store.append(events).await;
+        match stored {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                // Not acknowledged: the client retries, and the retry is idempotent.
+                return Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("not stored: {error}")));
+            }
+            Err(_) => return Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the store is shutting down")),
+        }
+    }
+    Ok(match signal {
+        Signal::Logs => respond(
+            encoding,
+            &ExportLogsServiceResponse {
+                partial_success: (rejected > 0)
+                    .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message: message }),
+            },
+        ),
+        Signal::Traces => respond(
+            encoding,
+            &ExportTraceServiceResponse {
+                partial_success: (rejected > 0)
+                    .then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message: message }),
+            },
+        ),
+    })
+}
+
+/// An export answer in the request's encoding.
+fn respond<T: Message + serde::Serialize>(encoding: Encoding, answer: &T) -> Response {
+    match encoding {
+        Encoding::Protobuf => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-protobuf")], answer.encode_to_vec()).into_response()
+        }
+        Encoding::Json => {
+            let body = serde_json::to_vec(answer).unwrap_or_else(|_| b"{}".to_vec());
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    }
+}
