@@ -65,3 +65,27 @@ pub fn inflate<'a>(headers: &HeaderMap, body: &'a [u8], limit: usize) -> Result<
         )),
     }
 }
+
+/// Reads a request body into one buffer sized from `Content-Length` (no regrowth and copying
+/// of a large body), refusing it (413) as soon as it passes `limit`.
+pub async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Refusal> {
+    use futures::StreamExt;
+    let too_large = || Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than the limit of {limit} bytes"));
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let mut buffer = Vec::with_capacity(declared.unwrap_or(64 * 1024));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, format!("reading the body: {error}")))?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer)
+}

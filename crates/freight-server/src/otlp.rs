@@ -2,9 +2,9 @@
 //! disk (or was already: retries are idempotent); records that cannot be read are reported in
 //! OTLP's partial-success answer; a body that cannot be read at all is a 4xx with the reason.
 
-use crate::body::{Refusal, encoding, inflate};
+use crate::body::{Refusal, encoding, inflate, read_body};
 use crate::{IntakeStats, Shared};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,18 +21,25 @@ enum Signal {
     Traces,
 }
 
-pub async fn logs(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn logs(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     usage(state, headers, body, Signal::Logs).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn traces(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn traces(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     usage(state, headers, body, Signal::Traces).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Metrics are read and counted; token-usage points are a cross-check of the events, never
 /// usage themselves.
-pub async fn metrics(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn metrics(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     IntakeStats::add(&state.stats.requests, 1);
+    let body = match read_body(&headers, body, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(refusal) => {
+            IntakeStats::add(&state.stats.refused, 1);
+            return refusal.into_response();
+        }
+    };
     let answer = (|| {
         let encoding = encoding(&headers)?;
         let body = inflate(&headers, &body, state.max_body_bytes)?;
@@ -47,8 +54,11 @@ pub async fn metrics(State(state): State<Shared>, headers: HeaderMap, body: Byte
     })
 }
 
-async fn usage(state: Shared, headers: HeaderMap, body: Bytes, signal: Signal) -> Result<Response, Refusal> {
+async fn usage(state: Shared, headers: HeaderMap, body: Body, signal: Signal) -> Result<Response, Refusal> {
     IntakeStats::add(&state.stats.requests, 1);
+    let body = read_body(&headers, body, state.max_body_bytes)
+        .await
+        .inspect_err(|_| IntakeStats::add(&state.stats.refused, 1))?;
     let read = || -> Result<(Encoding, Decoded), Refusal> {
         let encoding = encoding(&headers)?;
         let body = inflate(&headers, &body, state.max_body_bytes)?;

@@ -19,6 +19,7 @@ use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use freight_ingest::{EventRow, events_batch, usage_schema};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,13 +57,28 @@ pub fn stored_batch(events: &[&StoredEvent]) -> Result<RecordBatch, StoreError> 
     Ok(RecordBatch::try_new(stored_schema(), columns)?)
 }
 
-/// The UTC day an event belongs to.
-pub fn day_of(event: &StoredEvent) -> String {
-    event.event.timestamp.format("%Y-%m-%d").to_string()
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+/// The UTC day an event belongs to, as days since 1970-01-01.
+fn day_number(event: &StoredEvent) -> i64 {
+    event.event.timestamp.timestamp_millis().div_euclid(MILLIS_PER_DAY)
+}
+
+/// A day number as `YYYY-MM-DD`.
+fn day_name(day: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(day * MILLIS_PER_DAY)
+        .map(|time| time.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "1970-01-01".into())
 }
 
 fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    // Ids are unique per row: a dictionary would be built only to be thrown away.
+    let unique = ["event_id", "request_id", "message_id"];
+    unique
+        .into_iter()
+        .fold(WriterProperties::builder(), |builder, column| {
+            builder.set_column_dictionary_enabled(ColumnPath::from(column), false)
+        })
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(1024 * 1024))
         .build()
@@ -94,15 +110,15 @@ pub fn write_day_file(dir: &Path, day: &str, number: u64, batches: &[RecordBatch
 
 /// Writes events into one new file per day they fall on; `next_file` numbers the files.
 pub fn write_events(dir: &Path, events: &[&StoredEvent], next_file: &mut u64) -> Result<Vec<PartFile>, StoreError> {
-    let mut by_day: BTreeMap<String, Vec<&StoredEvent>> = BTreeMap::new();
+    let mut by_day: BTreeMap<i64, Vec<&StoredEvent>> = BTreeMap::new();
     for event in events {
-        by_day.entry(day_of(event)).or_default().push(event);
+        by_day.entry(day_number(event)).or_default().push(event);
     }
     let mut written = Vec::new();
     for (day, mut events) in by_day {
-        events.sort_by_key(|event| event.event.timestamp);
+        events.sort_unstable_by_key(|event| event.event.timestamp);
         let batch = stored_batch(&events)?;
-        written.push(write_day_file(dir, &day, *next_file, &[batch])?);
+        written.push(write_day_file(dir, &day_name(day), *next_file, &[batch])?);
         *next_file += 1;
     }
     Ok(written)

@@ -5,7 +5,7 @@
 use crate::manifest::{Manifest, Obsolete, PartFile};
 use crate::partition::{USAGE_DIR, compact, read_ids, write_events};
 use crate::read::{Snapshot, decode_payload};
-use crate::wal::{SegmentWriter, encode_record, read_segment, segments, truncate};
+use crate::wal::{SegmentWriter, begin_record, finish_record, read_segment, segments, truncate};
 use crate::{StoreError, StoredEvent, WAL_DIR};
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -84,8 +84,10 @@ type Ack = tokio::sync::oneshot::Sender<Result<Appended, StoreError>>;
 struct Append {
     events: Vec<StoredEvent>,
     hashes: Vec<IdHash>,
-    /// Each event's JSON, encoded by the caller's thread.
-    encoded: Vec<Vec<u8>>,
+    /// The events' JSON, encoded by the caller's thread, one after another.
+    encoded: Vec<u8>,
+    /// Where each event's JSON ends in `encoded`.
+    ends: Vec<usize>,
     ack: Ack,
 }
 
@@ -174,16 +176,17 @@ impl Store {
     /// Appends events; the answer comes once they are durable (or known duplicates).
     pub fn append(&self, events: Vec<StoredEvent>) -> tokio::sync::oneshot::Receiver<Result<Appended, StoreError>> {
         let (ack, answer) = tokio::sync::oneshot::channel();
-        let encoded: Result<Vec<Vec<u8>>, _> = events.iter().map(serde_json::to_vec).collect();
-        let encoded = match encoded {
-            Ok(encoded) => encoded,
-            Err(error) => {
+        let mut encoded = Vec::with_capacity(events.len() * 400);
+        let mut ends = Vec::with_capacity(events.len());
+        for event in &events {
+            if let Err(error) = serde_json::to_writer(&mut encoded, event) {
                 let _ = ack.send(Err(StoreError::Encode(error.to_string())));
                 return answer;
             }
-        };
+            ends.push(encoded.len());
+        }
         let hashes = events.iter().map(|event| id_hash(&event.id)).collect();
-        let command = Command::Append(Append { events, hashes, encoded, ack });
+        let command = Command::Append(Append { events, hashes, encoded, ends, ack });
         let sender = self.commands.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match sender.as_ref() {
             Some(sender) => {
@@ -379,7 +382,7 @@ impl Writer {
             while let Some(command) = next.take() {
                 match command {
                     Command::Append(append) => {
-                        bytes += append.encoded.iter().map(Vec::len).sum::<usize>();
+                        bytes += append.encoded.len();
                         appends.push(append);
                     }
                     Command::Flush(done) => flush_waiters.push(done),
@@ -410,7 +413,7 @@ impl Writer {
             }
             return;
         }
-        let mut buffer = Vec::new();
+        let mut buffer = Vec::with_capacity(appends.iter().map(|a| a.encoded.len() + 64).sum());
         let mut pending: foldhash::HashSet<IdHash> = foldhash::HashSet::default();
         let mut kept_per_append = Vec::with_capacity(appends.len());
         let mut seq = self.next_seq;
@@ -418,16 +421,19 @@ impl Writer {
             let keep: Vec<bool> =
                 append.hashes.iter().map(|hash| !self.ids.contains(hash) && pending.insert(*hash)).collect();
             if keep.iter().any(|&kept| kept) {
-                let mut payload = Vec::with_capacity(append.encoded.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
-                payload.push(b'[');
-                for (encoded, _) in append.encoded.iter().zip(&keep).filter(|(_, kept)| **kept) {
-                    if payload.len() > 1 {
-                        payload.push(b',');
+                let record = begin_record(&mut buffer);
+                buffer.push(b'[');
+                let starts = std::iter::once(0).chain(append.ends.iter().copied());
+                let mut first = true;
+                for ((start, end), _) in starts.zip(append.ends.iter().copied()).zip(&keep).filter(|(_, kept)| **kept) {
+                    if !first {
+                        buffer.push(b',');
                     }
-                    payload.extend_from_slice(encoded);
+                    first = false;
+                    buffer.extend_from_slice(&append.encoded[start..end]);
                 }
-                payload.push(b']');
-                encode_record(&mut buffer, seq, &payload);
+                buffer.push(b']');
+                finish_record(&mut buffer, record, seq);
                 seq += 1;
             }
             kept_per_append.push(keep);

@@ -98,15 +98,31 @@ pub fn parse_segment(bytes: &[u8]) -> SegmentRead {
 }
 
 /// Appends one encoded record to `buffer`.
+#[cfg(test)]
 pub fn encode_record(buffer: &mut Vec<u8>, seq: u64, payload: &[u8]) {
+    let start = begin_record(buffer);
+    buffer.extend_from_slice(payload);
+    finish_record(buffer, start, seq);
+}
+
+/// Starts a record in `buffer` (its header left blank); the payload is written after it.
+pub fn begin_record(buffer: &mut Vec<u8>) -> usize {
+    let start = buffer.len();
+    buffer.extend_from_slice(&[0; HEADER]);
+    start
+}
+
+/// Fills in the header of the record begun at `start`, whose payload is the rest of `buffer`.
+pub fn finish_record(buffer: &mut [u8], start: usize, seq: u64) {
     let seq_bytes = seq.to_le_bytes();
+    let payload_length = buffer.len() - start - HEADER;
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&seq_bytes);
-    hasher.update(payload);
-    buffer.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    buffer.extend_from_slice(&hasher.finalize().to_le_bytes());
-    buffer.extend_from_slice(&seq_bytes);
-    buffer.extend_from_slice(payload);
+    hasher.update(&buffer[start + HEADER..]);
+    let header = &mut buffer[start..start + HEADER];
+    header[0..4].copy_from_slice(&(payload_length as u32).to_le_bytes());
+    header[4..8].copy_from_slice(&hasher.finalize().to_le_bytes());
+    header[8..16].copy_from_slice(&seq_bytes);
 }
 
 /// The segment being appended to.

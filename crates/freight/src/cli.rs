@@ -383,6 +383,27 @@ pub enum BenchKind {
     /// freight report vs DuckDB running the same SQL over a generated dataset (Parquet) of
     /// many calls and outcomes.
     Report(BenchReportArgs),
+    /// OTLP/HTTP ingest into `freight serve` with durability on: events/s and ack latency.
+    Ingest(BenchIngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIngestArgs {
+    /// Events to send in all.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub events: u64,
+    /// Log records per request.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// OTLP JSON instead of protobuf.
+    #[arg(long)]
+    pub json: bool,
+    /// The server's data dir (default: a fresh folder under the temp dir, removed after).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.which {
         BenchKind::Local(local) => local_bench(local),
         BenchKind::Report(report) => report_bench(report),
+        BenchKind::Ingest(ingest) => crate::commands::bench_ingest::run(ingest),
     }
 }
 
