@@ -91,7 +91,11 @@ fn decode<T: Message + Default + serde::de::DeserializeOwned>(
 
 /// A `/v1/logs` body.
 pub fn decode_logs(body: &[u8], encoding: Encoding) -> Result<Decoded, OtlpError> {
-    let request: ExportLogsServiceRequest = decode(body, encoding, "logs request")?;
+    Ok(read_logs(&decode(body, encoding, "logs request")?))
+}
+
+/// A logs request already decoded (gRPC).
+pub fn read_logs(request: &ExportLogsServiceRequest) -> Decoded {
     let mut decoded = Decoded::default();
     for resource_logs in &request.resource_logs {
         let resource = Attributes(resource_logs.resource.as_ref().map_or(&[][..], |r| &r.attributes));
@@ -106,12 +110,16 @@ pub fn decode_logs(body: &[u8], encoding: Encoding) -> Result<Decoded, OtlpError
             }
         }
     }
-    Ok(decoded)
+    decoded
 }
 
 /// A `/v1/traces` body.
 pub fn decode_traces(body: &[u8], encoding: Encoding) -> Result<Decoded, OtlpError> {
-    let request: ExportTraceServiceRequest = decode(body, encoding, "traces request")?;
+    Ok(read_traces(&decode(body, encoding, "traces request")?))
+}
+
+/// A traces request already decoded (gRPC).
+pub fn read_traces(request: &ExportTraceServiceRequest) -> Decoded {
     let mut decoded = Decoded::default();
     for resource_spans in &request.resource_spans {
         let resource = Attributes(resource_spans.resource.as_ref().map_or(&[][..], |r| &r.attributes));
@@ -126,7 +134,7 @@ pub fn decode_traces(body: &[u8], encoding: Encoding) -> Result<Decoded, OtlpErr
             }
         }
     }
-    Ok(decoded)
+    decoded
 }
 
 /// Token counts from a metric data point (`claude_code.token.usage`, `gemini_cli.token.usage`,
@@ -155,8 +163,12 @@ pub struct DecodedMetrics {
 
 /// A `/v1/metrics` body: the token-usage data points, others counted.
 pub fn decode_metrics(body: &[u8], encoding: Encoding) -> Result<DecodedMetrics, OtlpError> {
+    Ok(read_metrics(&decode(body, encoding, "metrics request")?))
+}
+
+/// A metrics request already decoded (gRPC).
+pub fn read_metrics(request: &ExportMetricsServiceRequest) -> DecodedMetrics {
     use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, metric::Data, number_data_point};
-    let request: ExportMetricsServiceRequest = decode(body, encoding, "metrics request")?;
     let mut decoded = DecodedMetrics::default();
     for resource_metrics in &request.resource_metrics {
         let resource = Attributes(resource_metrics.resource.as_ref().map_or(&[][..], |r| &r.attributes));
@@ -212,7 +224,7 @@ pub fn decode_metrics(body: &[u8], encoding: Encoding) -> Result<DecodedMetrics,
             }
         }
     }
-    Ok(decoded)
+    decoded
 }
 
 fn token_point(

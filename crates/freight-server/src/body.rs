@@ -70,7 +70,8 @@ pub fn inflate<'a>(headers: &HeaderMap, body: &'a [u8], limit: usize) -> Result<
 /// of a large body), refusing it (413) as soon as it passes `limit`.
 pub async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Refusal> {
     use futures::StreamExt;
-    let too_large = || Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than the limit of {limit} bytes"));
+    let too_large =
+        || Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than the limit of {limit} bytes"));
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
@@ -81,7 +82,8 @@ pub async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize
     let mut buffer = Vec::with_capacity(declared.unwrap_or(64 * 1024));
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, format!("reading the body: {error}")))?;
+        let chunk =
+            chunk.map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, format!("reading the body: {error}")))?;
         if buffer.len() + chunk.len() > limit {
             return Err(too_large());
         }

@@ -12,6 +12,9 @@ use std::time::Duration;
 pub struct Config {
     /// OTLP/HTTP listen address (`/v1/logs`, `/v1/traces`, `/v1/metrics`) and the webhooks.
     pub listen: SocketAddr,
+    /// OTLP/gRPC listen address; `grpc = false` turns it off.
+    pub grpc_listen: SocketAddr,
+    pub grpc: bool,
     pub data_dir: PathBuf,
     /// Largest request body accepted, before and after gzip (bytes).
     pub max_body_bytes: usize,
@@ -52,6 +55,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4318)),
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 4317)),
+            grpc: true,
             data_dir: PathBuf::from("freight-data"),
             max_body_bytes: 16 << 20,
             store: StoreConfig::default(),

@@ -1,10 +1,11 @@
-//! `freight serve`: the OTLP/HTTP receiver (logs, traces, metrics; protobuf and JSON; gzip)
-//! and the GitHub webhook intake, in front of the event store. Nothing is acknowledged before
+//! `freight serve`: the OTLP/HTTP receiver (logs, traces, metrics; protobuf and JSON; gzip),
+//! OTLP/gRPC, and the GitHub webhook intake, in front of the event store. Nothing is acknowledged before
 //! the store has it on disk.
 
 pub mod body;
 pub mod config;
 pub mod github;
+pub mod grpc;
 pub mod otlp;
 
 pub use config::Config;
@@ -60,16 +61,33 @@ async fn health(State(state): State<Shared>) -> (StatusCode, String) {
     }
 }
 
-/// Serves until `shutdown` resolves, then stops taking requests and flushes the store.
+/// Serves OTLP/HTTP and webhooks on `http`, and OTLP/gRPC on `grpc`, until `shutdown`
+/// resolves; then stops taking requests, lets those under way finish, and flushes the store.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    http: tokio::net::TcpListener,
+    grpc: Option<tokio::net::TcpListener>,
     state: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let http_server = axum::serve(http, router(state.clone())).with_graceful_shutdown(until_stopped(stopped.clone()));
+    let grpc_server = async {
+        match grpc {
+            Some(listener) => grpc::serve(listener, state, until_stopped(stopped)).await.map_err(std::io::Error::other),
+            None => Ok(()),
+        }
+    };
+    let (http_result, grpc_result) = tokio::join!(http_server, grpc_server);
     tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
-    Ok(())
+    http_result.and(grpc_result)
 }
 
 impl IntakeStats {

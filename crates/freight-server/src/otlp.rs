@@ -70,32 +70,7 @@ async fn usage(state: Shared, headers: HeaderMap, body: Body, signal: Signal) ->
         Ok((encoding, decoded))
     };
     let (encoding, decoded) = read().inspect_err(|_| IntakeStats::add(&state.stats.refused, 1))?;
-    IntakeStats::add(&state.stats.records, decoded.records);
-    IntakeStats::add(&state.stats.rejected, decoded.rejected);
-    let (rejected, message) = (decoded.rejected as i64, decoded.error_message());
-    let events: Vec<StoredEvent> = decoded
-        .events
-        .into_iter()
-        .map(|otlp| StoredEvent {
-            id: otlp.id,
-            event: otlp.event,
-            tool_use: false,
-            team: otlp.team,
-            department: otlp.department,
-            cost_center: otlp.cost_center,
-        })
-        .collect();
-    if !events.is_empty() {
-        let stored = state.store.append(events).await;
-        match stored {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                // Not acknowledged: the client retries, and the retry is idempotent.
-                return Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("not stored: {error}")));
-            }
-            Err(_) => return Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the store is shutting down")),
-        }
-    }
+    let (rejected, message) = keep(&state, decoded).await?;
     Ok(match signal {
         Signal::Logs => respond(
             encoding,
@@ -112,6 +87,36 @@ async fn usage(state: Shared, headers: HeaderMap, body: Body, signal: Signal) ->
             },
         ),
     })
+}
+
+/// Stores a request's usage events; answers how many records were rejected and why, or why
+/// nothing was stored (the client retries, and the retry is idempotent).
+pub async fn keep(state: &Shared, decoded: Decoded) -> Result<(i64, String), Refusal> {
+    IntakeStats::add(&state.stats.records, decoded.records);
+    IntakeStats::add(&state.stats.rejected, decoded.rejected);
+    let (rejected, message) = (decoded.rejected as i64, decoded.error_message());
+    let events: Vec<StoredEvent> = decoded
+        .events
+        .into_iter()
+        .map(|otlp| StoredEvent {
+            id: otlp.id,
+            event: otlp.event,
+            tool_use: false,
+            team: otlp.team,
+            department: otlp.department,
+            cost_center: otlp.cost_center,
+        })
+        .collect();
+    if !events.is_empty() {
+        match state.store.append(events).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                return Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("not stored: {error}")));
+            }
+            Err(_) => return Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the store is shutting down")),
+        }
+    }
+    Ok((rejected, message))
 }
 
 /// An export answer in the request's encoding.

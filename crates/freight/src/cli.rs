@@ -48,6 +48,12 @@ pub struct ServeArgs {
     /// OTLP/HTTP listen address (overrides the config's `listen`).
     #[arg(long, value_name = "ADDR")]
     pub otlp_http: Option<std::net::SocketAddr>,
+    /// OTLP/gRPC listen address (overrides the config's `grpc_listen`).
+    #[arg(long, value_name = "ADDR", conflicts_with = "no_grpc")]
+    pub otlp_grpc: Option<std::net::SocketAddr>,
+    /// No OTLP/gRPC listener.
+    #[arg(long)]
+    pub no_grpc: bool,
     /// Load the demo company's usage into the store first (generated on first use).
     #[arg(long)]
     pub demo: bool,

@@ -19,7 +19,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const ID_DIGITS: usize = 16;
 
 fn text(key: &str, value: String) -> KeyValue {
-    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(Value::StringValue(value)) }), ..KeyValue::default() }
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(Value::StringValue(value)) }),
+        ..KeyValue::default()
+    }
 }
 
 /// One request body with `events` records, and where each record's id digits sit in it.
@@ -84,7 +88,12 @@ fn stamp(body: &mut [u8], offsets: &[usize], client: usize, request: u64) {
 }
 
 /// Sends one request on a kept-alive connection and reads the answer's status.
-async fn exchange(stream: &mut tokio::net::TcpStream, head: &[u8], body: &[u8], buffer: &mut Vec<u8>) -> anyhow::Result<u16> {
+async fn exchange(
+    stream: &mut tokio::net::TcpStream,
+    head: &[u8],
+    body: &[u8],
+    buffer: &mut Vec<u8>,
+) -> anyhow::Result<u16> {
     stream.write_all(head).await?;
     stream.write_all(body).await?;
     buffer.clear();
@@ -110,7 +119,8 @@ async fn exchange(stream: &mut tokio::net::TcpStream, head: &[u8], body: &[u8], 
                 buffer.extend_from_slice(&chunk[..read]);
             }
             let status = headers.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-            if status == 200 && buffer[end + 4..].windows(14).any(|w| w == b"partialSuccess" || w == b"rejectedLogRec") {
+            if status == 200 && buffer[end + 4..].windows(14).any(|w| w == b"partialSuccess" || w == b"rejectedLogRec")
+            {
                 bail!("the server rejected records: {}", String::from_utf8_lossy(&buffer[end + 4..]));
             }
             return Ok(status);
@@ -124,7 +134,7 @@ pub fn run(args: &BenchIngestArgs) -> anyhow::Result<()> {
     let mut server = Command::new(std::env::current_exe()?)
         .args(["serve", "--data-dir"])
         .arg(&data)
-        .args(["--otlp-http", &format!("127.0.0.1:{port}")])
+        .args(["--otlp-http", &format!("127.0.0.1:{port}"), "--no-grpc"])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -136,7 +146,11 @@ pub fn run(args: &BenchIngestArgs) -> anyhow::Result<()> {
     // Every acknowledged event must be in the store, once.
     let stored: usize = freight_store::read_snapshot(&data)?.batches()?.iter().map(|b| b.num_rows()).sum();
     eprintln!("bench ingest: {stored} events in the store after shutdown (sent and acknowledged: {sent})");
-    let result = if stored as u64 == sent { Ok(()) } else { Err(anyhow::anyhow!("the store holds {stored} events, {sent} were acknowledged")) };
+    let result = if stored as u64 == sent {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("the store holds {stored} events, {sent} were acknowledged"))
+    };
     if args.data_dir.is_none() {
         let _ = std::fs::remove_dir_all(&data);
     }

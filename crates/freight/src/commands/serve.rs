@@ -22,6 +22,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(address) = args.otlp_http {
         config.listen = address;
     }
+    if let Some(address) = args.otlp_grpc {
+        config.grpc_listen = address;
+    }
+    if args.no_grpc {
+        config.grpc = false;
+    }
     let dir = config.data_dir.clone();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating the data dir {}", dir.display()))?;
     let store = Arc::new(
@@ -44,12 +50,24 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let address = listener.local_addr()?;
+        let grpc = match config.grpc {
+            true => Some(
+                tokio::net::TcpListener::bind(config.grpc_listen)
+                    .await
+                    .with_context(|| format!("listening on {} (OTLP/gRPC; --no-grpc turns it off)", config.grpc_listen))?,
+            ),
+            false => None,
+        };
+        let grpc_address = match &grpc {
+            Some(listener) => format!("OTLP/gRPC on {}, ", listener.local_addr()?),
+            None => String::new(),
+        };
         eprintln!(
-            "freight serve: OTLP/HTTP on http://{address} (/v1/logs, /v1/traces, /v1/metrics), GitHub webhooks on /webhooks/github{}; data in {}",
+            "freight serve: OTLP/HTTP on http://{address} (/v1/logs, /v1/traces, /v1/metrics), {grpc_address}GitHub webhooks on /webhooks/github{}; data in {}",
             if state.github_secret.is_some() { "" } else { " (refused: no secret set)" },
             dir.display()
         );
-        freight_server::serve(listener, state, shutdown_signal()).await?;
+        freight_server::serve(listener, grpc, state, shutdown_signal()).await?;
         eprintln!("freight serve: stopped; everything received is flushed");
         anyhow::Ok(())
     })

@@ -36,24 +36,25 @@ fn free_port() -> u16 {
 struct Server {
     child: Child,
     port: u16,
+    grpc_port: u16,
 }
 
 impl Server {
     fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        let (port, grpc_port) = (free_port(), free_port());
         let log = std::fs::File::create(data.with_extension("log")).expect("log file");
         let mut command = Command::new(BIN);
         command
             .args(["serve", "--data-dir"])
             .arg(data)
-            .args(["--otlp-http", &format!("127.0.0.1:{port}")])
+            .args(["--otlp-http", &format!("127.0.0.1:{port}"), "--otlp-grpc", &format!("127.0.0.1:{grpc_port}")])
             .stdout(Stdio::null())
             .stderr(log);
         for (key, value) in envs {
             command.env(key, value);
         }
         let child = command.spawn().expect("starts freight serve");
-        let server = Server { child, port };
+        let server = Server { child, port, grpc_port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while request(port, "GET", "/health", &[], b"").0 != 200 {
             assert!(Instant::now() < deadline, "freight serve did not come up");
@@ -138,10 +139,14 @@ fn the_opentelemetry_sdk_sends_and_the_store_holds_exactly_that() {
     let data = dir.path().join("data");
     let server = Server::start(&data, &[]);
     let mut sent = Vec::new();
-    for (seed, protocol) in [(11, "http/protobuf"), (12, "http/json")] {
+    for (seed, protocol) in [(11, "http/protobuf"), (12, "http/json"), (13, "grpc")] {
+        let endpoint = match protocol {
+            "grpc" => format!("127.0.0.1:{}", server.grpc_port),
+            _ => format!("http://127.0.0.1:{}", server.port),
+        };
         let output = Command::new(&python)
             .arg(repo_root().join("tests/python/otel_send.py"))
-            .args(["--endpoint", &format!("http://127.0.0.1:{}", server.port), "--protocol", protocol])
+            .args(["--endpoint", &endpoint, "--protocol", protocol])
             .args(["--seed", &seed.to_string(), "--logs", "40", "--spans", "20"])
             .output()
             .expect("runs python");
@@ -164,7 +169,7 @@ fn the_opentelemetry_sdk_sends_and_the_store_holds_exactly_that() {
         .output()
         .expect("runs python");
     assert!(output.status.success());
-    assert_eq!(dump(&data).len(), 120);
+    assert_eq!(dump(&data).len(), 180);
 
     // The usage report over the store sees the tokens sent.
     let input: u64 = sent.iter().map(|event| event["input_tokens"].as_u64().expect("count")).sum();
@@ -182,7 +187,7 @@ fn acknowledged_events_survive_sigkill_exactly_once() {
         .arg(repo_root().join("tests/python/durability.py"))
         .args(["--bin", BIN, "--data-dir"])
         .arg(dir.path().join("data"))
-        .args(["--cycles", "20", "--clients", "4", "--seed", "5"])
+        .args(["--cycles", "20", "--clients", "4", "--seed", "5", "--with-grpc"])
         .output()
         .expect("runs the harness");
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
