@@ -139,7 +139,7 @@ pub fn read_traces(request: &ExportTraceServiceRequest) -> Decoded {
 
 /// Token counts from a metric data point (`claude_code.token.usage`, `gemini_cli.token.usage`,
 /// `gen_ai.client.token.usage`): a cross-check of the events, never summed into usage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenPoint {
     pub metric: String,
     pub service: Option<String>,
@@ -660,5 +660,20 @@ mod tests {
         assert!(decode_logs(b"{\"resourceLogs\": 5}", Encoding::Json).is_err());
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(decode_logs(deep.as_bytes(), Encoding::Json).is_err());
+    }
+}
+#[cfg(test)]
+mod metric_tests {
+    use super::*;
+
+    #[test]
+    fn a_token_usage_sum_in_otlp_json_gives_its_points() {
+        let body = br#"{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"claude-code"}}]},"scopeMetrics":[{"metrics":[{"name":"claude_code.token.usage","sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{"attributes":[{"key":"type","value":{"stringValue":"input"}}],"startTimeUnixNano":"9","timeUnixNano":"10","asDouble":60}]}}]}]}]}"#;
+        let request: ExportMetricsServiceRequest = serde_json::from_slice(body).expect("decodes");
+        let decoded = read_metrics(&request);
+        assert_eq!(decoded.data_points, 1, "{request:?}");
+        assert_eq!(decoded.points[0].value, 60.0);
+        assert_eq!(decoded.points[0].kind, "input");
+        assert!(!decoded.points[0].cumulative);
     }
 }

@@ -67,6 +67,7 @@ impl MetricsService for Receiver {
         IntakeStats::add(&self.0.stats.requests, 1);
         let decoded = read_metrics(request.get_ref());
         IntakeStats::add(&self.0.stats.metric_points, decoded.data_points);
+        crate::keep_points(&self.0, decoded.points).await.map_err(Status::unavailable)?;
         Ok(Response::new(ExportMetricsServiceResponse { partial_success: None }))
     }
 }

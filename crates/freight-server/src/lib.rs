@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use freight_store::{OutcomeLog, Store};
+use freight_store::{OutcomeLog, PointLog, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -33,6 +33,8 @@ pub struct IntakeStats {
 pub struct AppState {
     pub store: Arc<Store>,
     pub outcomes: OutcomeLog,
+    /// Token-usage metric points, the cross-check of the events.
+    pub points: PointLog,
     pub max_body_bytes: usize,
     pub github_secret: Option<Vec<u8>>,
     pub stats: IntakeStats,
@@ -88,6 +90,18 @@ pub async fn serve(
     let (http_result, grpc_result) = tokio::join!(http_server, grpc_server);
     tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
     http_result.and(grpc_result)
+}
+
+/// Keeps a metrics request's token points (off the async threads: it waits for fsync).
+pub async fn keep_points(state: &Shared, points: Vec<freight_ingest::otlp::TokenPoint>) -> Result<(), String> {
+    if points.is_empty() {
+        return Ok(());
+    }
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || state.points.append(&points))
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())
 }
 
 impl IntakeStats {

@@ -40,18 +40,25 @@ pub async fn metrics(State(state): State<Shared>, headers: HeaderMap, body: Body
             return refusal.into_response();
         }
     };
-    let answer = (|| {
+    let read = || {
         let encoding = encoding(&headers)?;
         let body = inflate(&headers, &body, state.max_body_bytes)?;
         let decoded = decode_metrics(&body, encoding)
             .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, error.to_string()))?;
-        IntakeStats::add(&state.stats.metric_points, decoded.data_points);
-        Ok::<_, Refusal>(respond(encoding, &ExportMetricsServiceResponse { partial_success: None }))
-    })();
-    answer.unwrap_or_else(|refusal| {
-        IntakeStats::add(&state.stats.refused, 1);
-        refusal.into_response()
-    })
+        Ok::<_, Refusal>((encoding, decoded))
+    };
+    let (encoding, decoded) = match read() {
+        Ok(read) => read,
+        Err(refusal) => {
+            IntakeStats::add(&state.stats.refused, 1);
+            return refusal.into_response();
+        }
+    };
+    IntakeStats::add(&state.stats.metric_points, decoded.data_points);
+    match crate::keep_points(&state, decoded.points).await {
+        Ok(()) => respond(encoding, &ExportMetricsServiceResponse { partial_success: None }),
+        Err(error) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("not stored: {error}")).into_response(),
+    }
 }
 
 async fn usage(state: Shared, headers: HeaderMap, body: Body, signal: Signal) -> Result<Response, Refusal> {

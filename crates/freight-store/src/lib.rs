@@ -6,6 +6,7 @@
 mod manifest;
 mod outcomes;
 mod partition;
+mod points;
 mod read;
 mod store;
 mod wal;
@@ -13,6 +14,7 @@ mod wal;
 pub use manifest::{Manifest, PartFile};
 pub use outcomes::{GITHUB_DIR, OutcomeLog};
 pub use partition::{rows_as_json, stored_batch, stored_schema};
+pub use points::{POINTS_FILE, PointLog, metric_totals, read_points};
 pub use read::{Snapshot, read_snapshot};
 pub use store::{Appended, Store, StoreOptions, StoreStats};
 

@@ -72,6 +72,18 @@ pub enum StoreKind {
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
     },
+    /// The token-usage metrics the agents sent beside their events, compared with the events,
+    /// per tool, model and token kind: where the two disagree, events were lost or doubled
+    /// upstream (or a client sends one and not the other).
+    Check {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Relative difference above which a row is flagged.
+        #[arg(long, default_value_t = 0.01)]
+        tolerance: f64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, TimestampMillisecondType, UInt64Type};
 use freight_core::{Speed, TokenCounts, Tool, UsageEvent};
 use freight_server::{AppState, Config, IntakeStats};
-use freight_store::{OutcomeLog, Store, StoredEvent};
+use freight_store::{OutcomeLog, PointLog, Store, StoredEvent};
 use std::sync::Arc;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
@@ -34,12 +34,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         Store::open(&dir, config.store_options()).with_context(|| format!("opening the store in {}", dir.display()))?,
     );
     let outcomes = OutcomeLog::open(&dir)?;
+    let points = PointLog::open(&dir)?;
     if args.demo {
         load_demo(&store, &dir)?;
     }
     let state = Arc::new(AppState {
         store,
         outcomes,
+        points,
         max_body_bytes: config.max_body_bytes,
         github_secret: config.github_secret(),
         stats: IntakeStats::default(),

@@ -11,6 +11,7 @@ use std::path::Path;
 pub fn run(args: &StoreArgs) -> anyhow::Result<()> {
     match &args.kind {
         StoreKind::Dump { data_dir } => dump(data_dir),
+        StoreKind::Check { data_dir, tolerance, json } => check(data_dir, *tolerance, *json),
     }
 }
 
@@ -56,4 +57,109 @@ pub fn usage_table(dir: &Path) -> anyhow::Result<UsageTable> {
         .collect::<Result<Vec<_>, _>>()
         .context("the store's files do not have the usage table's columns")?;
     Ok(UsageTable { schema, batches, report: IngestReport::default() })
+}
+
+/// One comparison: what the metrics say against what the events add up to.
+#[derive(Debug, serde::Serialize)]
+struct CheckRow {
+    service: String,
+    model: String,
+    kind: String,
+    metric_tokens: f64,
+    event_tokens: u64,
+    agree: bool,
+}
+
+/// The tool whose events a metric's `service.name` stands for.
+fn tool_of_service(service: &str) -> &'static str {
+    match service {
+        "claude-code" => "claude-code",
+        "gemini-cli" | "gemini_cli" => "gemini-cli",
+        "codex" | "codex_cli_rs" | "codex-cli" => "codex",
+        _ => "genai",
+    }
+}
+
+/// The event token columns a metric's token kind counts, in that tool's convention.
+fn columns_of_kind(tool: &str, kind: &str) -> Option<&'static [&'static str]> {
+    Some(match (tool, kind) {
+        ("claude-code", "input") => &["input_tokens"],
+        ("claude-code", "cacheRead") => &["cache_read_tokens"],
+        ("claude-code", "cacheCreation") => &["cache_write_5m_tokens", "cache_write_1h_tokens"],
+        (_, "output") => &["output_tokens"],
+        ("gemini-cli", "cache") => &["cache_read_tokens"],
+        ("gemini-cli", "thought") => &["reasoning_tokens"],
+        // GenAI and Gemini count input with the cached part inside it.
+        (_, "input") => &["input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"],
+        _ => return None,
+    })
+}
+
+fn check(dir: &Path, tolerance: f64, json: bool) -> anyhow::Result<()> {
+    let points = freight_store::read_points(dir)?;
+    let totals = freight_store::metric_totals(&points);
+    let mut events: std::collections::HashMap<(String, String, String), u64> = std::collections::HashMap::new();
+    for batch in freight_store::read_snapshot(dir)?.batches()? {
+        for row in freight_store::rows_as_json(&batch)? {
+            let text = |key: &str| row[key].as_str().unwrap_or_default().to_string();
+            for column in [
+                "input_tokens",
+                "output_tokens",
+                "cache_read_tokens",
+                "cache_write_5m_tokens",
+                "cache_write_1h_tokens",
+                "reasoning_tokens",
+            ] {
+                *events.entry((text("tool"), text("model"), column.to_string())).or_default() +=
+                    row[column].as_u64().unwrap_or(0);
+            }
+        }
+    }
+    let rows: Vec<CheckRow> = totals
+        .into_iter()
+        .filter_map(|((service, model, kind), metric_tokens)| {
+            let tool = tool_of_service(&service);
+            let columns = columns_of_kind(tool, &kind)?;
+            let event_tokens: u64 = columns
+                .iter()
+                .map(|column| events.get(&(tool.to_string(), model.clone(), column.to_string())).copied().unwrap_or(0))
+                .sum();
+            let scale = metric_tokens.abs().max(event_tokens as f64).max(1.0);
+            let agree = (metric_tokens - event_tokens as f64).abs() / scale <= tolerance;
+            Some(CheckRow { service, model, kind, metric_tokens, event_tokens, agree })
+        })
+        .collect();
+    let disagreeing = rows.iter().filter(|row| !row.agree).count();
+    if json {
+        let document = serde_json::json!({ "tolerance": tolerance, "metric_points": points.len(), "disagreeing": disagreeing, "rows": rows });
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
+        return Ok(());
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["service", "model", "token kind", "metrics", "events", ""]);
+    for row in &rows {
+        table.add_row([
+            row.service.clone(),
+            row.model.clone(),
+            row.kind.clone(),
+            format!("{:.0}", row.metric_tokens),
+            row.event_tokens.to_string(),
+            if row.agree { "ok".into() } else { "DISAGREE".into() },
+        ]);
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{table}");
+        println!(
+            "{} metric points; {disagreeing} of {} rows disagree by more than {:.1}%",
+            points.len(),
+            rows.len(),
+            tolerance * 100.0
+        );
+    }
+    Ok(())
 }

@@ -301,3 +301,36 @@ fn hostile_bodies_get_a_clear_4xx_and_the_server_keeps_going() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["input_tokens"], 12);
 }
+
+#[test]
+fn token_metrics_are_kept_and_compared_with_the_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &[]);
+    let json = [("Content-Type", "application/json")];
+    let logs = r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"claude-code"}}]},"scopeLogs":[{"logRecords":[{"body":{"stringValue":"claude_code.api_request"},"timeUnixNano":"1795168800000000000","attributes":[{"key":"session.id","value":{"stringValue":"s"}},{"key":"model","value":{"stringValue":"claude-sonnet-4-5"}},{"key":"input_tokens","value":{"stringValue":"120"}},{"key":"output_tokens","value":{"stringValue":"30"}},{"key":"request_id","value":{"stringValue":"r1"}}]}]}]}]}"#;
+    assert_eq!(server.post("/v1/logs", &json, logs.as_bytes()).0, 200);
+    // Delta points: input agrees with the event (60 + 60), output does not (45 against 30).
+    let point = |kind: &str, value: u64, time: u64| {
+        format!(
+            r#"{{"attributes":[{{"key":"type","value":{{"stringValue":"{kind}"}}}},{{"key":"model","value":{{"stringValue":"claude-sonnet-4-5"}}}}],"startTimeUnixNano":"{}","timeUnixNano":"{time}","asDouble":{value}}}"#,
+            time - 1
+        )
+    };
+    let metrics = format!(
+        r#"{{"resourceMetrics":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"claude-code"}}}}]}},"scopeMetrics":[{{"metrics":[{{"name":"claude_code.token.usage","sum":{{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{},{},{}]}}}}]}}]}}]}}"#,
+        point("input", 60, 10),
+        point("input", 60, 20),
+        point("output", 45, 20)
+    );
+    let (status, answer) = server.post("/v1/metrics", &json, metrics.as_bytes());
+    assert_eq!(status, 200, "{answer}");
+    let output = Command::new(BIN).args(["store", "check", "--json", "--data-dir"]).arg(&data).output().expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let check: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(check["metric_points"], 3, "{check}");
+    assert_eq!(check["disagreeing"], 1, "{check}");
+    let output_row = check["rows"].as_array().expect("rows").iter().find(|row| row["kind"] == "output").expect("row");
+    assert_eq!((output_row["metric_tokens"].as_f64(), output_row["event_tokens"].as_u64()), (Some(45.0), Some(30)));
+    assert!(server.stop().success());
+}
