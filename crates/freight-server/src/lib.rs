@@ -7,6 +7,7 @@ pub mod config;
 pub mod github;
 pub mod grpc;
 pub mod otlp;
+pub mod outcomes;
 
 pub use config::Config;
 
@@ -52,6 +53,8 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/traces", post(otlp::traces))
         .route("/v1/metrics", post(otlp::metrics))
         .route("/webhooks/github", post(github::webhook))
+        .route("/v1/outcomes/{kind}", post(outcomes::upload))
+        .route("/v1/repos", post(outcomes::register))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -111,3 +111,91 @@ mod tests {
         assert!(text.lines().next().is_some_and(|line| line.contains("\"freight_delivery\":\"d-1\"")), "{text}");
     }
 }
+
+/// Uploaded outcome files, by kind, named after a hash of their content.
+pub const UPLOADS_DIR: &str = "outcomes/uploads";
+/// Registered git repositories.
+pub const REPOS_FILE: &str = "outcomes/repos.json";
+
+/// The kinds of outcome file an upload can be, as the report reads them.
+pub const UPLOAD_KINDS: [&str; 5] = ["pulls", "deploys", "tickets", "incidents", "events"];
+
+/// Writes a file durably under a temporary name first; false when it was already there.
+fn write_once(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
+    if path.exists() {
+        return Ok(false);
+    }
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(|source| StoreError::io(folder, source))?;
+    let temporary = path.with_extension("tmp");
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    };
+    write().map_err(|source| StoreError::io(path, source))?;
+    sync_dir(folder)?;
+    Ok(true)
+}
+
+fn content_name(bytes: &[u8]) -> String {
+    use std::hash::BuildHasher;
+    let low = foldhash::quality::FixedState::with_seed(0x0c0f_fee1).hash_one(bytes);
+    let high = foldhash::quality::FixedState::with_seed(0x0c0f_fee2).hash_one(bytes);
+    format!("{high:016x}{low:016x}")
+}
+
+/// Where an upload of `kind` with this content is kept.
+pub fn upload_path(store_dir: &Path, kind: &str, extension: &str, bytes: &[u8]) -> PathBuf {
+    store_dir.join(UPLOADS_DIR).join(kind).join(format!("{}.{extension}", content_name(bytes)))
+}
+
+/// Keeps an uploaded outcome file (already checked by the caller); the same content uploaded
+/// again is kept once. True when new.
+pub fn keep_upload(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
+    write_once(path, bytes)
+}
+
+/// The uploaded files of one kind, in name order.
+pub fn uploads(store_dir: &Path, kind: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(store_dir.join(UPLOADS_DIR).join(kind)) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "csv" || ext == "ndjson"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The registered repositories.
+pub fn repos(store_dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let path = store_dir.join(REPOS_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| StoreError::corrupt(&path, error.to_string())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(StoreError::io(&path, source)),
+    }
+}
+
+static REPOS_LOCK: Mutex<()> = Mutex::new(());
+
+/// Registers a repository (kept in `outcomes/repos.json`, replaced atomically); false when it
+/// was registered already.
+pub fn register_repo(store_dir: &Path, repo: &Path) -> Result<bool, StoreError> {
+    let _guard = REPOS_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut known = repos(store_dir)?;
+    if known.iter().any(|path| path == repo) {
+        return Ok(false);
+    }
+    known.push(repo.to_path_buf());
+    let path = store_dir.join(REPOS_FILE);
+    let bytes = serde_json::to_vec_pretty(&known).map_err(|error| StoreError::Encode(error.to_string()))?;
+    let temporary = path.with_extension("json.tmp");
+    let _ = std::fs::remove_file(&temporary);
+    write_once(&temporary, &bytes)?;
+    std::fs::rename(&temporary, &path).map_err(|source| StoreError::io(&path, source))?;
+    sync_dir(path.parent().unwrap_or(store_dir))?;
+    Ok(true)
+}

@@ -67,9 +67,7 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
             }
             UsageSource::Dataset(dir.clone())
         }
-        None if args.sources.store.is_some() => UsageSource::Logs(crate::commands::store::usage_table(
-            args.sources.store.as_deref().unwrap_or(Path::new(".")),
-        )?),
+        None if let Some(store) = &args.sources.store => UsageSource::Logs(crate::commands::store::usage_table(store)?),
         None => {
             let files = log_files(&args.sources, &args.outcomes)?;
             if files.is_empty() {
@@ -80,7 +78,11 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
             UsageSource::Logs(read_logs(files, args.sources.strict)?)
         }
     };
-    let output = compute(usage, &catalog, &settings, &args.outcomes, Some(cut(args.cut)))?;
+    let outcomes = match &args.sources.store {
+        Some(store) => crate::commands::store::with_store_outcomes(&args.outcomes, store)?,
+        None => args.outcomes.clone(),
+    };
+    let output = compute(usage, &catalog, &settings, &outcomes, Some(cut(args.cut)))?;
     let started = std::time::Instant::now();
     crate::render::pillars::print(&output, settings.json)?;
     freight_analytics::engine::note_time("printing", started);

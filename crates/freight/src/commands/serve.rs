@@ -35,6 +35,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     );
     let outcomes = OutcomeLog::open(&dir)?;
     let points = PointLog::open(&dir)?;
+    for repo in &config.org.repos {
+        freight_store::register_repo(&dir, repo)?;
+    }
     if args.demo {
         load_demo(&store, &dir)?;
     }

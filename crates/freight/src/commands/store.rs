@@ -42,6 +42,32 @@ fn write_dump(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The outcome arguments with what the store holds added: webhook deliveries, uploaded files
+/// and registered repositories.
+pub fn with_store_outcomes(args: &crate::cli::OutcomeArgs, dir: &Path) -> anyhow::Result<crate::cli::OutcomeArgs> {
+    let mut outcomes = args.clone();
+    let github = dir.join(freight_store::GITHUB_DIR);
+    for (event, files) in
+        [("pull_request", &mut outcomes.pull_files), ("deployment_status", &mut outcomes.deploy_files)]
+    {
+        let path = github.join(format!("{event}.ndjson"));
+        if path.exists() {
+            files.push(path);
+        }
+    }
+    outcomes.pull_files.extend(freight_store::uploads(dir, "pulls"));
+    outcomes.deploy_files.extend(freight_store::uploads(dir, "deploys"));
+    outcomes.ticket_files.extend(freight_store::uploads(dir, "tickets"));
+    outcomes.incident_files.extend(freight_store::uploads(dir, "incidents"));
+    outcomes.outcome_files.extend(freight_store::uploads(dir, "events"));
+    for repo in freight_store::repos(dir)? {
+        if !outcomes.repos.contains(&repo) {
+            outcomes.repos.push(repo);
+        }
+    }
+    Ok(outcomes)
+}
+
 /// A store's events as the `usage` table (its own columns only).
 pub fn usage_table(dir: &Path) -> anyhow::Result<UsageTable> {
     let snapshot =

@@ -334,3 +334,35 @@ fn token_metrics_are_kept_and_compared_with_the_events() {
     assert_eq!((output_row["metric_tokens"].as_f64(), output_row["event_tokens"].as_u64()), (Some(45.0), Some(30)));
     assert!(server.stop().success());
 }
+
+#[test]
+fn outcome_files_are_checked_kept_once_and_repositories_registered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &[]);
+    let csv = [("Content-Type", "text/csv")];
+    let tickets = b"id,team,resolved_at\nT-1,payments,2026-11-20\nT-2,payments,2026-11-21\n";
+    let (status, answer) = server.post("/v1/outcomes/tickets", &csv, tickets);
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!((answer["kept"].as_bool(), answer["rows"].as_u64()), (Some(true), Some(2)));
+    let again: Value = serde_json::from_str(&server.post("/v1/outcomes/tickets", &csv, tickets).1).expect("json");
+    assert_eq!(again["kept"].as_bool(), Some(false));
+    let (status, reason) = server.post("/v1/outcomes/tickets", &csv, b"id,team,resolved_at\nT-3,payments,yesterday\n");
+    assert_eq!(status, 400, "{reason}");
+    assert!(reason.contains("upload:2") && reason.contains("resolved_at"), "{reason}");
+    assert_eq!(server.post("/v1/outcomes/invoices", &csv, tickets).0, 404);
+    assert_eq!(server.post("/v1/outcomes/tickets", &[("Content-Type", "text/plain")], tickets).0, 415);
+    assert_eq!(std::fs::read_dir(data.join("outcomes/uploads/tickets")).expect("kept").count(), 1);
+
+    let json = [("Content-Type", "application/json")];
+    let repo = dir.path().join("api");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository's layout");
+    let body = serde_json::json!({ "path": repo }).to_string();
+    assert_eq!(server.post("/v1/repos", &json, body.as_bytes()).0, 200);
+    assert_eq!(server.post("/v1/repos", &json, br#"{"path": "relative/api"}"#).0, 400);
+    let registered: Value =
+        serde_json::from_slice(&std::fs::read(data.join("outcomes/repos.json")).expect("kept")).expect("json");
+    assert_eq!(registered, serde_json::json!([repo]));
+    assert!(server.stop().success());
+}
