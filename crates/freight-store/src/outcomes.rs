@@ -86,32 +86,6 @@ impl OutcomeLog {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_redelivery_is_kept_once_across_restarts_and_a_torn_line_is_cut() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let log = OutcomeLog::open(dir.path()).expect("opens");
-        let payload = serde_json::json!({"action": "closed", "number": 3});
-        assert!(log.append("pull_request", "d-1", &payload).expect("appends"));
-        assert!(!log.append("pull_request", "d-1", &payload).expect("appends"));
-        let file = log.file("pull_request");
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&file)
-            .and_then(|mut f| f.write_all(b"{\"freight_del"))
-            .expect("tears");
-        let log = OutcomeLog::open(dir.path()).expect("reopens");
-        assert!(!log.append("pull_request", "d-1", &payload).expect("appends"));
-        assert!(log.append("pull_request", "d-2", &payload).expect("appends"));
-        let text = std::fs::read_to_string(&file).expect("reads");
-        assert_eq!(text.lines().count(), 2);
-        assert!(text.lines().next().is_some_and(|line| line.contains("\"freight_delivery\":\"d-1\"")), "{text}");
-    }
-}
-
 /// Uploaded outcome files, by kind, named after a hash of their content.
 pub const UPLOADS_DIR: &str = "outcomes/uploads";
 /// Registered git repositories.
@@ -198,4 +172,30 @@ pub fn register_repo(store_dir: &Path, repo: &Path) -> Result<bool, StoreError> 
     std::fs::rename(&temporary, &path).map_err(|source| StoreError::io(&path, source))?;
     sync_dir(path.parent().unwrap_or(store_dir))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redelivery_is_kept_once_across_restarts_and_a_torn_line_is_cut() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = OutcomeLog::open(dir.path()).expect("opens");
+        let payload = serde_json::json!({"action": "closed", "number": 3});
+        assert!(log.append("pull_request", "d-1", &payload).expect("appends"));
+        assert!(!log.append("pull_request", "d-1", &payload).expect("appends"));
+        let file = log.file("pull_request");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(b"{\"freight_del"))
+            .expect("tears");
+        let log = OutcomeLog::open(dir.path()).expect("reopens");
+        assert!(!log.append("pull_request", "d-1", &payload).expect("appends"));
+        assert!(log.append("pull_request", "d-2", &payload).expect("appends"));
+        let text = std::fs::read_to_string(&file).expect("reads");
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.lines().next().is_some_and(|line| line.contains("\"freight_delivery\":\"d-1\"")), "{text}");
+    }
 }
