@@ -113,12 +113,29 @@ fn load_demo(store: &Store, dir: &std::path::Path) -> anyhow::Result<()> {
             .map_err(|_| anyhow::anyhow!("the store stopped while loading the demo"))??;
         stored += appended.stored;
     }
+    // Its outcomes go where the server keeps uploads and registered repositories, so a report
+    // over the store finds them as it would an organisation's.
+    for repo in &outcome_args.repos {
+        freight_store::register_repo(dir, repo)?;
+    }
+    let files = [
+        ("pulls", &outcome_args.pull_files),
+        ("deploys", &outcome_args.deploy_files),
+        ("tickets", &outcome_args.ticket_files),
+        ("incidents", &outcome_args.incident_files),
+    ];
+    for (kind, paths) in files {
+        for path in paths {
+            let bytes = fs_err::read(path)?;
+            let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("csv");
+            freight_store::keep_upload(&freight_store::upload_path(dir, kind, extension, &bytes), &bytes)?;
+        }
+    }
     eprintln!(
-        "freight serve: demo company loaded ({stored} new calls); report on it with\n  freight report --store {} --org {} --people-dir {}{}",
+        "freight serve: demo company loaded ({stored} new calls, {} repositories and its delivery files); report on it with\n  freight report --store {} --org {}",
+        outcome_args.repos.len(),
         dir.display(),
         outcome_args.org.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        outcome_args.people_dir.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        outcome_args.repos.iter().map(|repo| format!(" --repo {}", repo.display())).collect::<String>()
     );
     Ok(())
 }
