@@ -258,6 +258,14 @@ impl<'a> Attributes<'a> {
         self.0.iter().rev().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref()).and_then(|v| v.value.as_ref())
     }
 
+    /// A string attribute, borrowed.
+    fn str(&self, key: &str) -> Option<&'a str> {
+        match self.get(key)? {
+            Value::StringValue(text) if !text.is_empty() => Some(text),
+            _ => None,
+        }
+    }
+
     fn text(&self, key: &str) -> Option<String> {
         match self.get(key)? {
             Value::StringValue(text) if !text.is_empty() => Some(text.clone()),
@@ -342,27 +350,26 @@ fn event_kind(name: &str, service: Option<&str>) -> Option<Tool> {
 
 fn log_event(resource: Attributes<'_>, record: &LogRecord) -> Result<Option<OtlpEvent>, String> {
     let attributes = Attributes(&record.attributes);
-    let service = resource.text("service.name");
+    let service = resource.str("service.name");
     let body = match record.body.as_ref().and_then(|body| body.value.as_ref()) {
         Some(Value::StringValue(text)) => Some(text.as_str()),
         _ => None,
     };
-    let event_name = attributes.text("event.name");
-    let tool = [Some(record.event_name.as_str()), event_name.as_deref(), body]
+    let tool = [Some(record.event_name.as_str()), attributes.str("event.name"), body]
         .into_iter()
         .flatten()
-        .find_map(|name| event_kind(name, service.as_deref()));
+        .find_map(|name| event_kind(name, service));
     let Some(tool) = tool else { return Ok(None) };
     if tool == Tool::Codex {
-        let kind = attributes.text("event.kind").or_else(|| attributes.text("event.type"));
-        if kind.as_deref() != Some("response.completed") {
+        let kind = attributes.str("event.kind").or_else(|| attributes.str("event.type"));
+        if kind != Some("response.completed") {
             return Ok(None);
         }
     }
     let what = format!("{} log record", tool.as_str());
     let named = |problem: String| format!("{what}: {problem}");
-    let timestamp = match attributes.text("event.timestamp") {
-        Some(text) => DateTime::parse_from_rfc3339(&text)
+    let timestamp = match attributes.str("event.timestamp") {
+        Some(text) => DateTime::parse_from_rfc3339(text)
             .map(|time| time.with_timezone(&Utc))
             .map_err(|_| named(format!("`event.timestamp` is not an RFC 3339 time: {text:?}")))?,
         None => nanos_to_time(record.time_unix_nano)
@@ -373,7 +380,7 @@ fn log_event(resource: Attributes<'_>, record: &LogRecord) -> Result<Option<Otlp
     let count = |keys: &[&str]| attributes.counts(keys).map(Option::unwrap_or_default).map_err(named);
     let (tokens, speed) = match tool {
         Tool::ClaudeCode => {
-            let speed = match attributes.text("speed").as_deref() {
+            let speed = match attributes.str("speed") {
                 Some("fast") => Speed::Fast,
                 _ => Speed::Standard,
             };
@@ -388,7 +395,7 @@ fn log_event(resource: Attributes<'_>, record: &LogRecord) -> Result<Option<Otlp
         }
         Tool::Codex => {
             let cached = count(&["cached_token_count"])?;
-            let speed = match attributes.text("service_tier").as_deref() {
+            let speed = match attributes.str("service_tier") {
                 Some("priority" | "fast") => Speed::Priority,
                 _ => Speed::Standard,
             };

@@ -133,7 +133,12 @@ fn respond<T: Message + serde::Serialize>(encoding: Encoding, answer: &T) -> Res
             (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-protobuf")], answer.encode_to_vec()).into_response()
         }
         Encoding::Json => {
-            let body = serde_json::to_vec(answer).unwrap_or_else(|_| b"{}".to_vec());
+            // OTLP JSON leaves out what is unset: a full success is `{}`, not a null field.
+            let mut value = serde_json::to_value(answer).unwrap_or_default();
+            if let Some(fields) = value.as_object_mut() {
+                fields.retain(|_, field| !field.is_null());
+            }
+            let body = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
             (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
     }

@@ -3,6 +3,7 @@
 //! an atomically replaced manifest, compacted and expired there; idempotent on each event's
 //! source id. docs/STORE.md describes the files for other engines.
 
+mod codec;
 mod manifest;
 mod outcomes;
 mod partition;

@@ -43,7 +43,7 @@ impl Snapshot {
 
 /// A WAL record's events.
 pub(crate) fn decode_payload(path: &Path, payload: &[u8]) -> Result<Vec<StoredEvent>, StoreError> {
-    serde_json::from_slice(payload).map_err(|error| StoreError::corrupt(path, format!("WAL record payload: {error}")))
+    crate::codec::decode(payload).map_err(|error| StoreError::corrupt(path, format!("WAL record payload: {error}")))
 }
 
 /// Reads a store from outside the process that writes it. A flush can delete a WAL segment

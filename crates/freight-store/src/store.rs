@@ -84,7 +84,7 @@ type Ack = tokio::sync::oneshot::Sender<Result<Appended, StoreError>>;
 struct Append {
     events: Vec<StoredEvent>,
     hashes: Vec<IdHash>,
-    /// The events' JSON, encoded by the caller's thread, one after another.
+    /// The events' encoding (`codec`), made on the caller's thread, one after another.
     encoded: Vec<u8>,
     /// Where each event's JSON ends in `encoded`.
     ends: Vec<usize>,
@@ -176,13 +176,10 @@ impl Store {
     /// Appends events; the answer comes once they are durable (or known duplicates).
     pub fn append(&self, events: Vec<StoredEvent>) -> tokio::sync::oneshot::Receiver<Result<Appended, StoreError>> {
         let (ack, answer) = tokio::sync::oneshot::channel();
-        let mut encoded = Vec::with_capacity(events.len() * 400);
+        let mut encoded = Vec::with_capacity(events.len() * 200);
         let mut ends = Vec::with_capacity(events.len());
         for event in &events {
-            if let Err(error) = serde_json::to_writer(&mut encoded, event) {
-                let _ = ack.send(Err(StoreError::Encode(error.to_string())));
-                return answer;
-            }
+            crate::codec::encode(&mut encoded, event);
             ends.push(encoded.len());
         }
         let hashes = events.iter().map(|event| id_hash(&event.id)).collect();
@@ -422,17 +419,10 @@ impl Writer {
                 append.hashes.iter().map(|hash| !self.ids.contains(hash) && pending.insert(*hash)).collect();
             if keep.iter().any(|&kept| kept) {
                 let record = begin_record(&mut buffer);
-                buffer.push(b'[');
                 let starts = std::iter::once(0).chain(append.ends.iter().copied());
-                let mut first = true;
                 for ((start, end), _) in starts.zip(append.ends.iter().copied()).zip(&keep).filter(|(_, kept)| **kept) {
-                    if !first {
-                        buffer.push(b',');
-                    }
-                    first = false;
                     buffer.extend_from_slice(&append.encoded[start..end]);
                 }
-                buffer.push(b']');
                 finish_record(&mut buffer, record, seq);
                 seq += 1;
             }

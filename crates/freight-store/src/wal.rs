@@ -4,7 +4,7 @@
 //! ```text
 //! wal/<first sequence number, 20 digits>.wal
 //! record = payload length (u32 LE) | CRC-32 of sequence and payload (u32 LE)
-//!        | sequence number (u64 LE) | payload (JSON array of stored events)
+//!        | sequence number (u64 LE) | payload (stored events, `codec`'s encoding)
 //! ```
 //! A crash can leave the last segment's last record half written; replay stops there and the
 //! tail is cut off (it was never acknowledged). A bad record anywhere else is corruption and
