@@ -21,7 +21,7 @@ pub mod time;
 pub use collect::{IngestError, IngestOptions, IngestReport, LineProblem};
 pub use discover::{Locations, SourceFile, discover, discover_people};
 #[cfg(feature = "arrow")]
-pub use table::{EventRow, UsageTable, events_batch, usage_schema};
+pub use table::{EventRow, TOKEN_COLUMNS, UsageTable, events_batch, usage_schema};
 
 /// Reads every file into the `usage` table.
 #[cfg(feature = "arrow")]

@@ -96,18 +96,28 @@ pub fn decode_logs(body: &[u8], encoding: Encoding) -> Result<Decoded, OtlpError
 
 /// A logs request already decoded (gRPC).
 pub fn read_logs(request: &ExportLogsServiceRequest) -> Decoded {
-    let mut decoded = Decoded::default();
-    for resource_logs in &request.resource_logs {
+    let records = request.resource_logs.iter().flat_map(|resource_logs| {
         let resource = Attributes(resource_logs.resource.as_ref().map_or(&[][..], |r| &r.attributes));
-        for scope_logs in &resource_logs.scope_logs {
-            for record in &scope_logs.log_records {
-                decoded.records += 1;
-                match log_event(resource, record) {
-                    Ok(Some(event)) => decoded.events.push(event),
-                    Ok(None) => {}
-                    Err(problem) => decoded.reject(problem),
-                }
-            }
+        resource_logs
+            .scope_logs
+            .iter()
+            .flat_map(move |scope| scope.log_records.iter().map(move |record| (resource, record)))
+    });
+    read_records(records, log_event)
+}
+
+/// Each record's usage event, rejection or nothing, counted.
+fn read_records<'a, T: 'a>(
+    records: impl Iterator<Item = (Attributes<'a>, &'a T)>,
+    event: impl Fn(Attributes<'a>, &'a T) -> Result<Option<OtlpEvent>, String>,
+) -> Decoded {
+    let mut decoded = Decoded::default();
+    for (resource, record) in records {
+        decoded.records += 1;
+        match event(resource, record) {
+            Ok(Some(event)) => decoded.events.push(event),
+            Ok(None) => {}
+            Err(problem) => decoded.reject(problem),
         }
     }
     decoded
@@ -120,21 +130,11 @@ pub fn decode_traces(body: &[u8], encoding: Encoding) -> Result<Decoded, OtlpErr
 
 /// A traces request already decoded (gRPC).
 pub fn read_traces(request: &ExportTraceServiceRequest) -> Decoded {
-    let mut decoded = Decoded::default();
-    for resource_spans in &request.resource_spans {
+    let spans = request.resource_spans.iter().flat_map(|resource_spans| {
         let resource = Attributes(resource_spans.resource.as_ref().map_or(&[][..], |r| &r.attributes));
-        for scope_spans in &resource_spans.scope_spans {
-            for span in &scope_spans.spans {
-                decoded.records += 1;
-                match span_event(resource, span) {
-                    Ok(Some(event)) => decoded.events.push(event),
-                    Ok(None) => {}
-                    Err(problem) => decoded.reject(problem),
-                }
-            }
-        }
-    }
-    decoded
+        resource_spans.scope_spans.iter().flat_map(move |scope| scope.spans.iter().map(move |span| (resource, span)))
+    });
+    read_records(spans, span_event)
 }
 
 /// Token counts from a metric data point (`claude_code.token.usage`, `gemini_cli.token.usage`,

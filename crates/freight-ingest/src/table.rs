@@ -22,6 +22,16 @@ const BATCH_ROWS: usize = 64 * 1024;
 /// Scale of the `reported_cost` column (USD).
 pub const REPORTED_COST_SCALE: i8 = 10;
 
+/// The token columns of the `usage` table, in `TokenCounts::KINDS` order.
+pub const TOKEN_COLUMNS: [&str; 6] = [
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+];
+
 fn dictionary() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
@@ -41,12 +51,12 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("tool_use", DataType::Boolean, false),
         Field::new("message_id", DataType::Utf8, true),
         Field::new("request_id", DataType::Utf8, true),
-        Field::new("input_tokens", DataType::UInt64, false),
-        Field::new("output_tokens", DataType::UInt64, false),
-        Field::new("cache_read_tokens", DataType::UInt64, false),
-        Field::new("cache_write_5m_tokens", DataType::UInt64, false),
-        Field::new("cache_write_1h_tokens", DataType::UInt64, false),
-        Field::new("reasoning_tokens", DataType::UInt64, false),
+        Field::new(TOKEN_COLUMNS[0], DataType::UInt64, false),
+        Field::new(TOKEN_COLUMNS[1], DataType::UInt64, false),
+        Field::new(TOKEN_COLUMNS[2], DataType::UInt64, false),
+        Field::new(TOKEN_COLUMNS[3], DataType::UInt64, false),
+        Field::new(TOKEN_COLUMNS[4], DataType::UInt64, false),
+        Field::new(TOKEN_COLUMNS[5], DataType::UInt64, false),
         Field::new("reported_cost", DataType::Decimal128(38, REPORTED_COST_SCALE), true),
     ]))
 });

@@ -163,15 +163,7 @@ fn events_of(batch: &RecordBatch) -> anyhow::Result<Vec<StoredEvent>> {
     let (cwds, branches, models, speeds) = (text("cwd")?, text("git_branch")?, text("model")?, text("speed")?);
     let (messages, requests) = (text("message_id")?, text("request_id")?);
     let (sidechain, tool_use) = (flag("is_sidechain")?, flag("tool_use")?);
-    let kinds = [
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_5m_tokens",
-        "cache_write_1h_tokens",
-        "reasoning_tokens",
-    ];
-    let counts = kinds.iter().map(|name| count(name)).collect::<anyhow::Result<Vec<_>>>()?;
+    let counts = freight_ingest::TOKEN_COLUMNS.iter().map(|name| count(name)).collect::<anyhow::Result<Vec<_>>>()?;
     let mut events = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         let tool = tools[row].as_deref().and_then(Tool::parse).unwrap_or(Tool::ClaudeCode);

@@ -128,14 +128,7 @@ fn check(dir: &Path, tolerance: f64, json: bool) -> anyhow::Result<()> {
     for batch in freight_store::read_snapshot(dir)?.batches()? {
         for row in freight_store::rows_as_json(&batch)? {
             let text = |key: &str| row[key].as_str().unwrap_or_default().to_string();
-            for column in [
-                "input_tokens",
-                "output_tokens",
-                "cache_read_tokens",
-                "cache_write_5m_tokens",
-                "cache_write_1h_tokens",
-                "reasoning_tokens",
-            ] {
+            for column in freight_ingest::TOKEN_COLUMNS {
                 *events.entry((text("tool"), text("model"), column.to_string())).or_default() +=
                     row[column].as_u64().unwrap_or(0);
             }
