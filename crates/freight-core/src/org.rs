@@ -179,6 +179,25 @@ impl Directory {
         self.people.is_empty()
     }
 
+    /// Adds people the directory does not know (by any identity), e.g. with the team their
+    /// telemetry named; people it lists keep the directory's word.
+    pub fn with_unlisted(mut self, extra: impl IntoIterator<Item = PersonEntry>) -> Directory {
+        for person in extra {
+            let identities = person.emails.iter().chain(&person.accounts).chain(std::iter::once(&person.id));
+            let known = identities.clone().any(|identity| self.by_identity.contains_key(&identity.to_lowercase()));
+            if known || self.by_id.contains_key(&person.id) {
+                continue;
+            }
+            let slot = self.people.len();
+            for identity in identities {
+                self.by_identity.insert(identity.to_lowercase(), slot);
+            }
+            self.by_id.insert(person.id.clone(), slot);
+            self.people.push(person);
+        }
+        self
+    }
+
     pub fn people(&self) -> &[PersonEntry] {
         &self.people
     }
@@ -220,6 +239,25 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn telemetry_people_are_added_only_where_the_directory_is_silent() {
+        let person = |email: &str, team: &str| PersonEntry {
+            id: email.into(),
+            name: None,
+            emails: vec![email.into()],
+            accounts: Vec::new(),
+            team: Some(team.into()),
+            cost_centre: None,
+        };
+        let directory = Directory::from_toml(TOML)
+            .expect("parses")
+            .with_unlisted([person("alice@acme.dev", "growth"), person("dana@acme.dev", "search")]);
+        assert_eq!(directory.resolve("alice@acme.dev").team, "payments");
+        let dana = directory.resolve("Dana@acme.dev");
+        assert_eq!((dana.team.as_str(), dana.known), ("search", true));
+        assert_eq!(directory.resolve("eve@acme.dev").team, UNASSIGNED_TEAM);
+    }
 
     const TOML: &str = r#"
 [[person]]

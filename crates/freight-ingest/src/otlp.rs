@@ -652,6 +652,63 @@ mod tests {
     }
 
     #[test]
+    fn codex_completions_and_gemini_responses_count_cached_input_once() {
+        let record = |name: &str, attributes: Vec<KeyValue>| LogRecord {
+            body: Some(AnyValue { value: Some(Value::StringValue(name.into())) }),
+            time_unix_nano: 1_795_168_800_000_000_000,
+            attributes,
+            ..LogRecord::default()
+        };
+        let number = |key: &str, value: i64| kv(key, Value::IntValue(value));
+        let request = logs(vec![
+            record(
+                "codex.sse_event",
+                vec![
+                    text("event.kind", "response.completed"),
+                    text("conversation.id", "c-1"),
+                    text("model", "gpt-5-codex"),
+                    number("input_token_count", 1000),
+                    number("cached_token_count", 800),
+                    number("output_token_count", 300),
+                    number("reasoning_token_count", 120),
+                    text("service_tier", "priority"),
+                ],
+            ),
+            // Other stream events are not usage.
+            record(
+                "codex.sse_event",
+                vec![text("event.kind", "response.output_text.delta"), text("conversation.id", "c-1")],
+            ),
+            record(
+                "gemini_cli.api_response",
+                vec![
+                    text("session.id", "g-1"),
+                    text("model", "gemini-2.5-pro"),
+                    number("input_token_count", 500),
+                    number("cached_content_token_count", 200),
+                    number("tool_token_count", 10),
+                    number("output_token_count", 40),
+                    number("thoughts_token_count", 60),
+                ],
+            ),
+        ]);
+        let decoded = decode_logs(&request.encode_to_vec(), Encoding::Protobuf).expect("decodes");
+        assert_eq!((decoded.records, decoded.rejected, decoded.events.len()), (3, 0, 2));
+        let (codex, gemini) = (&decoded.events[0].event, &decoded.events[1].event);
+        assert_eq!((codex.tool, codex.speed, codex.session_id.as_str()), (Tool::Codex, Speed::Priority, "c-1"));
+        assert_eq!(
+            codex.tokens,
+            TokenCounts { input: 200, output: 300, cache_read: 800, reasoning: 120, ..TokenCounts::default() }
+        );
+        assert!(decoded.events[0].id.starts_with("codex:h"));
+        assert_eq!(gemini.tool, Tool::GeminiCli);
+        assert_eq!(
+            gemini.tokens,
+            TokenCounts { input: 310, output: 100, cache_read: 200, reasoning: 60, ..TokenCounts::default() }
+        );
+    }
+
+    #[test]
     fn a_retried_record_without_ids_gets_the_same_content_id() {
         let mut record = api_request("unused", Value::IntValue(1));
         record.attributes.retain(|kv| kv.key != "request_id");

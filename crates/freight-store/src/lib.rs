@@ -19,7 +19,7 @@ pub use outcomes::{
 };
 pub use partition::{rows_as_json, stored_batch, stored_schema};
 pub use points::{POINTS_FILE, PointLog, metric_totals, read_points};
-pub use read::{Snapshot, read_snapshot};
+pub use read::{Snapshot, org_attributes, read_snapshot};
 pub use store::{Appended, Store, StoreOptions, StoreStats};
 
 use freight_core::UsageEvent;

@@ -41,6 +41,39 @@ impl Snapshot {
     }
 }
 
+/// The team and cost centre each person's events carried (OTLP resource attributes), for
+/// people the org directory does not list. Where events disagree, the latest file's word holds.
+pub fn org_attributes(
+    snapshot: &Snapshot,
+) -> Result<std::collections::BTreeMap<String, (String, Option<String>)>, StoreError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::DataType;
+    let mut people = std::collections::BTreeMap::new();
+    for file in &snapshot.files {
+        for batch in read_file(file, Some(&["user", "team", "cost_center"]))? {
+            let columns = ["user", "team", "cost_center"]
+                .map(|name| batch.column_by_name(name).map(|column| cast(column, &DataType::Utf8)));
+            let [Some(users), Some(teams), Some(centres)] = columns else { continue };
+            let (users, teams, centres) = (users?, teams?, centres?);
+            let (users, teams, centres) =
+                (users.as_string::<i32>(), teams.as_string::<i32>(), centres.as_string::<i32>());
+            for row in 0..batch.num_rows() {
+                if users.is_valid(row) && teams.is_valid(row) {
+                    let centre = centres.is_valid(row).then(|| centres.value(row).to_string());
+                    people.insert(users.value(row).to_string(), (teams.value(row).to_string(), centre));
+                }
+            }
+        }
+    }
+    for event in snapshot.unflushed.iter().flat_map(|chunk| chunk.iter()) {
+        if let (Some(user), Some(team)) = (&event.event.user, &event.team) {
+            people.insert(user.clone(), (team.clone(), event.cost_center.clone()));
+        }
+    }
+    Ok(people)
+}
+
 /// A WAL record's events.
 pub(crate) fn decode_payload(path: &Path, payload: &[u8]) -> Result<Vec<StoredEvent>, StoreError> {
     crate::codec::decode(payload).map_err(|error| StoreError::corrupt(path, format!("WAL record payload: {error}")))

@@ -222,6 +222,10 @@ pub enum CutArg {
 /// Where outcomes and people come from, and the rules that settle them.
 #[derive(Debug, Args, Clone)]
 pub struct OutcomeArgs {
+    /// People known from a store's telemetry (their OTLP team), added where the org directory
+    /// does not list them.
+    #[arg(skip)]
+    pub telemetry_people: Vec<freight_core::org::PersonEntry>,
     /// Logs collected from several people: a folder per person, each holding `claude/` (or
     /// `.claude/`) and `codex/` (or `.codex/`). Their files are tagged with the folder's name.
     #[arg(long, value_name = "DIR")]
@@ -298,6 +302,7 @@ impl OutcomeArgs {
 impl Default for OutcomeArgs {
     fn default() -> OutcomeArgs {
         OutcomeArgs {
+            telemetry_people: Vec::new(),
             people_dir: None,
             repos: Vec::new(),
             branch: None,

@@ -122,7 +122,8 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     let directory = match &args.org {
         Some(path) => read_directory(path)?,
         None => Directory::default(),
-    };
+    }
+    .with_unlisted(args.telemetry_people.iter().cloned());
     // A dataset brings its own outcomes: the repository around the current directory is only
     // read when nothing else says where the work is.
     let repo_paths: Vec<PathBuf> = if args.repos.is_empty() && args.dataset.is_none() {

@@ -60,6 +60,18 @@ pub fn with_store_outcomes(args: &crate::cli::OutcomeArgs, dir: &Path) -> anyhow
     outcomes.ticket_files.extend(freight_store::uploads(dir, "tickets"));
     outcomes.incident_files.extend(freight_store::uploads(dir, "incidents"));
     outcomes.outcome_files.extend(freight_store::uploads(dir, "events"));
+    let snapshot = freight_store::read_snapshot(dir)?;
+    outcomes.telemetry_people = freight_store::org_attributes(&snapshot)?
+        .into_iter()
+        .map(|(user, (team, cost_centre))| freight_core::org::PersonEntry {
+            id: user.clone(),
+            name: None,
+            emails: vec![user],
+            accounts: Vec::new(),
+            team: Some(team),
+            cost_centre,
+        })
+        .collect();
     for repo in freight_store::repos(dir)? {
         if !outcomes.repos.contains(&repo) {
             outcomes.repos.push(repo);

@@ -176,6 +176,23 @@ fn the_opentelemetry_sdk_sends_and_the_store_holds_exactly_that() {
     let report = Command::new(BIN).args(["usage", "daily", "--json", "--store"]).arg(&data).output().expect("runs");
     let report: Value = serde_json::from_slice(&report.stdout).expect("json");
     assert_eq!(report["totals"]["tokens"]["input"].as_u64(), Some(input), "{report}");
+
+    // With no org directory, people land in the teams their telemetry named (run outside any
+    // git repository: only the store's outcomes count).
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let pillars = Command::new(BIN)
+        .args(["report", "--json", "--store"])
+        .arg(&data)
+        .current_dir(elsewhere.path())
+        .output()
+        .expect("runs");
+    assert!(pillars.status.success(), "{}", String::from_utf8_lossy(&pillars.stderr));
+    let pillars: Value = serde_json::from_slice(&pillars.stdout).expect("json");
+    let rows = pillars["rows"].as_array().expect("rows");
+    let teams: Vec<&str> = rows.iter().filter_map(|row| row["key"].as_str()).collect();
+    assert!(teams.contains(&"platform") && teams.contains(&"payments"), "{teams:?}");
+    let calls: u64 = rows.iter().map(|row| row["calls"].as_u64().expect("calls")).sum();
+    assert_eq!(calls, 180);
     assert!(server.stop().success());
 }
 
