@@ -4,7 +4,7 @@
 
 pub mod attribution;
 pub mod blocks;
-mod columns;
+pub mod columns;
 pub mod dataset;
 pub mod engine;
 pub mod grain;

@@ -2,7 +2,7 @@
 //! replaced as a whole by an atomic rename so a reader never sees half an update.
 
 use crate::StoreError;
-use crate::wal::sync_dir;
+use crate::wal::write_atomic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -67,18 +67,10 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Replaces the manifest on disk: written beside it, synced, renamed over it.
+    /// Replaces the manifest on disk, atomically.
     pub fn save(&self, dir: &Path) -> Result<(), StoreError> {
         let path = dir.join(MANIFEST);
-        let temporary = dir.join(format!("{MANIFEST}.tmp"));
         let text = serde_json::to_vec_pretty(self).map_err(|error| StoreError::corrupt(&path, error.to_string()))?;
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temporary)?;
-            std::io::Write::write_all(&mut file, &text)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &path)
-        };
-        write().map_err(|source| StoreError::io(&path, source))?;
-        sync_dir(dir)
+        write_atomic(&path, &text)
     }
 }

@@ -8,7 +8,7 @@
 //! The files are what `freight report --prs` / `--deploys` read (the tag is one more field).
 
 use crate::StoreError;
-use crate::wal::sync_dir;
+use crate::wal::{complete_lines, sync_dir, write_atomic};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
@@ -40,12 +40,8 @@ impl OutcomeLog {
             if path.extension().is_none_or(|ext| ext != "ndjson") {
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|source| StoreError::io(&path, source))?;
-            let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
-            if complete < bytes.len() {
-                crate::wal::truncate(&path, complete as u64)?;
-            }
-            for line in bytes[..complete].split(|&byte| byte == b'\n').filter(|line| !line.is_empty()) {
+            let bytes = complete_lines(&path)?;
+            for line in bytes.split(|&byte| byte == b'\n').filter(|line| !line.is_empty()) {
                 let tag: Tag = serde_json::from_slice(line)
                     .map_err(|error| StoreError::corrupt(&path, format!("a line is not JSON: {error}")))?;
                 seen.extend(tag.freight_delivery);
@@ -94,22 +90,12 @@ pub const REPOS_FILE: &str = "outcomes/repos.json";
 /// The kinds of outcome file an upload can be, as the report reads them.
 pub const UPLOAD_KINDS: [&str; 5] = ["pulls", "deploys", "tickets", "incidents", "events"];
 
-/// Writes a file durably under a temporary name first; false when it was already there.
+/// Writes a file durably (`write_atomic`) unless it exists; false when it was already there.
 fn write_once(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
     if path.exists() {
         return Ok(false);
     }
-    let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(|source| StoreError::io(folder, source))?;
-    let temporary = path.with_extension("tmp");
-    let write = || -> std::io::Result<()> {
-        let mut file = File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    };
-    write().map_err(|source| StoreError::io(path, source))?;
-    sync_dir(folder)?;
+    write_atomic(path, bytes)?;
     Ok(true)
 }
 
@@ -137,6 +123,8 @@ pub fn uploads(store_dir: &Path, kind: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|entry| entry.path())
+        // Hidden names are files being checked by the server, not kept yet.
+        .filter(|path| !path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with('.')))
         .filter(|path| path.extension().is_some_and(|ext| ext == "csv" || ext == "ndjson"))
         .collect();
     files.sort();
@@ -166,11 +154,7 @@ pub fn register_repo(store_dir: &Path, repo: &Path) -> Result<bool, StoreError> 
     known.push(repo.to_path_buf());
     let path = store_dir.join(REPOS_FILE);
     let bytes = serde_json::to_vec_pretty(&known).map_err(|error| StoreError::Encode(error.to_string()))?;
-    let temporary = path.with_extension("json.tmp");
-    let _ = std::fs::remove_file(&temporary);
-    write_once(&temporary, &bytes)?;
-    std::fs::rename(&temporary, &path).map_err(|source| StoreError::io(&path, source))?;
-    sync_dir(path.parent().unwrap_or(store_dir))?;
+    write_atomic(&path, &bytes)?;
     Ok(true)
 }
 

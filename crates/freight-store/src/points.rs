@@ -27,7 +27,7 @@ impl PointLog {
         let path = store_dir.join(POINTS_FILE);
         let folder = path.parent().unwrap_or(store_dir);
         std::fs::create_dir_all(folder).map_err(|source| StoreError::io(folder, source))?;
-        cut_torn_line(&path)?;
+        crate::wal::complete_lines(&path)?;
         let file =
             File::options().create(true).append(true).open(&path).map_err(|source| StoreError::io(&path, source))?;
         Ok(PointLog { path, file: Mutex::new(file) })
@@ -46,15 +46,6 @@ impl PointLog {
         let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         file.write_all(&lines).and_then(|()| file.sync_data()).map_err(|source| StoreError::io(&self.path, source))
     }
-}
-
-fn cut_torn_line(path: &Path) -> Result<(), StoreError> {
-    let Ok(bytes) = std::fs::read(path) else { return Ok(()) };
-    let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
-    if complete < bytes.len() {
-        crate::wal::truncate(path, complete as u64)?;
-    }
-    Ok(())
 }
 
 /// The points a store holds.

@@ -5,7 +5,7 @@
 use crate::manifest::{Manifest, Obsolete, PartFile};
 use crate::partition::{USAGE_DIR, compact, read_ids, write_events};
 use crate::read::{Snapshot, decode_payload};
-use crate::wal::{SegmentWriter, begin_record, finish_record, read_segment, segments, truncate};
+use crate::wal::{SegmentWriter, begin_record, finish_record, read_segment, remove_flushed, truncate};
 use crate::{StoreError, StoredEvent, WAL_DIR};
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -310,16 +310,11 @@ fn replay(
     manifest: &Manifest,
     ids: &mut foldhash::HashSet<IdHash>,
 ) -> Result<(Chunks, u64), StoreError> {
-    let found = segments(wal_dir)?;
+    let found = remove_flushed(wal_dir, manifest.flushed_seq)?;
     let mut next_seq = manifest.flushed_seq + 1;
     let mut active = Vec::new();
     for (index, (first_seq, path)) in found.iter().enumerate() {
         let is_last = index + 1 == found.len();
-        let covered = found.get(index + 1).is_some_and(|(next_first, _)| *next_first <= manifest.flushed_seq + 1);
-        if covered {
-            std::fs::remove_file(path).map_err(|source| StoreError::io(path, source))?;
-            continue;
-        }
         let read = read_segment(path)?;
         if let Some((offset, reason)) = read.torn_at {
             if !is_last {
@@ -546,16 +541,7 @@ impl Flusher {
             state.manifest = manifest;
             state.frozen.retain(|(up_to, _)| *up_to > job.up_to_seq);
         }
-        // Segments that start at or before the flushed sequence hold nothing newer: the
-        // writer starts a segment exactly after each flushed sequence.
-        let wal_dir = dir.join(WAL_DIR);
-        let found = segments(&wal_dir)?;
-        for (index, (_, path)) in found.iter().enumerate() {
-            let next_first = found.get(index + 1).map(|(first, _)| *first);
-            if next_first.is_some_and(|first| first <= job.up_to_seq + 1) {
-                std::fs::remove_file(path).map_err(|source| StoreError::io(path, source))?;
-            }
-        }
+        remove_flushed(&dir.join(WAL_DIR), job.up_to_seq)?;
         Ok(())
     }
 
@@ -605,6 +591,7 @@ impl Flusher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wal::segments;
     use freight_core::{Speed, TokenCounts, Tool, UsageEvent};
 
     fn event(id: &str, day: u32, input: u64) -> StoredEvent {

@@ -60,6 +60,22 @@ pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
     Ok(found)
 }
 
+/// Deletes the segments whose records are all at or below `flushed_seq`. The writer starts a
+/// segment right after each flushed sequence, so a segment is wholly flushed exactly when the
+/// next one starts at or before `flushed_seq + 1`. Returns the segments kept.
+pub fn remove_flushed(dir: &Path, flushed_seq: u64) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    let found = segments(dir)?;
+    let mut kept = Vec::new();
+    for (index, (first, path)) in found.iter().enumerate() {
+        if found.get(index + 1).is_some_and(|(next_first, _)| *next_first <= flushed_seq + 1) {
+            std::fs::remove_file(path).map_err(|source| StoreError::io(path, source))?;
+        } else {
+            kept.push((*first, path.clone()));
+        }
+    }
+    Ok(kept)
+}
+
 /// Reads a segment's records; a short or mismatching record ends the read (`torn_at`).
 pub fn read_segment(path: &Path) -> Result<SegmentRead, StoreError> {
     let bytes = std::fs::read(path).map_err(|source| StoreError::io(path, source))?;
@@ -165,6 +181,40 @@ pub fn truncate(path: &Path, length: u64) -> Result<(), StoreError> {
     let file = File::options().write(true).open(path).map_err(|source| StoreError::io(path, source))?;
     file.set_len(length).map_err(|source| StoreError::io(path, source))?;
     file.sync_all().map_err(|source| StoreError::io(path, source))
+}
+
+/// Replaces `path` with `bytes` atomically and durably: written beside it, synced, renamed
+/// over it, the folder synced.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(|source| StoreError::io(folder, source))?;
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    };
+    write().map_err(|source| StoreError::io(path, source))?;
+    sync_dir(folder)
+}
+
+/// The complete lines of an append-only NDJSON file; a torn last line (an append that crashed,
+/// never acknowledged) is cut off the file. A missing file has none.
+pub fn complete_lines(path: &Path) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(StoreError::io(path, source)),
+    };
+    let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+    if complete < bytes.len() {
+        truncate(path, complete as u64)?;
+        bytes.truncate(complete);
+    }
+    Ok(bytes)
 }
 
 /// Makes a directory's entries (files created, renamed, removed) durable.

@@ -5,7 +5,7 @@
 
 use crate::cli::BenchIngestArgs;
 use anyhow::{Context, bail};
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -87,12 +87,14 @@ fn stamp(body: &mut [u8], offsets: &[usize], client: usize, request: u64) {
     }
 }
 
-/// Sends one request on a kept-alive connection and reads the answer's status.
+/// Sends one request on a kept-alive connection and reads the answer's status; an answer that
+/// reports rejected records is an error.
 async fn exchange(
     stream: &mut tokio::net::TcpStream,
     head: &[u8],
     body: &[u8],
     buffer: &mut Vec<u8>,
+    json: bool,
 ) -> anyhow::Result<u16> {
     stream.write_all(head).await?;
     stream.write_all(body).await?;
@@ -119,9 +121,16 @@ async fn exchange(
                 buffer.extend_from_slice(&chunk[..read]);
             }
             let status = headers.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-            if status == 200 && buffer[end + 4..].windows(14).any(|w| w == b"partialSuccess" || w == b"rejectedLogRec")
-            {
-                bail!("the server rejected records: {}", String::from_utf8_lossy(&buffer[end + 4..]));
+            if status == 200 {
+                let answer = &buffer[end + 4..end + 4 + length];
+                let answer: ExportLogsServiceResponse = if json {
+                    serde_json::from_slice(answer).context("the server's JSON answer")?
+                } else {
+                    ExportLogsServiceResponse::decode(answer).context("the server's protobuf answer")?
+                };
+                if let Some(partial) = answer.partial_success.filter(|partial| partial.rejected_log_records > 0) {
+                    bail!("the server rejected {} records: {}", partial.rejected_log_records, partial.error_message);
+                }
             }
             return Ok(status);
         }
@@ -198,7 +207,7 @@ fn drive(args: &BenchIngestArgs, port: u16) -> anyhow::Result<u64> {
                 for request in 0..requests_per_client {
                     stamp(&mut body, &offsets, client, request);
                     let sent = Instant::now();
-                    let status = exchange(&mut stream, head.as_bytes(), &body, &mut buffer).await?;
+                    let status = exchange(&mut stream, head.as_bytes(), &body, &mut buffer, json).await?;
                     if status != 200 {
                         bail!("request answered {status}: {}", String::from_utf8_lossy(&buffer));
                     }

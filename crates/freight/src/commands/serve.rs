@@ -3,10 +3,8 @@
 
 use crate::cli::ServeArgs;
 use anyhow::Context;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Decimal128Type, TimestampMillisecondType, UInt64Type};
-use freight_core::{Speed, TokenCounts, Tool, UsageEvent};
+use datafusion::arrow::array::RecordBatch;
+use freight_core::{Speed, Tool, UsageEvent};
 use freight_server::{AppState, Config, IntakeStats};
 use freight_store::{OutcomeLog, PointLog, Store, StoredEvent};
 use std::sync::Arc;
@@ -142,43 +140,28 @@ fn load_demo(store: &Store, dir: &std::path::Path) -> anyhow::Result<()> {
 
 /// A `usage` batch's calls as stored events, keyed by their message and request ids.
 fn events_of(batch: &RecordBatch) -> anyhow::Result<Vec<StoredEvent>> {
-    let text = |name: &str| -> anyhow::Result<Vec<Option<String>>> {
-        let column = batch.column_by_name(name).with_context(|| format!("usage column {name}"))?;
-        let strings = cast(column, &DataType::Utf8)?;
-        let strings = strings.as_string::<i32>();
-        Ok((0..strings.len()).map(|i| strings.is_valid(i).then(|| strings.value(i).to_string())).collect())
-    };
-    let count = |name: &str| -> anyhow::Result<Vec<u64>> {
-        let column = batch.column_by_name(name).with_context(|| format!("usage column {name}"))?;
-        Ok(column.as_primitive::<UInt64Type>().values().to_vec())
-    };
-    let flag = |name: &str| -> anyhow::Result<Vec<bool>> {
-        let column = batch.column_by_name(name).with_context(|| format!("usage column {name}"))?;
-        Ok(column.as_boolean().iter().map(|value| value.unwrap_or(false)).collect())
-    };
-    let times = batch.column_by_name("ts").context("usage column ts")?.as_primitive::<TimestampMillisecondType>();
-    let costs = batch.column_by_name("reported_cost").context("usage column reported_cost")?;
-    let costs = costs.as_primitive::<Decimal128Type>();
-    let (tools, users, projects, sessions) = (text("tool")?, text("user")?, text("project")?, text("session_id")?);
-    let (cwds, branches, models, speeds) = (text("cwd")?, text("git_branch")?, text("model")?, text("speed")?);
-    let (messages, requests) = (text("message_id")?, text("request_id")?);
-    let (sidechain, tool_use) = (flag("is_sidechain")?, flag("tool_use")?);
-    let counts = freight_ingest::TOKEN_COLUMNS.iter().map(|name| count(name)).collect::<anyhow::Result<Vec<_>>>()?;
+    use freight_analytics::columns::{bools, counts, decimals, millis, strings, token_row};
+    let times = millis(batch, "ts")?;
+    let costs = decimals(batch, "reported_cost")?;
+    let (tools, users, projects, sessions) =
+        (strings(batch, "tool")?, strings(batch, "user")?, strings(batch, "project")?, strings(batch, "session_id")?);
+    let (cwds, branches, models, speeds) =
+        (strings(batch, "cwd")?, strings(batch, "git_branch")?, strings(batch, "model")?, strings(batch, "speed")?);
+    let (messages, requests) = (strings(batch, "message_id")?, strings(batch, "request_id")?);
+    let (sidechain, tool_use) = (bools(batch, "is_sidechain")?, bools(batch, "tool_use")?);
+    let tokens = freight_ingest::TOKEN_COLUMNS.map(|name| counts(batch, name));
+    let [input, output, cache_read, write_5m, write_1h, reasoning] = tokens;
+    let token_columns = [input?, output?, cache_read?, write_5m?, write_1h?, reasoning?];
+    let token_columns = token_columns.each_ref().map(Vec::as_slice);
     let mut events = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         let tool = tools[row].as_deref().and_then(Tool::parse).unwrap_or(Tool::ClaudeCode);
         let session = sessions[row].clone().unwrap_or_default();
-        let timestamp = chrono::DateTime::from_timestamp_millis(times.value(row)).unwrap_or_default();
+        let timestamp = times[row].and_then(chrono::DateTime::from_timestamp_millis).unwrap_or_default();
         let id = match (&messages[row], &requests[row]) {
             (Some(message), Some(request)) => format!("{}:{message}:{request}", tool.as_str()),
             _ => format!("{}:{session}:{}:{row}", tool.as_str(), timestamp.timestamp_millis()),
         };
-        let reported_cost = costs.is_valid(row).then(|| {
-            rust_decimal::Decimal::from_i128_with_scale(
-                costs.value(row),
-                freight_ingest::table::REPORTED_COST_SCALE.unsigned_abs().into(),
-            )
-        });
         events.push(StoredEvent {
             id,
             event: UsageEvent {
@@ -198,15 +181,8 @@ fn events_of(batch: &RecordBatch) -> anyhow::Result<Vec<StoredEvent>> {
                     .into_iter()
                     .find(|speed| Some(speed.as_str()) == speeds[row].as_deref())
                     .unwrap_or_default(),
-                tokens: TokenCounts {
-                    input: counts[0][row],
-                    output: counts[1][row],
-                    cache_read: counts[2][row],
-                    cache_write_5m: counts[3][row],
-                    cache_write_1h: counts[4][row],
-                    reasoning: counts[5][row],
-                },
-                reported_cost,
+                tokens: token_row(token_columns, row),
+                reported_cost: costs[row],
             },
             tool_use: tool_use[row],
             team: None,

@@ -138,11 +138,12 @@ fn check(dir: &Path, tolerance: f64, json: bool) -> anyhow::Result<()> {
     let totals = freight_store::metric_totals(&points);
     let mut events: std::collections::HashMap<(String, String, String), u64> = std::collections::HashMap::new();
     for batch in freight_store::read_snapshot(dir)?.batches()? {
-        for row in freight_store::rows_as_json(&batch)? {
-            let text = |key: &str| row[key].as_str().unwrap_or_default().to_string();
-            for column in freight_ingest::TOKEN_COLUMNS {
-                *events.entry((text("tool"), text("model"), column.to_string())).or_default() +=
-                    row[column].as_u64().unwrap_or(0);
+        use freight_analytics::columns::{counts, strings};
+        let (tools, models) = (strings(&batch, "tool")?, strings(&batch, "model")?);
+        for column in freight_ingest::TOKEN_COLUMNS {
+            for ((tool, model), count) in tools.iter().zip(&models).zip(counts(&batch, column)?) {
+                let key = (tool.clone().unwrap_or_default(), model.clone().unwrap_or_default(), column.to_string());
+                *events.entry(key).or_default() += count;
             }
         }
     }
