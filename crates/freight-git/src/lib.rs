@@ -7,7 +7,7 @@ pub mod notes;
 pub mod write;
 
 pub use freight_core::outcome::Survival;
-pub use mine::{MineOptions, MinedRepo, mine};
+pub use mine::{MineOptions, MinedRepo, branch_tip, mine};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

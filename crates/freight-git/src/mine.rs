@@ -97,6 +97,14 @@ fn millis(seconds: i64) -> Millis {
     seconds.saturating_mul(1000)
 }
 
+/// The branch `mine` would read and the commit at its tip, without reading any history: cheap
+/// enough to ask before every report whether a kept mining result is still current.
+pub fn branch_tip(path: &Path, branch: Option<&str>) -> Result<(String, String)> {
+    let repo = gix::open(path).at(path, "opening the repository")?;
+    let (name, tip) = main_tip(&repo, path, branch)?;
+    Ok((name, tip.to_string()))
+}
+
 /// Reads a repository (a work tree or a bare repository at `path`).
 pub fn mine(path: &Path, options: &MineOptions) -> Result<MinedRepo> {
     let mut repo = gix::open(path).at(path, "opening the repository")?;

@@ -40,7 +40,7 @@ pub struct GithubConfig {
     pub webhook_secret_env: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OrgConfig {
     /// The org directory (TOML or CSV) reports use.
@@ -49,6 +49,9 @@ pub struct OrgConfig {
     pub prices: Option<PathBuf>,
     /// Git repositories reports mine for outcomes.
     pub repos: Vec<PathBuf>,
+    /// How often the server mines the registered repositories (seconds; 0: only when a
+    /// registration or a `push` webhook says one changed).
+    pub mine_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -75,6 +78,12 @@ impl Default for StoreConfig {
             compact_at: store.compact_at,
             retention_days: None,
         }
+    }
+}
+
+impl Default for OrgConfig {
+    fn default() -> OrgConfig {
+        OrgConfig { directory: None, prices: None, repos: Vec::new(), mine_interval_secs: 600 }
     }
 }
 

@@ -70,6 +70,9 @@ async fn accept(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     if !payload.is_object() {
         return Err(Refusal::new(StatusCode::BAD_REQUEST, format!("the {event} payload is not a JSON object")));
     }
+    if event == "push" {
+        state.repos_changed();
+    }
     let state = state.clone();
     let kept = tokio::task::spawn_blocking(move || state.outcomes.append(&event, &delivery, &payload))
         .await

@@ -39,6 +39,17 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub github_secret: Option<Vec<u8>>,
     pub stats: IntakeStats,
+    /// Wakes whatever mines the registered repositories (a registration, a push).
+    pub mine_now: Option<std::sync::mpsc::SyncSender<()>>,
+}
+
+impl AppState {
+    /// Asks for the registered repositories to be mined soon (a pending request is enough).
+    pub fn repos_changed(&self) {
+        if let Some(wake) = &self.mine_now {
+            let _ = wake.try_send(());
+        }
+    }
 }
 
 pub type Shared = Arc<AppState>;

@@ -108,7 +108,10 @@ pub async fn register(State(state): State<Shared>, Json(registration): Json<Repo
     }
     let dir = state.store.dir().to_path_buf();
     match tokio::task::spawn_blocking(move || register_repo(&dir, &path)).await {
-        Ok(Ok(new)) => (StatusCode::OK, Json(serde_json::json!({ "registered": new }))).into_response(),
+        Ok(Ok(new)) => {
+            state.repos_changed();
+            (StatusCode::OK, Json(serde_json::json!({ "registered": new }))).into_response()
+        }
         Ok(Err(error)) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
         Err(error) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     }

@@ -14,13 +14,15 @@ mod wal;
 
 pub use manifest::{Manifest, PartFile};
 pub use outcomes::{
-    GITHUB_DIR, OutcomeLog, REPOS_FILE, UPLOAD_KINDS, UPLOADS_DIR, keep_upload, register_repo, repos, upload_path,
+    GITHUB_DIR, OutcomeLog, REPOS_FILE, UPLOAD_KINDS, UPLOADS_DIR, content_name, keep_upload, register_repo, repos,
+    upload_path,
     uploads,
 };
 pub use partition::{rows_as_json, stored_batch, stored_schema};
 pub use points::{POINTS_FILE, PointLog, metric_totals, read_points};
 pub use read::{Snapshot, org_attributes, read_snapshot};
 pub use store::{Appended, Store, StoreOptions, StoreStats};
+pub use wal::write_atomic;
 
 use freight_core::UsageEvent;
 use serde::{Deserialize, Serialize};

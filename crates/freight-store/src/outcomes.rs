@@ -99,7 +99,8 @@ fn write_once(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-fn content_name(bytes: &[u8]) -> String {
+/// A 128-bit hash of `bytes` as 32 hex digits, stable across runs and builds (file names).
+pub fn content_name(bytes: &[u8]) -> String {
     use std::hash::BuildHasher;
     let low = foldhash::quality::FixedState::with_seed(0x0c0f_fee1).hash_one(bytes);
     let high = foldhash::quality::FixedState::with_seed(0x0c0f_fee2).hash_one(bytes);

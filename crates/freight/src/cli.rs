@@ -226,6 +226,9 @@ pub struct OutcomeArgs {
     /// does not list them.
     #[arg(skip)]
     pub telemetry_people: Vec<freight_core::org::PersonEntry>,
+    /// Set from `--store`: the store whose kept mining results are read when current.
+    #[arg(skip)]
+    pub mined_in: Option<PathBuf>,
     /// Logs collected from several people: a folder per person, each holding `claude/` (or
     /// `.claude/`) and `codex/` (or `.codex/`). Their files are tagged with the folder's name.
     #[arg(long, value_name = "DIR")]
@@ -303,6 +306,7 @@ impl Default for OutcomeArgs {
     fn default() -> OutcomeArgs {
         OutcomeArgs {
             telemetry_people: Vec::new(),
+            mined_in: None,
             people_dir: None,
             repos: Vec::new(),
             branch: None,

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod demo;
 mod env;
+mod mined;
 mod render;
 
 use clap::Parser;

@@ -8,7 +8,7 @@ use freight_analytics::attribution::{Outcomes, Rules};
 use freight_analytics::pillars::{Cut, PillarsReport, pillars_report};
 use freight_analytics::{Engine, Filters};
 use freight_core::PriceCatalog;
-use freight_core::link::{LinkRules, RepoPlace};
+use freight_core::link::LinkRules;
 use freight_core::org::Directory;
 use freight_git::{MineOptions, MinedRepo};
 use freight_ingest::{IngestReport, SourceFile, UsageTable, discover_people};
@@ -151,8 +151,18 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     let mut repos = Vec::new();
     let mut default_identity = None;
     for path in &repo_paths {
-        eprintln!("freight: reading git history of {}", path.display());
-        let mined: MinedRepo = freight_git::mine(path, &options)?;
+        let mined: MinedRepo = match &args.mined_in {
+            Some(store) => {
+                let (mined, kept) = crate::mined::mine_cached(store, path, &options)?;
+                let how = if kept { "kept by the server" } else { "read now" };
+                eprintln!("freight: git history of {} ({how})", path.display());
+                mined
+            }
+            None => {
+                eprintln!("freight: reading git history of {}", path.display());
+                freight_git::mine(path, &options)?
+            }
+        };
         if repos.iter().any(|r: &RepoSummary| r.name == mined.name) {
             bail!("two repositories are both named {:?} ({}); names must differ", mined.name, path.display());
         }
@@ -166,15 +176,7 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
             commits: mined.commits.len(),
             tip: mined.tip.clone(),
         });
-        outcomes.repos.push(RepoPlace {
-            name: mined.name.clone(),
-            workdir: mined.workdir.as_ref().map(|dir| dir.display().to_string()),
-        });
-        for (sha, survival) in mined.survival {
-            outcomes.survival.insert((mined.name.clone(), sha), survival);
-        }
-        outcomes.main_lines.insert(mined.name.clone(), (mined.main_line, mined.entered));
-        outcomes.commits.extend(mined.commits);
+        crate::mined::add_mined(&mut outcomes, mined);
     }
     for path in &args.pull_files {
         outcomes.pulls.extend(freight_ingest::events::read_pull_requests(path)?);

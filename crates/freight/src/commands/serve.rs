@@ -39,6 +39,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         load_demo(&store, &dir)?;
     }
+    let (mine_now, wakes) = std::sync::mpsc::sync_channel(1);
+    let every = match config.org.mine_interval_secs {
+        0 => std::time::Duration::MAX,
+        seconds => std::time::Duration::from_secs(seconds),
+    };
+    let mining_dir = dir.clone();
+    std::thread::Builder::new()
+        .name("freight-miner".into())
+        .spawn(move || crate::mined::mine_on_schedule(&mining_dir, every, wakes))?;
     let state = Arc::new(AppState {
         store,
         outcomes,
@@ -46,6 +55,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         github_secret: config.github_secret(),
         stats: IntakeStats::default(),
+        mine_now: Some(mine_now),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

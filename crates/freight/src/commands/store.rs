@@ -46,6 +46,7 @@ fn write_dump(dir: &Path) -> anyhow::Result<()> {
 /// and registered repositories.
 pub fn with_store_outcomes(args: &crate::cli::OutcomeArgs, dir: &Path) -> anyhow::Result<crate::cli::OutcomeArgs> {
     let mut outcomes = args.clone();
+    outcomes.mined_in = Some(dir.to_path_buf());
     let github = dir.join(freight_store::GITHUB_DIR);
     for (event, files) in
         [("pull_request", &mut outcomes.pull_files), ("deployment_status", &mut outcomes.deploy_files)]

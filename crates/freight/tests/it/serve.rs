@@ -374,12 +374,36 @@ fn outcome_files_are_checked_kept_once_and_repositories_registered() {
 
     let json = [("Content-Type", "application/json")];
     let repo = dir.path().join("api");
-    std::fs::create_dir_all(repo.join(".git")).expect("a repository's layout");
+    let writer = freight_git::write::RepoWriter::init(&repo).expect("a repository");
+    let stamp = freight_git::write::Stamp { name: "Ann", email: "ann@x.org", seconds: 1_700_000_000, offset: 0 };
+    let change = freight_git::write::Change { path: "a.rs", content: Some("fn a() {}\n") };
+    writer.commit("main", stamp, "feat: a\n\nFreight-Session: s1", &[change]).expect("commits");
     let body = serde_json::json!({ "path": repo }).to_string();
     assert_eq!(server.post("/v1/repos", &json, body.as_bytes()).0, 200);
     assert_eq!(server.post("/v1/repos", &json, br#"{"path": "relative/api"}"#).0, 400);
     let registered: Value =
         serde_json::from_slice(&std::fs::read(data.join("outcomes/repos.json")).expect("kept")).expect("json");
     assert_eq!(registered, serde_json::json!([repo]));
+
+    // The registration wakes the miner; a report over the store then reads what it kept.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mined_record = || {
+        std::fs::read_dir(data.join("outcomes/mined"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.path().join("mined.json").exists())
+    };
+    while !mined_record() {
+        assert!(Instant::now() < deadline, "the server did not mine the registered repository");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output =
+        Command::new(BIN).args(["report", "--json", "--store"]).arg(&data).current_dir(dir.path()).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("(kept by the server)"), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["repos"][0]["commits"], 1, "{}", report["repos"]);
     assert!(server.stop().success());
 }
