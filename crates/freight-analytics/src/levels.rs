@@ -130,6 +130,24 @@ pub fn adoption(
     }
 }
 
+impl Adoption {
+    /// Seats counted within a scope: the directory's people it admits.
+    pub fn scope_seats(&mut self, directory: &Directory, scope: &crate::Scope, people: &[PillarRow]) {
+        if directory.is_empty() {
+            return;
+        }
+        let admitted: Vec<&str> = directory
+            .people()
+            .iter()
+            .filter(|person| scope.admits_member(&directory.resolve(&person.id)))
+            .map(|person| person.id.as_str())
+            .collect();
+        let in_use = people.iter().filter(|row| row.calls > 0 && admitted.contains(&row.key.as_str())).count();
+        self.seats = Some(admitted.len() as u64);
+        self.seats_in_use = Some(ratio(in_use as f64, admitted.len() as f64));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

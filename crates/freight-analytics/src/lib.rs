@@ -13,7 +13,9 @@ pub mod levels;
 pub mod optimizable;
 pub mod pillars;
 pub mod pricing;
+pub mod scope;
 pub mod usage;
 
 pub use engine::{AnalyticsError, Engine};
+pub use scope::Scope;
 pub use usage::{Filters, Grouping, ModelUsage, UsageGroup, usage_report};

@@ -815,17 +815,30 @@ pub async fn pillars_report(
     rules: &crate::attribution::Rules,
     catalog: &freight_core::PriceCatalog,
     cut: Option<Cut>,
+    scope: &crate::Scope,
 ) -> Result<(PillarsReport, Facts), AnalyticsError> {
     let mut started = std::time::Instant::now();
     let mut step = |name: &str| {
         crate::engine::note_time(name, started);
         started = std::time::Instant::now();
     };
-    let attribution = crate::attribution::attribute(grain, catalog, directory, outcomes, rules);
+    // Attribution sees everything (a session's links do not depend on who asks); the scope
+    // then keeps its part of every figure.
+    let whole = crate::attribution::attribute(grain, catalog, directory, outcomes, rules);
+    let (scoped_attribution, scoped_grain);
+    let (attribution, grain) = match scope.is_everything() {
+        true => (&whole, grain),
+        false => {
+            scoped_attribution = scope.attribution(&whole);
+            scoped_grain = scope.grain(grain, &whole);
+            (&scoped_attribution, &scoped_grain)
+        }
+    };
     step("attribution");
     let optimizable = crate::optimizable::optimizable(grain, catalog, &rules.portfolio);
     let window = output_window(filters, rules.as_of)?;
-    let facts = facts(&attribution, &optimizable_by_session(grain, &optimizable), outcomes, directory, &window)?;
+    let facts =
+        scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outcomes, directory, &window)?)?;
     step("facts");
     register_facts(engine, &facts)?;
     // The total, the cut asked for, teams (the leaderboard) and people (adoption), run together:
@@ -847,16 +860,20 @@ pub async fn pillars_report(
     .await?;
     let total = total.into_iter().next().unwrap_or_default();
     let (teams, people) = (teams.unwrap_or_else(|| rows.clone()), people.unwrap_or_else(|| rows.clone()));
-    let adoption = crate::levels::adoption(grain, directory, rules.default_identity.as_deref(), &people);
+    let mut adoption = crate::levels::adoption(grain, directory, rules.default_identity.as_deref(), &people);
+    if !scope.is_everything() {
+        adoption.scope_seats(directory, scope, &people);
+    }
     step("pillars");
     let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
-    let double_billed = double_billed(&attribution, outcomes, rules, &window);
+    let double_billed = double_billed(attribution, outcomes, rules, &window);
     step("adoption, leaderboard, double-billed");
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
     let linked: foldhash::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
     let links = LinkSummary {
-        sessions: attribution.sessions.len() as u64,
+        sessions: if scope.is_everything() { attribution.sessions.len() } else { scope.sessions(attribution).count() }
+            as u64,
         linked_sessions: linked.len() as u64,
         exact_links: attribution.links.iter().filter(|l| l.evidence.is_exact()).count() as u64,
         heuristic_links: heuristic.len() as u64,
@@ -876,7 +893,7 @@ pub async fn pillars_report(
         total: PillarRow { key: "total".into(), ..total },
         rows,
         waste: {
-            let waste = waste_items(&attribution, outcomes);
+            let waste = waste_items(attribution, outcomes);
             step("waste items");
             waste
         },
@@ -885,7 +902,7 @@ pub async fn pillars_report(
         double_billed,
         adoption,
         leaderboard,
-        session_links: attribution.links,
+        session_links: attribution.links.clone(),
     };
     Ok((report, facts))
 }

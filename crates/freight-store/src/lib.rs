@@ -15,8 +15,7 @@ mod wal;
 pub use manifest::{Manifest, PartFile};
 pub use outcomes::{
     GITHUB_DIR, OutcomeLog, REPOS_FILE, UPLOAD_KINDS, UPLOADS_DIR, content_name, keep_upload, register_repo, repos,
-    upload_path,
-    uploads,
+    upload_path, uploads,
 };
 pub use partition::{rows_as_json, stored_batch, stored_schema};
 pub use points::{POINTS_FILE, PointLog, metric_totals, read_points};

@@ -337,11 +337,52 @@ pub struct PillarArgs {
     #[arg(long = "by", value_enum, default_value = "team")]
     pub cut: CutArg,
     #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
     pub sources: SourceArgs,
     #[command(flatten)]
     pub outcomes: OutcomeArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// Which part of the organisation the report covers (each flag repeatable; none: all of it).
+/// Applied after attribution, so a filtered report's figures equal the matching rows of the
+/// whole report.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScopeArgs {
+    /// Only these teams (as the org directory names them).
+    #[arg(long = "team", value_name = "TEAM")]
+    pub teams: Vec<String>,
+    /// Only these people (directory ids, or identities the directory does not list).
+    #[arg(long = "person", value_name = "PERSON")]
+    pub people: Vec<String>,
+    /// Only these cost centres.
+    #[arg(long = "cost-centre", value_name = "CENTRE")]
+    pub cost_centres: Vec<String>,
+    /// Only work in these repositories (by name, as the report names them).
+    #[arg(long = "repo-name", value_name = "NAME")]
+    pub repos: Vec<String>,
+    /// Only these agents (claude-code, codex, ...).
+    #[arg(long = "tool", value_name = "TOOL")]
+    pub tools: Vec<String>,
+    /// Only these models (outputs, which have no model, are then left out).
+    #[arg(long = "model", value_name = "MODEL")]
+    pub models: Vec<String>,
+}
+
+impl ScopeArgs {
+    pub fn scope(&self) -> freight_analytics::Scope {
+        let set = |values: &Vec<String>| (!values.is_empty()).then(|| values.iter().cloned().collect());
+        freight_analytics::Scope {
+            teams: set(&self.teams),
+            people: set(&self.people),
+            cost_centres: set(&self.cost_centres),
+            repos: set(&self.repos),
+            tools: set(&self.tools),
+            models: set(&self.models),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +396,8 @@ pub struct DemoArgs {
     /// What the rows are: team, person, cost-centre, repo, tool or model.
     #[arg(long = "by", value_enum, default_value = "team")]
     pub cut: CutArg,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Also write the report's fact tables (Parquet) and its SQL here, for other engines.
     #[arg(long, value_name = "DIR")]
     pub facts_dir: Option<PathBuf>,

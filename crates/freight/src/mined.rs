@@ -248,7 +248,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, repo) = (dir.path().join("store"), dir.path().join("api"));
         let writer = RepoWriter::init(&repo).expect("init");
-        commit(&writer, DAY, "feat: one\n\nFreight-Session: s1\nCo-Authored-By: Claude <noreply@anthropic.com>", "1\n2\n3\n");
+        commit(
+            &writer,
+            DAY,
+            "feat: one\n\nFreight-Session: s1\nCo-Authored-By: Claude <noreply@anthropic.com>",
+            "1\n2\n3\n",
+        );
         let options = server_options();
         assert!(matches!(refresh(&store, &repo, &options).expect("mines"), Refreshed::Mined { commits: 1, .. }));
         assert_eq!(refresh(&store, &repo, &options).expect("current"), Refreshed::Current);

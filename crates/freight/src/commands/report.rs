@@ -6,7 +6,7 @@ use crate::commands::usage::{ReportSettings, find_files, load_catalog, read_logs
 use anyhow::{Context, bail};
 use freight_analytics::attribution::{Outcomes, Rules};
 use freight_analytics::pillars::{Cut, PillarsReport, pillars_report};
-use freight_analytics::{Engine, Filters};
+use freight_analytics::{Engine, Filters, Scope};
 use freight_core::PriceCatalog;
 use freight_core::link::LinkRules;
 use freight_core::org::Directory;
@@ -40,6 +40,9 @@ pub struct PillarsOutput {
     pub timezone: String,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// The part of the organisation covered, when not all of it.
+    #[serde(skip_serializing_if = "Scope::is_everything")]
+    pub scope: Scope,
     #[serde(flatten)]
     pub report: PillarsReport,
     pub repos: Vec<RepoSummary>,
@@ -82,7 +85,7 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
         Some(store) => crate::commands::store::with_store_outcomes(&args.outcomes, store)?,
         None => args.outcomes.clone(),
     };
-    let output = compute(usage, &catalog, &settings, &outcomes, Some(cut(args.cut)))?;
+    let output = compute(usage, &catalog, &settings, &outcomes, Some(cut(args.cut)), &args.scope.scope())?;
     let started = std::time::Instant::now();
     crate::render::pillars::print(&output, settings.json)?;
     freight_analytics::engine::note_time("printing", started);
@@ -210,10 +213,11 @@ pub fn compute(
     settings: &ReportSettings,
     args: &OutcomeArgs,
     cut: Option<Cut>,
+    scope: &Scope,
 ) -> anyhow::Result<PillarsOutput> {
-    std::thread::scope(|scope| {
-        let gathering = scope.spawn(|| gather(args, settings.as_of.timestamp_millis()));
-        compute_with(usage, catalog, settings, args, cut, || {
+    std::thread::scope(|threads| {
+        let gathering = threads.spawn(|| gather(args, settings.as_of.timestamp_millis()));
+        compute_with(usage, catalog, settings, args, cut, scope, || {
             gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")))
         })
     })
@@ -225,6 +229,7 @@ fn compute_with(
     settings: &ReportSettings,
     args: &OutcomeArgs,
     cut: Option<Cut>,
+    scope: &Scope,
     gathered: impl FnOnce() -> anyhow::Result<Gathered>,
 ) -> anyhow::Result<PillarsOutput> {
     let hours = |h: f64| (h * 3_600_000.0).round() as i64;
@@ -272,9 +277,18 @@ fn compute_with(
         if let Some(dir) = &args.export_dataset {
             freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
         }
-        let (report, facts) =
-            pillars_report(&engine, &grain, &filters, &gathered.directory, &gathered.outcomes, &rules, catalog, cut)
-                .await?;
+        let (report, facts) = pillars_report(
+            &engine,
+            &grain,
+            &filters,
+            &gathered.directory,
+            &gathered.outcomes,
+            &rules,
+            catalog,
+            cut,
+            scope,
+        )
+        .await?;
         if let Some(dir) = &args.facts_dir {
             let started = std::time::Instant::now();
             freight_analytics::pillars::write_facts(&engine, &facts, &filters, &rules, dir).await?;
@@ -285,8 +299,14 @@ fn compute_with(
             timezone: filters.timezone.clone(),
             since: filters.since.map(|d| d.to_string()),
             until: filters.until.map(|d| d.to_string()),
+            scope: scope.clone(),
             report,
-            repos: gathered.repos.clone(),
+            repos: gathered
+                .repos
+                .iter()
+                .filter(|repo| scope.repos.as_ref().is_none_or(|names| names.contains(&repo.name)))
+                .cloned()
+                .collect(),
             unpriced_models: engine.unpriced_models.clone(),
             ingest,
         })
@@ -307,7 +327,14 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
     };
     let catalog = load_catalog(None)?;
     let table = read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false)?;
-    let output = compute(UsageSource::Logs(table), &catalog, &settings, &outcome_args, Some(cut(args.cut)))?;
+    let output = compute(
+        UsageSource::Logs(table),
+        &catalog,
+        &settings,
+        &outcome_args,
+        Some(cut(args.cut)),
+        &args.scope.scope(),
+    )?;
     crate::render::pillars::print(&output, settings.json)?;
     if !settings.json {
         eprintln!(

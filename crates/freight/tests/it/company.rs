@@ -304,3 +304,60 @@ fn a_report_over_the_exported_dataset_equals_the_report_over_the_sources() {
     assert!(direct["rows"].as_array().is_some_and(|rows| rows.len() > 5));
     assert_eq!(direct, again);
 }
+
+/// A row of the whole report, keyed, without its key (to set beside a scoped report's total).
+fn row_without_key(report: &Value, key: &str) -> Value {
+    let mut row = report["rows"].as_array().expect("rows").iter().find(|row| row["key"] == key).cloned().expect("row");
+    row.as_object_mut().expect("object").remove("key");
+    row
+}
+
+fn total_without_key(report: &Value) -> Value {
+    let mut total = report["total"].clone();
+    total.as_object_mut().expect("object").remove("key");
+    total
+}
+
+#[test]
+fn a_scoped_report_has_the_figures_of_its_rows_in_the_whole_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().to_str().expect("utf-8");
+    let as_of = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let base = ["demo", "--out", out, "--lines", "30000", "--seed", "11", "--json", "--as-of", &as_of];
+    let report = |extra: &[&str]| freight_json(&[&base[..], extra].concat());
+
+    let by_team = report(&[]);
+    let team = by_team["rows"][0]["key"].as_str().expect("a team").to_string();
+    let scoped = report(&["--team", &team]);
+    assert_eq!(total_without_key(&scoped), row_without_key(&by_team, &team));
+    assert_eq!(scoped["scope"]["teams"], serde_json::json!([team]));
+    let teams: Vec<&str> =
+        scoped["leaderboard"].as_array().expect("board").iter().map(|e| e["team"].as_str().expect("t")).collect();
+    assert_eq!(teams, [team.as_str()], "a team's report ranks no other team");
+
+    let by_person = report(&["--by", "person"]);
+    let person = by_person["rows"][0]["key"].as_str().expect("a person").to_string();
+    let mine = report(&["--by", "person", "--person", &person]);
+    assert_eq!(total_without_key(&mine), row_without_key(&by_person, &person));
+    assert_eq!(mine["rows"].as_array().expect("rows").len(), 1);
+    let wasted: f64 = mine["waste"]
+        .as_array()
+        .expect("waste")
+        .iter()
+        .map(|item| item["amount"].as_str().expect("amount").parse::<f64>().expect("number"))
+        .sum();
+    let row_waste: f64 = ["reverted", "rejected", "never_shipped"]
+        .iter()
+        .map(|fate| mine["total"]["wasted"][fate].as_str().map_or(0.0, |amount| amount.parse::<f64>().expect("number")))
+        .sum();
+    assert!(
+        (wasted - row_waste).abs() < 1e-6,
+        "waste items {wasted} against the pillar {row_waste}: {}",
+        mine["total"]
+    );
+
+    let by_model = report(&["--by", "model"]);
+    let model = by_model["rows"][0]["key"].as_str().expect("a model").to_string();
+    let one_model = report(&["--model", &model]);
+    assert_eq!(total_without_key(&one_model), row_without_key(&by_model, &model));
+}

@@ -398,8 +398,12 @@ fn outcome_files_are_checked_kept_once_and_repositories_registered() {
         assert!(Instant::now() < deadline, "the server did not mine the registered repository");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let output =
-        Command::new(BIN).args(["report", "--json", "--store"]).arg(&data).current_dir(dir.path()).output().expect("runs");
+    let output = Command::new(BIN)
+        .args(["report", "--json", "--store"])
+        .arg(&data)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("(kept by the server)"), "{stderr}");
