@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod columns;
 pub mod dataset;
 pub mod engine;
+pub mod export;
 pub mod grain;
 pub mod leaderboard;
 pub mod levels;

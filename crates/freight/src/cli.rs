@@ -198,6 +198,16 @@ pub struct ReportArgs {
     /// JSON instead of tables (schema: docs/JSON.md).
     #[arg(long, short = 'j')]
     pub json: bool,
+    /// One of the report's tables as CSV on stdout (see --table).
+    #[arg(long, conflicts_with_all = ["json", "parquet"])]
+    pub csv: bool,
+    /// One of the report's tables written to FILE as Parquet (see --table).
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    pub parquet: Option<PathBuf>,
+    /// Which table --csv and --parquet write: rows, unit, leaderboard, waste, links or
+    /// optimizable for `report`; periods, sessions or blocks for `usage` (default: the main one).
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
     /// First day of a week for `weekly`.
     #[arg(long, value_enum, default_value = "sunday")]
     pub start_of_week: WeekStart,

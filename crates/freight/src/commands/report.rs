@@ -87,7 +87,7 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
     };
     let output = compute(usage, &catalog, &settings, &outcomes, Some(cut(args.cut)), &args.scope.scope())?;
     let started = std::time::Instant::now();
-    crate::render::pillars::print(&output, settings.json)?;
+    crate::render::pillars::print(&output, settings.json, settings.export.as_ref())?;
     freight_analytics::engine::note_time("printing", started);
     Ok(())
 }
@@ -335,7 +335,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         Some(cut(args.cut)),
         &args.scope.scope(),
     )?;
-    crate::render::pillars::print(&output, settings.json)?;
+    crate::render::pillars::print(&output, settings.json, settings.export.as_ref())?;
     if !settings.json {
         eprintln!(
             "\nThis was a generated company (its files: {}). On your own work: `freight report` in a git repository (add --by person|repo|model, --json).",

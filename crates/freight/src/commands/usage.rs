@@ -16,7 +16,7 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
     if let Some(store) = &args.sources.store {
         let catalog = load_catalog(args.sources.prices.as_ref())?;
         let report = build_report(crate::commands::store::usage_table(store)?, &catalog, &settings)?;
-        return render::print(&report, settings.json);
+        return render::print(&report, settings.json, settings.export.as_ref());
     }
     let files = find_files(&args.sources);
     if files.is_empty() {
@@ -28,7 +28,7 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
     let catalog = load_catalog(args.sources.prices.as_ref())?;
     let table = read_logs(files, args.sources.strict)?;
     let report = build_report(table, &catalog, &settings)?;
-    render::print(&report, settings.json)
+    render::print(&report, settings.json, settings.export.as_ref())
 }
 
 /// Validated report options.
@@ -37,6 +37,8 @@ pub struct ReportSettings {
     pub filters: Filters,
     pub breakdown: bool,
     pub json: bool,
+    /// `--csv` / `--parquet`: a table of the report instead of the report.
+    pub export: Option<crate::render::Export>,
     pub week_start: Weekday,
     pub as_of: DateTime<Utc>,
 }
@@ -68,6 +70,7 @@ impl ReportSettings {
             },
             breakdown: args.breakdown,
             json: args.json,
+            export: crate::render::Export::from_args(args)?,
             week_start: weekday(args.start_of_week),
             as_of,
         })

@@ -27,8 +27,54 @@ pub enum Body {
     Blocks(Vec<Block>),
 }
 
+/// A table of a report written as CSV (stdout) or Parquet (a file).
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub table: Option<String>,
+    pub parquet: Option<std::path::PathBuf>,
+}
+
+impl Export {
+    pub fn from_args(args: &crate::cli::ReportArgs) -> anyhow::Result<Option<Export>> {
+        if let Some(name) = &args.table {
+            if !args.csv && args.parquet.is_none() {
+                anyhow::bail!("--table {name} picks what --csv or --parquet writes; add one of them");
+            }
+            if !freight_analytics::export::TABLES.iter().any(|(known, _)| known == name) {
+                let names: Vec<&str> = freight_analytics::export::TABLES.iter().map(|(name, _)| *name).collect();
+                anyhow::bail!("--table {name}: no such table (tables: {})", names.join(", "));
+            }
+        }
+        Ok((args.csv || args.parquet.is_some())
+            .then(|| Export { table: args.table.clone(), parquet: args.parquet.clone() }))
+    }
+
+    /// Writes table `self.table` (else `default`) of the report's JSON document.
+    pub fn write(&self, document: &serde_json::Value, default: &str) -> anyhow::Result<()> {
+        let name = self.table.as_deref().unwrap_or(default);
+        let rows = freight_analytics::export::table(document, name)
+            .ok_or_else(|| anyhow::anyhow!("this report has no table {name:?}"))?;
+        match &self.parquet {
+            Some(path) => {
+                fs_err::write(path, freight_analytics::export::parquet(&rows)?)?;
+                eprintln!("freight: wrote {} rows of {name} to {}", rows.len(), path.display());
+            }
+            None => std::io::stdout().lock().write_all(&freight_analytics::export::csv(&rows)?)?,
+        }
+        Ok(())
+    }
+}
+
 /// Prints the report to stdout; notes about skipped input go to stderr with tables.
-pub fn print(report: &Report, as_json: bool) -> anyhow::Result<()> {
+pub fn print(report: &Report, as_json: bool, export: Option<&Export>) -> anyhow::Result<()> {
+    if let Some(export) = export {
+        let table = match report.view {
+            UsageView::Session => "sessions",
+            UsageView::Blocks => "blocks",
+            _ => "periods",
+        };
+        return export.write(&json::report(report), table);
+    }
     let mut stdout = std::io::stdout().lock();
     if as_json {
         serde_json::to_writer_pretty(&mut stdout, &json::report(report))?;

@@ -14,7 +14,10 @@ use std::io::Write;
 /// How many waste items the table shows (JSON has them all).
 const SHOWN_WASTE_ITEMS: usize = 10;
 
-pub fn print(output: &PillarsOutput, as_json: bool) -> anyhow::Result<()> {
+pub fn print(output: &PillarsOutput, as_json: bool, export: Option<&super::Export>) -> anyhow::Result<()> {
+    if let Some(export) = export {
+        return export.write(&serde_json::to_value(output)?, "rows");
+    }
     let mut stdout = std::io::stdout().lock();
     if as_json {
         serde_json::to_writer_pretty(&mut stdout, output)?;
