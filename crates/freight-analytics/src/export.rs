@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// A report's tables by name: where each sits in the report's JSON.
-pub const TABLES: [(&str, &str); 9] = [
+pub const TABLES: [(&str, &str); 10] = [
     ("rows", "the pillar rows, the total first"),
+    ("outcomes", "the outcomes of each row, the total first"),
     ("leaderboard", "teams by outcomes per dollar"),
     ("waste", "wasted spend as line items"),
     ("links", "every session-to-outcome link with its evidence"),
@@ -31,19 +32,23 @@ pub fn table(report: &Value, name: &str) -> Option<Vec<Value>> {
     };
     match name {
         "rows" => keyed(&|row| row.clone()),
-        "unit" => keyed(&|row| {
-            let mut unit = Map::new();
-            unit.insert("key".into(), row["key"].clone());
-            if let Some(fields) = row.get("unit").and_then(Value::as_object) {
-                unit.extend(fields.clone());
-            }
-            Value::Object(unit)
-        }),
+        "unit" => keyed(&|row| only(row, "unit")),
+        "outcomes" => keyed(&|row| only(row, "output")),
         "leaderboard" | "waste" | "periods" | "sessions" | "blocks" => list(name),
         "links" => list("session_links"),
         "optimizable" => report.get("optimizable").and_then(|o| o.get("items")).and_then(Value::as_array).cloned(),
         _ => None,
     }
+}
+
+/// A row's key with the fields of one of its parts.
+fn only(row: &Value, part: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("key".into(), row["key"].clone());
+    if let Some(fields) = row.get(part).and_then(Value::as_object) {
+        out.extend(fields.clone());
+    }
+    Value::Object(out)
 }
 
 /// One row as flat columns: nested objects joined with `.`, lists as their JSON text.

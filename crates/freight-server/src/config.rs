@@ -21,6 +21,35 @@ pub struct Config {
     pub store: StoreConfig,
     pub github: GithubConfig,
     pub org: OrgConfig,
+    pub auth: AuthConfig,
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Requests from loopback without a token act as admin (turn off behind a local proxy).
+    pub trust_localhost: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// How long a computed report is served before it is computed again (seconds); a stale
+    /// one is served while the new one is made.
+    pub cache_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> AuthConfig {
+        AuthConfig { trust_localhost: true }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> ApiConfig {
+        ApiConfig { cache_secs: 60 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +94,8 @@ impl Default for Config {
             store: StoreConfig::default(),
             github: GithubConfig::default(),
             org: OrgConfig::default(),
+            auth: AuthConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 }

@@ -2,10 +2,13 @@
 //! OTLP/gRPC, and the GitHub webhook intake, in front of the event store. Nothing is acknowledged before
 //! the store has it on disk.
 
+pub mod api;
+pub mod auth;
 pub mod body;
 pub mod config;
 pub mod github;
 pub mod grpc;
+pub mod metrics;
 pub mod otlp;
 pub mod outcomes;
 
@@ -41,6 +44,12 @@ pub struct AppState {
     pub stats: IntakeStats,
     /// Wakes whatever mines the registered repositories (a registration, a push).
     pub mine_now: Option<std::sync::mpsc::SyncSender<()>>,
+    pub reports: Arc<dyn api::Reports>,
+    pub report_cache: Arc<api::ReportCache>,
+    pub tokens: auth::Tokens,
+    pub audit: auth::Audit,
+    /// Requests from loopback without a token act as admin.
+    pub trust_localhost: bool,
 }
 
 impl AppState {
@@ -54,6 +63,88 @@ impl AppState {
 
 pub type Shared = Arc<AppState>;
 
+/// What a route needs of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone (health, the OpenAPI document; webhooks carry their own signature).
+    Open,
+    /// A token that ingests (OTLP, outcome uploads, repository registration).
+    Ingest,
+    /// Any token (the caller's own role and reach).
+    Caller,
+    /// A token that reads reports (its scope applies inside).
+    Read,
+    /// A token that reads server-wide figures.
+    OrgMetrics,
+}
+
+fn access(path: &str) -> Access {
+    match path {
+        "/health" | "/webhooks/github" | "/api/v1/openapi.json" => Access::Open,
+        "/metrics" => Access::OrgMetrics,
+        "/api/v1/me" => Access::Caller,
+        _ if path.starts_with("/v1/") => Access::Ingest,
+        _ => Access::Read,
+    }
+}
+
+/// Finds who is asking (a bearer token, or loopback without one) and refuses what their
+/// role may not do; the handlers get the [`auth::Principal`].
+async fn authorize(
+    State(state): State<Shared>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let needed = access(request.uri().path());
+    let bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .map(str::to_string);
+    let principal = match bearer {
+        Some(token) => match state.tokens.authenticate(&token) {
+            Ok(Some(principal)) => Some(principal),
+            Ok(None) => {
+                return body::Refusal::new(StatusCode::UNAUTHORIZED, "the bearer token is not known (revoked?)")
+                    .into_response();
+            }
+            Err(error) => {
+                return body::Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response();
+            }
+        },
+        None if state.trust_localhost && peer.ip().is_loopback() => {
+            Some(auth::Principal { id: "localhost".into(), role: auth::Role::Admin })
+        }
+        None => None,
+    };
+    if needed != Access::Open {
+        let Some(principal) = &principal else {
+            return body::Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is needed (Authorization: Bearer frt_...)",
+            )
+            .into_response();
+        };
+        let allowed = match needed {
+            Access::Open | Access::Caller => true,
+            Access::Ingest => principal.role.ingests(),
+            Access::Read => principal.role.scope().is_some(),
+            Access::OrgMetrics => principal.role.reads_org_metrics(),
+        };
+        if !allowed {
+            let reason = format!("{} tokens may not use {}", principal.role.name(), request.uri().path());
+            return body::Refusal::new(StatusCode::FORBIDDEN, reason).into_response();
+        }
+    }
+    if let Some(principal) = principal {
+        request.extensions_mut().insert(principal);
+    }
+    next.run(request).await
+}
+
 /// The server's routes.
 pub fn router(state: Shared) -> Router {
     // The raw limit is enforced by the extractor (413); the decompressed one in `body`.
@@ -66,6 +157,12 @@ pub fn router(state: Shared) -> Router {
         .route("/webhooks/github", post(github::webhook))
         .route("/v1/outcomes/{kind}", post(outcomes::upload))
         .route("/v1/repos", post(outcomes::register))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/usage/{view}", get(api::usage))
+        .route("/api/v1/{part}", get(api::pillars_part))
+        .route("/metrics", get(metrics::metrics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -94,7 +191,8 @@ pub async fn serve(
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
-    let http_server = axum::serve(http, router(state.clone())).with_graceful_shutdown(until_stopped(stopped.clone()));
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let http_server = axum::serve(http, app).with_graceful_shutdown(until_stopped(stopped.clone()));
     let grpc_server = async {
         match grpc {
             Some(listener) => grpc::serve(listener, state, until_stopped(stopped)).await.map_err(std::io::Error::other),

@@ -35,6 +35,64 @@ pub enum Command {
     Serve(ServeArgs),
     /// Look into an event store (a server's data dir).
     Store(StoreArgs),
+    /// API tokens of a server's data dir: create (shown once, kept hashed), list, revoke.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub kind: TokenKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Everything.
+    Admin,
+    /// Every team's figures; per-person figures only with --per-person.
+    Finance,
+    /// The figures of the teams named with --team, people within them included.
+    TeamLead,
+    /// The figures of the person named with --person.
+    Engineer,
+    /// Sends telemetry, webhooks and outcome files; reads nothing.
+    Ingest,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenKind {
+    /// Makes a token and prints it (once: only its hash is kept).
+    Create {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Who or what it is for (shown by `list`).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// With --role team-lead: a team it may read (repeatable).
+        #[arg(long = "team", value_name = "TEAM")]
+        teams: Vec<String>,
+        /// With --role engineer: whose figures it reads (the org directory's person id).
+        #[arg(long)]
+        person: Option<String>,
+        /// With --role finance: per-person figures too.
+        #[arg(long)]
+        per_person: bool,
+    },
+    /// The tokens (ids, names, roles; never the secrets).
+    List {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes a token; requests with it are refused from then on.
+    Revoke {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +115,9 @@ pub struct ServeArgs {
     /// Load the demo company's usage into the store first (generated on first use).
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: about how many log lines the company has (tests use small ones).
+    #[arg(long, default_value_t = 200_000, hide = true)]
+    pub demo_lines: u64,
 }
 
 #[derive(Debug, Args)]
@@ -372,9 +433,9 @@ pub struct ScopeArgs {
     pub cost_centres: Vec<String>,
     /// Only work in these repositories (by name, as the report names them).
     #[arg(long = "repo-name", value_name = "NAME")]
-    pub repos: Vec<String>,
-    /// Only these agents (claude-code, codex, ...).
-    #[arg(long = "tool", value_name = "TOOL")]
+    pub repo_names: Vec<String>,
+    /// Only these agents (claude-code, codex, gemini-cli, genai).
+    #[arg(long = "agent", value_name = "TOOL")]
     pub tools: Vec<String>,
     /// Only these models (outputs, which have no model, are then left out).
     #[arg(long = "model", value_name = "MODEL")]
@@ -388,7 +449,7 @@ impl ScopeArgs {
             teams: set(&self.teams),
             people: set(&self.people),
             cost_centres: set(&self.cost_centres),
-            repos: set(&self.repos),
+            repos: set(&self.repo_names),
             tools: set(&self.tools),
             models: set(&self.models),
         }
@@ -523,4 +584,14 @@ pub struct BenchLocalArgs {
     /// Python with the duckdb package (default: python3).
     #[arg(long, default_value = "python3")]
     pub python: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_and_flag_is_well_formed() {
+        // Clap checks names, ids and conflicts only when a command is parsed in a debug build;
+        // this parses none and checks them all.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

@@ -7,6 +7,7 @@ mod demo;
 mod env;
 mod mined;
 mod render;
+mod server_reports;
 
 use clap::Parser;
 use std::process::ExitCode;

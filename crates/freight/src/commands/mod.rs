@@ -7,6 +7,7 @@ mod hook;
 pub mod report;
 mod serve;
 pub mod store;
+mod token;
 pub mod usage;
 
 use crate::cli::{Cli, Command};
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hook(args) => hook::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Store(args) => store::run(&args),
+        Command::Token(args) => token::run(&args),
     }
 }

@@ -120,13 +120,18 @@ fn read_directory(path: &Path) -> anyhow::Result<Directory> {
     Directory::parse(&text, is_csv).with_context(|| format!("in {}", path.display()))
 }
 
-/// Reads the org directory, mines the repositories and reads the event files.
-pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
-    let directory = match &args.org {
+/// The org directory (`--org`), with the people only telemetry names added.
+pub fn directory_of(args: &OutcomeArgs) -> anyhow::Result<Directory> {
+    Ok(match &args.org {
         Some(path) => read_directory(path)?,
         None => Directory::default(),
     }
-    .with_unlisted(args.telemetry_people.iter().cloned());
+    .with_unlisted(args.telemetry_people.iter().cloned()))
+}
+
+/// Reads the org directory, mines the repositories and reads the event files.
+pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
+    let directory = directory_of(args)?;
     // A dataset brings its own outcomes: the repository around the current directory is only
     // read when nothing else says where the work is.
     let repo_paths: Vec<PathBuf> = if args.repos.is_empty() && args.dataset.is_none() {

@@ -37,7 +37,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         freight_store::register_repo(&dir, repo)?;
     }
     if args.demo {
-        load_demo(&store, &dir)?;
+        load_demo(&store, &dir, args.demo_lines)?;
     }
     let (mine_now, wakes) = std::sync::mpsc::sync_channel(1);
     let every = match config.org.mine_interval_secs {
@@ -56,6 +56,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         github_secret: config.github_secret(),
         stats: IntakeStats::default(),
         mine_now: Some(mine_now),
+        reports: Arc::new(crate::server_reports::StoreReports {
+            data_dir: dir.clone(),
+            org: config.org.directory.clone().or_else(|| args.demo.then(|| dir.join("demo-company").join("org.toml"))),
+            prices: config.org.prices.clone(),
+        }),
+        report_cache: Arc::new(freight_server::api::ReportCache::new(std::time::Duration::from_secs(
+            config.api.cache_secs,
+        ))),
+        tokens: freight_server::auth::Tokens::open(&dir),
+        audit: freight_server::auth::Audit::open(&dir)?,
+        trust_localhost: config.auth.trust_localhost,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -76,7 +87,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             None => String::new(),
         };
         eprintln!(
-            "freight serve: OTLP/HTTP on http://{address} (/v1/logs, /v1/traces, /v1/metrics), {grpc_address}GitHub webhooks on /webhooks/github{}; data in {}",
+            "freight serve: OTLP/HTTP on http://{address} (/v1/logs, /v1/traces, /v1/metrics), {grpc_address}GitHub webhooks on /webhooks/github{}, the API on /api/v1 (docs: /api/v1/openapi.json); data in {}",
             if state.github_secret.is_some() { "" } else { " (refused: no secret set)" },
             dir.display()
         );
@@ -107,9 +118,9 @@ async fn shutdown_signal() {
 }
 
 /// Loads the demo company's agent logs into the store (idempotent: a second start adds nothing).
-fn load_demo(store: &Store, dir: &std::path::Path) -> anyhow::Result<()> {
+fn load_demo(store: &Store, dir: &std::path::Path, lines: u64) -> anyhow::Result<()> {
     let company = dir.join("demo-company");
-    let outcome_args = crate::commands::report::demo_company(&company, 200_000, 7)?;
+    let outcome_args = crate::commands::report::demo_company(&company, lines, 7)?;
     let files = crate::commands::report::log_files(&crate::cli::SourceArgs::default(), &outcome_args)?;
     let table = crate::commands::usage::read_logs(files, false)?;
     let mut stored = 0;

@@ -65,6 +65,11 @@ impl Export {
     }
 }
 
+/// A usage report's JSON document (what `--json` prints).
+pub fn usage_json(report: &Report) -> serde_json::Value {
+    json::report(report)
+}
+
 /// Prints the report to stdout; notes about skipped input go to stderr with tables.
 pub fn print(report: &Report, as_json: bool, export: Option<&Export>) -> anyhow::Result<()> {
     if let Some(export) = export {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `freight` binary: generated organisations, hand-written fixtures for
 //! each log shape, and parity with ccusage (the peer) on the same files.
 
+mod api;
 mod company;
 mod fixtures;
 mod hooks;

@@ -33,14 +33,19 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     grpc_port: u16,
 }
 
 impl Server {
     fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
+        Server::start_with(data, envs, &[], Duration::from_secs(60))
+    }
+
+    /// Starts `freight serve` with more arguments, waiting up to `startup` for it to answer.
+    pub(crate) fn start_with(data: &Path, envs: &[(&str, &str)], args: &[&str], startup: Duration) -> Server {
         let (port, grpc_port) = (free_port(), free_port());
         let log = std::fs::File::create(data.with_extension("log")).expect("log file");
         let mut command = Command::new(BIN);
@@ -48,6 +53,7 @@ impl Server {
             .args(["serve", "--data-dir"])
             .arg(data)
             .args(["--otlp-http", &format!("127.0.0.1:{port}"), "--otlp-grpc", &format!("127.0.0.1:{grpc_port}")])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(log);
         for (key, value) in envs {
@@ -55,7 +61,7 @@ impl Server {
         }
         let child = command.spawn().expect("starts freight serve");
         let server = Server { child, port, grpc_port };
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + startup;
         while request(port, "GET", "/health", &[], b"").0 != 200 {
             assert!(Instant::now() < deadline, "freight serve did not come up");
             std::thread::sleep(Duration::from_millis(50));
@@ -63,12 +69,16 @@ impl Server {
         server
     }
 
+    pub(crate) fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        request(self.port, "GET", path, headers, b"")
+    }
+
     fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
         request(self.port, "POST", path, headers, body)
     }
 
     /// SIGTERM, and the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         self.child.wait().expect("waits")
     }
@@ -82,7 +92,7 @@ impl Drop for Server {
 }
 
 /// A minimal HTTP/1.1 exchange: status and body (0 when the connection failed).
-fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+pub(crate) fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new()) };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut head = format!(

@@ -1,0 +1,498 @@
+//! The report API (`/api/v1/...`): the four-pillar report and its parts, and the usage
+//! reports, as the same JSON the CLI prints with `--json` (or one of its tables as CSV or
+//! Parquet), within what the caller's token may read. Reports are computed by a [`Reports`]
+//! implementation (the `freight` binary's own pipeline) and kept for `cache_secs`: a stale
+//! answer is served while one fresh computation runs behind it.
+
+use crate::Shared;
+use crate::auth::{AuditEntry, Principal};
+use crate::body::Refusal;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use freight_analytics::Scope;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What a report is computed from, once access control has set its scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReportQuery {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub timezone: Option<String>,
+    /// RFC 3339; absent: now.
+    pub as_of: Option<String>,
+    /// team, person, cost_centre, repo, tool or model.
+    pub cut: Option<String>,
+    pub scope: Scope,
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The query is wrong (a date, a time zone): the caller's to fix.
+    #[error("{0}")]
+    Query(String),
+    /// The server could not compute it (the store unreadable, a repository gone).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Computes reports over the server's store (implemented by the `freight` binary).
+pub trait Reports: Send + Sync {
+    /// The four-pillar report, as `freight report --store DIR --json` prints it.
+    fn pillars(&self, query: &ReportQuery) -> Result<Value, ReportError>;
+    /// A usage report (`daily`, `weekly`, `monthly`, `session`, `blocks`), as `freight usage
+    /// <view> --store DIR --json` prints it.
+    fn usage(&self, view: &str, query: &ReportQuery) -> Result<Value, ReportError>;
+}
+
+/// Query parameters every report endpoint takes. Lists are comma-separated.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiParams {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub timezone: Option<String>,
+    pub as_of: Option<String>,
+    pub cut: Option<String>,
+    pub team: Option<String>,
+    pub person: Option<String>,
+    pub cost_centre: Option<String>,
+    pub repo: Option<String>,
+    pub tool: Option<String>,
+    pub model: Option<String>,
+    /// json (default), csv or parquet.
+    pub format: Option<String>,
+    /// With csv or parquet: which of the report's tables.
+    pub table: Option<String>,
+}
+
+pub const CUTS: [&str; 6] = ["team", "person", "cost_centre", "repo", "tool", "model"];
+pub const USAGE_VIEWS: [&str; 5] = ["daily", "weekly", "monthly", "session", "blocks"];
+
+fn list(value: &Option<String>) -> Option<BTreeSet<String>> {
+    value.as_ref().map(|text| text.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect())
+}
+
+fn forbidden(reason: impl Into<String>) -> Refusal {
+    Refusal::new(StatusCode::FORBIDDEN, reason)
+}
+
+fn bad_request(reason: impl Into<String>) -> Refusal {
+    Refusal::new(StatusCode::BAD_REQUEST, reason)
+}
+
+impl ApiParams {
+    fn requested_scope(&self) -> Scope {
+        Scope {
+            teams: list(&self.team),
+            people: list(&self.person),
+            cost_centres: list(&self.cost_centre),
+            repos: list(&self.repo),
+            tools: list(&self.tool),
+            models: list(&self.model),
+        }
+    }
+
+    /// The query this caller may run: its filters within its token's reach. A filter that
+    /// reaches outside is refused (403), never quietly narrowed.
+    pub fn query_for(&self, principal: &Principal) -> Result<ReportQuery, Refusal> {
+        let role = &principal.role;
+        let allowed = role.scope().ok_or_else(|| forbidden("an ingest token reads no reports"))?;
+        if let Some(cut) = &self.cut
+            && !CUTS.contains(&cut.as_str())
+        {
+            return Err(bad_request(format!("cut={cut}: cuts are {}", CUTS.join(", "))));
+        }
+        let requested = self.requested_scope();
+        if !role.sees_people() && (self.cut.as_deref() == Some("person") || requested.people.is_some()) {
+            return Err(forbidden(
+                "this token sees no per-person figures (a finance token made with --per-person does)",
+            ));
+        }
+        for (name, wanted, reach) in
+            [("team", &requested.teams, &allowed.teams), ("person", &requested.people, &allowed.people)]
+        {
+            if let (Some(wanted), Some(reach)) = (wanted, reach)
+                && let Some(outside) = wanted.iter().find(|value| !reach.contains(*value))
+            {
+                return Err(forbidden(format!("{name}={outside} is outside what this token may read")));
+            }
+        }
+        Ok(ReportQuery {
+            since: self.since.clone(),
+            until: self.until.clone(),
+            timezone: self.timezone.clone(),
+            as_of: self.as_of.clone(),
+            cut: self.cut.clone(),
+            scope: requested.within(allowed),
+        })
+    }
+
+    /// Whether the answer can hold a single person's figures (the audit log says so).
+    fn per_person(&self, principal: &Principal) -> bool {
+        matches!(principal.role, crate::auth::Role::Engineer { .. })
+            || self.cut.as_deref() == Some("person")
+            || self.person.is_some()
+    }
+}
+
+/// Computed reports by query, kept for a while.
+pub struct ReportCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Arc<CacheEntry>>>,
+    /// One computation at a time: each holds a whole report in memory.
+    computing: tokio::sync::Semaphore,
+}
+
+#[derive(Default)]
+struct CacheEntry {
+    value: Mutex<Option<(Instant, Arc<Value>)>>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+}
+
+const CACHE_ENTRIES: usize = 256;
+
+impl ReportCache {
+    pub fn new(ttl: Duration) -> ReportCache {
+        ReportCache { ttl, entries: Mutex::new(HashMap::new()), computing: tokio::sync::Semaphore::new(1) }
+    }
+
+    fn entry(&self, key: &str) -> Arc<CacheEntry> {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= CACHE_ENTRIES && !entries.contains_key(key) {
+            // Drop the entry computed longest ago.
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.value.lock().ok().and_then(|v| v.as_ref().map(|(at, _)| *at)))
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                entries.remove(&oldest);
+            }
+        }
+        entries.entry(key.to_string()).or_default().clone()
+    }
+
+    /// The report for `key`: fresh from the cache, stale while a refresh runs behind it, or
+    /// computed now.
+    pub async fn get(
+        self: &Arc<Self>,
+        key: String,
+        compute: impl Fn() -> Result<Value, ReportError> + Send + Sync + 'static,
+    ) -> Result<Arc<Value>, ReportError> {
+        let entry = self.entry(&key);
+        let current = entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let compute = Arc::new(compute);
+        match current {
+            Some((at, value)) if at.elapsed() < self.ttl => Ok(value),
+            Some((_, stale)) => {
+                if let Ok(guard) = entry.refresh.clone().try_lock_owned() {
+                    let (cache, entry, compute) = (self.clone(), entry.clone(), compute.clone());
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        if let Ok(value) = cache.run(compute).await {
+                            *entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                Some((Instant::now(), value));
+                        }
+                    });
+                }
+                Ok(stale)
+            }
+            None => {
+                let _guard = entry.refresh.lock().await;
+                if let Some((_, value)) = entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+                {
+                    return Ok(value);
+                }
+                let value = self.run(compute).await?;
+                *entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((Instant::now(), value.clone()));
+                Ok(value)
+            }
+        }
+    }
+
+    async fn run(
+        &self,
+        compute: Arc<impl Fn() -> Result<Value, ReportError> + Send + Sync + 'static>,
+    ) -> Result<Arc<Value>, ReportError> {
+        let _permit = self.computing.acquire().await.map_err(|error| ReportError::Failed(error.to_string()))?;
+        tokio::task::spawn_blocking(move || compute())
+            .await
+            .map_err(|error| ReportError::Failed(format!("the report computation stopped: {error}")))?
+            .map(Arc::new)
+    }
+}
+
+/// A part of the four-pillar report: its key in the JSON document, and the table CSV and
+/// Parquet exports write by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Part {
+    pub path: &'static str,
+    pub keys: &'static [&'static str],
+    pub table: &'static str,
+    /// Refused to engineers (a team figure cut down to one person would mislead).
+    pub teams_only: bool,
+}
+
+pub const PARTS: [Part; 8] = [
+    Part { path: "report", keys: &[], table: "rows", teams_only: false },
+    Part { path: "leaderboard", keys: &["leaderboard"], table: "leaderboard", teams_only: true },
+    Part { path: "waste", keys: &["waste"], table: "waste", teams_only: false },
+    Part { path: "unit-economics", keys: &["cut", "total", "rows"], table: "unit", teams_only: false },
+    Part { path: "outcomes", keys: &["cut", "total", "rows"], table: "outcomes", teams_only: false },
+    Part { path: "links", keys: &["links", "session_links"], table: "links", teams_only: false },
+    Part { path: "optimizable", keys: &["optimizable"], table: "optimizable", teams_only: false },
+    Part { path: "adoption", keys: &["adoption"], table: "rows", teams_only: false },
+];
+
+/// The fields every part carries: when and over what it was computed.
+const HEADER_KEYS: [&str; 5] = ["as_of", "timezone", "since", "until", "scope"];
+
+fn part_of(document: &Value, part: &Part) -> Value {
+    if part.keys.is_empty() {
+        return document.clone();
+    }
+    let mut out = serde_json::Map::new();
+    for key in HEADER_KEYS.iter().chain(part.keys) {
+        if let Some(value) = document.get(*key) {
+            out.insert((*key).to_string(), value.clone());
+        }
+    }
+    // Unit economics and outcomes: each row's key with only that part of it.
+    let only = match part.path {
+        "unit-economics" => Some("unit"),
+        "outcomes" => Some("output"),
+        _ => None,
+    };
+    if let Some(field) = only {
+        let trim = |row: &Value| serde_json::json!({ "key": row["key"], field: row[field] });
+        out.insert("total".into(), trim(&document["total"]));
+        let rows = document["rows"].as_array().map(|rows| rows.iter().map(trim).collect()).unwrap_or_default();
+        out.insert("rows".into(), Value::Array(rows));
+    }
+    Value::Object(out)
+}
+
+fn report_error(error: ReportError) -> Refusal {
+    match error {
+        ReportError::Query(reason) => bad_request(reason),
+        ReportError::Failed(reason) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, reason),
+    }
+}
+
+/// The answer in the format asked for: the JSON part, or a table of the whole document.
+fn answer(document: &Value, part_json: Value, default_table: &str, params: &ApiParams) -> Result<Response, Refusal> {
+    let format = params.format.as_deref().unwrap_or("json");
+    if format == "json" {
+        if let Some(table) = &params.table {
+            return Err(bad_request(format!("table={table} goes with format=csv or format=parquet")));
+        }
+        return Ok(axum::Json(part_json).into_response());
+    }
+    let name = params.table.as_deref().unwrap_or(default_table);
+    let rows = freight_analytics::export::table(document, name)
+        .ok_or_else(|| bad_request(format!("table={name}: this report has no such table")))?;
+    let failed =
+        |error: freight_analytics::AnalyticsError| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string());
+    match format {
+        "csv" => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            freight_analytics::export::csv(&rows).map_err(failed)?,
+        )
+            .into_response()),
+        "parquet" => Ok((
+            [
+                (header::CONTENT_TYPE, "application/vnd.apache.parquet".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.parquet\"")),
+            ],
+            freight_analytics::export::parquet(&rows).map_err(failed)?,
+        )
+            .into_response()),
+        other => Err(bad_request(format!("format={other}: formats are json, csv and parquet"))),
+    }
+}
+
+fn audit(state: &Shared, principal: &Principal, path: &str, params_text: &str, status: u16, per_person: bool) {
+    let entry = AuditEntry {
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        principal: &principal.id,
+        role: principal.role.name(),
+        path,
+        query: params_text,
+        status,
+        per_person,
+    };
+    if let Err(error) = state.audit.record(&entry) {
+        eprintln!("freight serve: the audit log could not be written: {error}");
+    }
+}
+
+/// Runs one report request: access, cache, format, audit.
+async fn serve_report(
+    state: Shared,
+    principal: Principal,
+    path: String,
+    raw_query: String,
+    params: Result<ApiParams, String>,
+    run: impl FnOnce(ApiParams, ReportQuery) -> futures::future::BoxFuture<'static, Result<Response, Refusal>>,
+) -> Response {
+    let outcome = async {
+        let params = params.map_err(bad_request)?;
+        let query = params.query_for(&principal)?;
+        let per_person = params.per_person(&principal);
+        Ok::<_, Refusal>((run(params, query).await, per_person))
+    }
+    .await;
+    let (response, per_person) = match outcome {
+        Ok((Ok(response), per_person)) => (response, per_person),
+        Ok((Err(refusal), per_person)) => (refusal.into_response(), per_person),
+        Err(refusal) => (refusal.into_response(), false),
+    };
+    audit(&state, &principal, &path, &raw_query, response.status().as_u16(), per_person);
+    response
+}
+
+fn parse_params(raw: &Option<String>) -> Result<ApiParams, String> {
+    let text = raw.as_deref().unwrap_or("");
+    serde_urlencoded_params(text)
+}
+
+fn serde_urlencoded_params(text: &str) -> Result<ApiParams, String> {
+    Query::<ApiParams>::try_from_uri(&format!("/?{text}").parse().map_err(|error| format!("{error}"))?)
+        .map(|Query(params)| params)
+        .map_err(|error| format!("query: {}", error.body_text()))
+}
+
+/// `GET /api/v1/{part}`.
+pub async fn pillars_part(
+    State(state): State<Shared>,
+    Extension(principal): Extension<Principal>,
+    Path(part): Path<String>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let Some(part) = PARTS.iter().copied().find(|p| p.path == part) else {
+        return Refusal::new(StatusCode::NOT_FOUND, format!("/api/v1/{part}: no such report")).into_response();
+    };
+    let params = parse_params(&raw);
+    let path = format!("/api/v1/{}", part.path);
+    let run_state = state.clone();
+    let engineer = matches!(principal.role, crate::auth::Role::Engineer { .. });
+    serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
+        Box::pin(async move {
+            if part.teams_only && engineer {
+                return Err(forbidden("the leaderboard ranks teams; an engineer's token reads their own figures"));
+            }
+            let key = serde_json::to_string(&("pillars", &query)).map_err(|e| bad_request(e.to_string()))?;
+            let reports = run_state.reports.clone();
+            let document =
+                run_state.report_cache.get(key, move || reports.pillars(&query)).await.map_err(report_error)?;
+            answer(&document, part_of(&document, &part), part.table, &params)
+        })
+    })
+    .await
+}
+
+/// `GET /api/v1/usage/{view}`.
+pub async fn usage(
+    State(state): State<Shared>,
+    Extension(principal): Extension<Principal>,
+    Path(view): Path<String>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    if !USAGE_VIEWS.contains(&view.as_str()) {
+        return Refusal::new(StatusCode::NOT_FOUND, format!("usage/{view}: views are {}", USAGE_VIEWS.join(", ")))
+            .into_response();
+    }
+    let params = parse_params(&raw);
+    let path = format!("/api/v1/usage/{view}");
+    let run_state = state.clone();
+    serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
+        Box::pin(async move {
+            if query.cut.is_some() || query.scope.repos.is_some() || query.scope.cost_centres.is_some() {
+                return Err(bad_request(
+                    "usage reports take since, until, timezone, as_of, team, person, tool and model (cuts, repositories and cost centres are in /api/v1/report)",
+                ));
+            }
+            let key = serde_json::to_string(&("usage", &view, &query)).map_err(|e| bad_request(e.to_string()))?;
+            let reports = run_state.reports.clone();
+            let view_name = view.clone();
+            let document = run_state
+                .report_cache
+                .get(key, move || reports.usage(&view_name, &query))
+                .await
+                .map_err(report_error)?;
+            let table = match view.as_str() {
+                "session" => "sessions",
+                "blocks" => "blocks",
+                _ => "periods",
+            };
+            answer(&document, (*document).clone(), table, &params)
+        })
+    })
+    .await
+}
+
+/// `GET /api/v1/me`: the caller's role and reach.
+pub async fn me(Extension(principal): Extension<Principal>) -> Response {
+    axum::Json(serde_json::json!({
+        "principal": principal.id,
+        "role": principal.role.name(),
+        "scope": principal.role.scope(),
+        "per_person": principal.role.sees_people(),
+    }))
+    .into_response()
+}
+
+/// The OpenAPI document, as checked in at docs/openapi.json.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    fn principal(role: Role) -> Principal {
+        Principal { id: "t1".into(), role }
+    }
+
+    #[test]
+    fn a_query_stays_within_its_token() {
+        let lead = principal(Role::TeamLead { teams: ["payments".to_string(), "web".to_string()].into() });
+        let all = ApiParams::default().query_for(&lead).expect("allowed");
+        assert_eq!(all.scope.teams, Some(["payments".to_string(), "web".to_string()].into()));
+        let one = ApiParams { team: Some("web".into()), ..ApiParams::default() }.query_for(&lead).expect("allowed");
+        assert_eq!(one.scope.teams, Some(["web".to_string()].into()));
+        let other = ApiParams { team: Some("web,data".into()), ..ApiParams::default() }.query_for(&lead);
+        assert_eq!(other.expect_err("outside").status, StatusCode::FORBIDDEN);
+
+        let finance = principal(Role::Finance { per_person: false });
+        let by_person = ApiParams { cut: Some("person".into()), ..ApiParams::default() };
+        assert_eq!(by_person.query_for(&finance).expect_err("no people").status, StatusCode::FORBIDDEN);
+        assert!(by_person.query_for(&principal(Role::Finance { per_person: true })).is_ok());
+        let me = principal(Role::Engineer { person: "ana".into() });
+        let mine = ApiParams::default().query_for(&me).expect("allowed");
+        assert_eq!(mine.scope.people, Some(["ana".to_string()].into()));
+        assert!(ApiParams { person: Some("bo".into()), ..ApiParams::default() }.query_for(&me).is_err());
+        assert!(ApiParams::default().query_for(&principal(Role::Ingest)).is_err());
+        let bad_cut = ApiParams { cut: Some("planet".into()), ..ApiParams::default() };
+        assert_eq!(bad_cut.query_for(&principal(Role::Admin)).expect_err("bad").status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn unknown_parameters_are_refused_by_name() {
+        let error = serde_urlencoded_params("since=2026-01-01&colour=red").expect_err("unknown");
+        assert!(error.contains("colour"), "{error}");
+        assert_eq!(serde_urlencoded_params("team=a,b").expect("reads").team.as_deref(), Some("a,b"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The server's reports: `freight report --store` and `freight usage --store` run for API
+//! queries, with the server's org directory and price overrides, so an API answer is the JSON
+//! the CLI prints for the same inputs and as-of time.
+
+use crate::cli::{OutcomeArgs, ReportArgs, UsageView, WeekStart};
+use crate::commands::report::{UsageSource, compute, directory_of};
+use crate::commands::usage::{ReportSettings, build_report, load_catalog};
+use datafusion::arrow::array::{BooleanArray, RecordBatch};
+use freight_analytics::Scope;
+use freight_analytics::pillars::Cut;
+use freight_core::org::Directory;
+use freight_ingest::UsageTable;
+use freight_server::api::{ReportError, ReportQuery, Reports};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub struct StoreReports {
+    pub data_dir: PathBuf,
+    /// The org directory (`[org] directory`).
+    pub org: Option<PathBuf>,
+    /// Price overrides (`[org] prices`).
+    pub prices: Option<PathBuf>,
+}
+
+fn failed(error: anyhow::Error) -> ReportError {
+    ReportError::Failed(format!("{error:#}"))
+}
+
+fn cut_of(name: &str) -> Result<Cut, ReportError> {
+    Ok(match name {
+        "team" => Cut::Team,
+        "person" => Cut::Person,
+        "cost_centre" => Cut::CostCentre,
+        "repo" => Cut::Repo,
+        "tool" => Cut::Tool,
+        "model" => Cut::Model,
+        other => return Err(ReportError::Query(format!("cut={other}: no such cut"))),
+    })
+}
+
+impl StoreReports {
+    /// The settings `freight report` would take from the same flags; a wrong date, time zone or
+    /// as-of time is the caller's error.
+    fn settings(query: &ReportQuery, view: UsageView) -> Result<ReportSettings, ReportError> {
+        let args = ReportArgs {
+            since: query.since.clone(),
+            until: query.until.clone(),
+            project: None,
+            timezone: query.timezone.clone().unwrap_or_else(|| "UTC".into()),
+            breakdown: false,
+            json: true,
+            csv: false,
+            parquet: None,
+            table: None,
+            start_of_week: WeekStart::Sunday,
+            as_of: query.as_of.clone(),
+            offline: false,
+        };
+        ReportSettings::from_args(&args, view).map_err(|error| ReportError::Query(format!("{error:#}")))
+    }
+
+    fn outcome_args(&self) -> anyhow::Result<OutcomeArgs> {
+        let args = OutcomeArgs { org: self.org.clone(), ..OutcomeArgs::default() };
+        crate::commands::store::with_store_outcomes(&args, &self.data_dir)
+    }
+}
+
+impl Reports for StoreReports {
+    fn pillars(&self, query: &ReportQuery) -> Result<Value, ReportError> {
+        let settings = Self::settings(query, UsageView::Daily)?;
+        let cut = cut_of(query.cut.as_deref().unwrap_or("team"))?;
+        let catalog = load_catalog(self.prices.as_ref()).map_err(failed)?;
+        let outcomes = self.outcome_args().map_err(failed)?;
+        let usage = crate::commands::store::usage_table(&self.data_dir).map_err(failed)?;
+        let output = compute(UsageSource::Logs(usage), &catalog, &settings, &outcomes, Some(cut), &query.scope)
+            .map_err(failed)?;
+        serde_json::to_value(&output).map_err(|error| ReportError::Failed(error.to_string()))
+    }
+
+    fn usage(&self, view: &str, query: &ReportQuery) -> Result<Value, ReportError> {
+        let view = match view {
+            "daily" => UsageView::Daily,
+            "weekly" => UsageView::Weekly,
+            "monthly" => UsageView::Monthly,
+            "session" => UsageView::Session,
+            "blocks" => UsageView::Blocks,
+            other => return Err(ReportError::Query(format!("usage/{other}: no such view"))),
+        };
+        let settings = Self::settings(query, view)?;
+        let catalog = load_catalog(self.prices.as_ref()).map_err(failed)?;
+        let mut usage = crate::commands::store::usage_table(&self.data_dir).map_err(failed)?;
+        if !query.scope.is_everything() {
+            let directory = directory_of(&self.outcome_args().map_err(failed)?).map_err(failed)?;
+            usage = scoped_usage(usage, &query.scope, &directory).map_err(failed)?;
+        }
+        let report = build_report(usage, &catalog, &settings).map_err(failed)?;
+        Ok(crate::render::usage_json(&report))
+    }
+}
+
+/// The calls of the people, tools and models a scope admits (people are placed in teams and
+/// cost centres through the directory, as the four-pillar report places them).
+fn scoped_usage(table: UsageTable, scope: &Scope, directory: &Directory) -> anyhow::Result<UsageTable> {
+    use freight_analytics::columns::strings;
+    let mut admitted_users: HashMap<Option<String>, bool> = HashMap::new();
+    let mut batches = Vec::with_capacity(table.batches.len());
+    for batch in &table.batches {
+        let (users, tools, models) = (strings(batch, "user")?, strings(batch, "tool")?, strings(batch, "model")?);
+        let keep: Vec<bool> = (0..batch.num_rows())
+            .map(|row| {
+                let person = *admitted_users
+                    .entry(users[row].clone())
+                    .or_insert_with(|| scope.admits_member(&directory.resolve(users[row].as_deref().unwrap_or(""))));
+                let tool = tools[row].as_deref().unwrap_or("");
+                let model = models[row].as_deref().unwrap_or("");
+                person
+                    && scope.tools.as_ref().is_none_or(|set| set.contains(tool))
+                    && scope.models.as_ref().is_none_or(|set| set.contains(model))
+            })
+            .collect();
+        let filtered: RecordBatch = datafusion::arrow::compute::filter_record_batch(batch, &BooleanArray::from(keep))?;
+        batches.push(filtered);
+    }
+    Ok(UsageTable { schema: table.schema, batches, report: table.report })
+}
