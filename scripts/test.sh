@@ -35,4 +35,22 @@ fi
 export FREIGHT_OTEL_PYTHON="$PWD/$venv/bin/python"
 export FREIGHT_REQUIRE_OTEL=1
 
+# schemathesis generates requests for every operation in docs/openapi.json (no 500s).
+SCHEMATHESIS_VERSION=4.32.5
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then
+  echo "test.sh: installing schemathesis==$SCHEMATHESIS_VERSION (pip) into $venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi
+export FREIGHT_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+export FREIGHT_REQUIRE_SCHEMATHESIS=1
+
+# Headless Chromium (Debian's) loads the dashboard in the API tests.
+if ! command -v chromium >/dev/null; then
+  echo "test.sh: installing chromium (apt)" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2; fi
+fi
+export FREIGHT_CHROMIUM=chromium
+export FREIGHT_REQUIRE_CHROMIUM=1
+
 cargo test --workspace --locked "$@"

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// A report's tables by name: where each sits in the report's JSON.
-pub const TABLES: [(&str, &str); 10] = [
+pub const TABLES: [(&str, &str); 11] = [
+    ("trend", "spend beside output, week by week"),
     ("rows", "the pillar rows, the total first"),
     ("outcomes", "the outcomes of each row, the total first"),
     ("leaderboard", "teams by outcomes per dollar"),
@@ -34,7 +35,7 @@ pub fn table(report: &Value, name: &str) -> Option<Vec<Value>> {
         "rows" => keyed(&|row| row.clone()),
         "unit" => keyed(&|row| only(row, "unit")),
         "outcomes" => keyed(&|row| only(row, "output")),
-        "leaderboard" | "waste" | "periods" | "sessions" | "blocks" => list(name),
+        "leaderboard" | "waste" | "trend" | "periods" | "sessions" | "blocks" => list(name),
         "links" => list("session_links"),
         "optimizable" => report.get("optimizable").and_then(|o| o.get("items")).and_then(Value::as_array).cloned(),
         _ => None,

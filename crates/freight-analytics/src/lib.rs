@@ -15,6 +15,7 @@ pub mod optimizable;
 pub mod pillars;
 pub mod pricing;
 pub mod scope;
+pub mod trend;
 pub mod usage;
 
 pub use engine::{AnalyticsError, Engine};

@@ -786,6 +786,8 @@ pub struct PillarsReport {
     pub leaderboard: Vec<crate::leaderboard::LeaderboardEntry>,
     /// Every link, with its evidence and confidence.
     pub session_links: Vec<freight_core::link::Link>,
+    /// Spend beside output, week by week.
+    pub trend: Vec<crate::trend::TrendPoint>,
 }
 
 /// The UTC bounds of `filters`' days in its time zone.
@@ -841,6 +843,7 @@ pub async fn pillars_report(
         scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outcomes, directory, &window)?)?;
     step("facts");
     register_facts(engine, &facts)?;
+    let trend = crate::trend::weekly_trend(grain, catalog, attribution, &facts.outputs, &filters.timezone)?;
     // The total, the cut asked for, teams (the leaderboard) and people (adoption), run together:
     // each query has stretches on one core that the others fill.
     let unless_asked = async |wanted: Cut| -> Result<Option<Vec<PillarRow>>, AnalyticsError> {
@@ -903,6 +906,7 @@ pub async fn pillars_report(
         adoption,
         leaderboard,
         session_links: attribution.links.clone(),
+        trend,
     };
     Ok((report, facts))
 }

@@ -75,8 +75,11 @@ pub struct ApiParams {
 pub const CUTS: [&str; 6] = ["team", "person", "cost_centre", "repo", "tool", "model"];
 pub const USAGE_VIEWS: [&str; 5] = ["daily", "weekly", "monthly", "session", "blocks"];
 
+/// A comma-separated filter; empty (`team=`) is no filter.
 fn list(value: &Option<String>) -> Option<BTreeSet<String>> {
-    value.as_ref().map(|text| text.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect())
+    let values: BTreeSet<String> =
+        value.as_ref()?.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect();
+    (!values.is_empty()).then_some(values)
 }
 
 fn forbidden(reason: impl Into<String>) -> Refusal {
@@ -240,7 +243,7 @@ pub struct Part {
     pub teams_only: bool,
 }
 
-pub const PARTS: [Part; 8] = [
+pub const PARTS: [Part; 9] = [
     Part { path: "report", keys: &[], table: "rows", teams_only: false },
     Part { path: "leaderboard", keys: &["leaderboard"], table: "leaderboard", teams_only: true },
     Part { path: "waste", keys: &["waste"], table: "waste", teams_only: false },
@@ -249,6 +252,7 @@ pub const PARTS: [Part; 8] = [
     Part { path: "links", keys: &["links", "session_links"], table: "links", teams_only: false },
     Part { path: "optimizable", keys: &["optimizable"], table: "optimizable", teams_only: false },
     Part { path: "adoption", keys: &["adoption"], table: "rows", teams_only: false },
+    Part { path: "trend", keys: &["trend"], table: "trend", teams_only: false },
 ];
 
 /// The fields every part carries: when and over what it was computed.

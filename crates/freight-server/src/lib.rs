@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod dashboard;
 pub mod github;
 pub mod grpc;
 pub mod metrics;
@@ -66,7 +67,8 @@ pub type Shared = Arc<AppState>;
 /// What a route needs of the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
-    /// Anyone (health, the OpenAPI document; webhooks carry their own signature).
+    /// Anyone (health, the OpenAPI document, the dashboard's page and assets, whose data
+    /// needs a token; webhooks carry their own signature).
     Open,
     /// A token that ingests (OTLP, outcome uploads, repository registration).
     Ingest,
@@ -80,7 +82,8 @@ enum Access {
 
 fn access(path: &str) -> Access {
     match path {
-        "/health" | "/webhooks/github" | "/api/v1/openapi.json" => Access::Open,
+        "/health" | "/webhooks/github" | "/api/v1/openapi.json" | "/" => Access::Open,
+        _ if path.starts_with("/assets/") => Access::Open,
         "/metrics" => Access::OrgMetrics,
         "/api/v1/me" => Access::Caller,
         _ if path.starts_with("/v1/") => Access::Ingest,
@@ -162,6 +165,8 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/usage/{view}", get(api::usage))
         .route("/api/v1/{part}", get(api::pillars_part))
         .route("/metrics", get(metrics::metrics))
+        .route("/", get(dashboard::index))
+        .route("/assets/{name}", get(dashboard::asset))
         .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -96,8 +96,14 @@ pub struct RepoRegistration {
 }
 
 /// Registers a git repository on the server's disk for reports over the store to mine.
-pub async fn register(State(state): State<Shared>, Json(registration): Json<RepoRegistration>) -> Response {
-    let path = registration.path;
+pub async fn register(
+    State(state): State<Shared>,
+    registration: Result<Json<RepoRegistration>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let path = match registration {
+        Ok(Json(registration)) => registration.path,
+        Err(rejection) => return Refusal::new(rejection.status(), rejection.body_text()).into_response(),
+    };
     let is_repository = path.is_absolute() && (path.join(".git").exists() || path.join("HEAD").is_file());
     if !is_repository {
         return Refusal::new(

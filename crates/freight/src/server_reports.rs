@@ -11,17 +11,33 @@ use freight_analytics::pillars::Cut;
 use freight_core::org::Directory;
 use freight_ingest::UsageTable;
 use freight_server::api::{ReportError, ReportQuery, Reports};
+use freight_store::Store;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 pub struct StoreReports {
-    pub data_dir: PathBuf,
+    data_dir: PathBuf,
     /// The org directory (`[org] directory`).
-    pub org: Option<PathBuf>,
-    /// Price overrides (`[org] prices`).
-    pub prices: Option<PathBuf>,
+    org: Option<PathBuf>,
+    /// The pinned catalog with the price overrides (`[org] prices`), read at start.
+    catalog: freight_core::PriceCatalog,
+    /// The server's store: its counters say when the last read of it is out of date.
+    store: Arc<Store>,
+    last_read: Mutex<Option<(StoreVersion, Arc<StoreRead>)>>,
 }
+
+/// What the store held at one read: its events and the people its telemetry placed.
+struct StoreRead {
+    usage: UsageTable,
+    people: Vec<freight_core::org::PersonEntry>,
+}
+
+/// Changes whenever the store's contents do: events stored, flushes (which apply
+/// retention) and compactions.
+type StoreVersion = (u64, u64, u64);
 
 fn failed(error: anyhow::Error) -> ReportError {
     ReportError::Failed(format!("{error:#}"))
@@ -40,6 +56,40 @@ fn cut_of(name: &str) -> Result<Cut, ReportError> {
 }
 
 impl StoreReports {
+    pub fn new(
+        data_dir: PathBuf,
+        org: Option<PathBuf>,
+        prices: Option<&PathBuf>,
+        store: Arc<Store>,
+    ) -> anyhow::Result<StoreReports> {
+        let catalog = load_catalog(prices)?;
+        Ok(StoreReports { data_dir, org, catalog, store, last_read: Mutex::new(None) })
+    }
+
+    /// The store's events and telemetry people, read again only when the store changed since
+    /// the last read (reading ten million events takes seconds; a report over them, less).
+    fn read(&self) -> anyhow::Result<Arc<StoreRead>> {
+        let stats = self.store.stats();
+        let version = (
+            stats.events_stored.load(Ordering::Acquire),
+            stats.flushes.load(Ordering::Acquire),
+            stats.compactions.load(Ordering::Acquire),
+        );
+        let mut last = self.last_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, read)) = last.as_ref()
+            && *seen == version
+        {
+            return Ok(read.clone());
+        }
+        let snapshot = freight_store::read_snapshot(&self.data_dir)?;
+        let read = Arc::new(StoreRead {
+            usage: crate::commands::store::usage_of(&snapshot)?,
+            people: crate::commands::store::telemetry_people(&snapshot)?,
+        });
+        *last = Some((version, read.clone()));
+        Ok(read)
+    }
+
     /// The settings `freight report` would take from the same flags; a wrong date, time zone or
     /// as-of time is the caller's error.
     fn settings(query: &ReportQuery, view: UsageView) -> Result<ReportSettings, ReportError> {
@@ -60,9 +110,9 @@ impl StoreReports {
         ReportSettings::from_args(&args, view).map_err(|error| ReportError::Query(format!("{error:#}")))
     }
 
-    fn outcome_args(&self) -> anyhow::Result<OutcomeArgs> {
+    fn outcome_args(&self, read: &StoreRead) -> anyhow::Result<OutcomeArgs> {
         let args = OutcomeArgs { org: self.org.clone(), ..OutcomeArgs::default() };
-        crate::commands::store::with_store_outcomes(&args, &self.data_dir)
+        crate::commands::store::with_store_files(&args, &self.data_dir, read.people.clone())
     }
 }
 
@@ -70,11 +120,10 @@ impl Reports for StoreReports {
     fn pillars(&self, query: &ReportQuery) -> Result<Value, ReportError> {
         let settings = Self::settings(query, UsageView::Daily)?;
         let cut = cut_of(query.cut.as_deref().unwrap_or("team"))?;
-        let catalog = load_catalog(self.prices.as_ref()).map_err(failed)?;
-        let outcomes = self.outcome_args().map_err(failed)?;
-        let usage = crate::commands::store::usage_table(&self.data_dir).map_err(failed)?;
-        let output = compute(UsageSource::Logs(usage), &catalog, &settings, &outcomes, Some(cut), &query.scope)
-            .map_err(failed)?;
+        let read = self.read().map_err(failed)?;
+        let outcomes = self.outcome_args(&read).map_err(failed)?;
+        let usage = UsageSource::Logs(read.usage.clone());
+        let output = compute(usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope).map_err(failed)?;
         serde_json::to_value(&output).map_err(|error| ReportError::Failed(error.to_string()))
     }
 
@@ -88,13 +137,13 @@ impl Reports for StoreReports {
             other => return Err(ReportError::Query(format!("usage/{other}: no such view"))),
         };
         let settings = Self::settings(query, view)?;
-        let catalog = load_catalog(self.prices.as_ref()).map_err(failed)?;
-        let mut usage = crate::commands::store::usage_table(&self.data_dir).map_err(failed)?;
+        let read = self.read().map_err(failed)?;
+        let mut usage = read.usage.clone();
         if !query.scope.is_everything() {
-            let directory = directory_of(&self.outcome_args().map_err(failed)?).map_err(failed)?;
+            let directory = directory_of(&self.outcome_args(&read).map_err(failed)?).map_err(failed)?;
             usage = scoped_usage(usage, &query.scope, &directory).map_err(failed)?;
         }
-        let report = build_report(usage, &catalog, &settings).map_err(failed)?;
+        let report = build_report(usage, &self.catalog, &settings).map_err(failed)?;
         Ok(crate::render::usage_json(&report))
     }
 }

@@ -353,9 +353,10 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
 /// Generates the demo company in `out` (or reuses it when current); returns where its logs,
 /// repositories, org directory and delivery files are.
 pub fn demo_company(out: &Path, lines: u64, seed: u64) -> anyhow::Result<OutcomeArgs> {
-    // The company works until yesterday: a call generated for later today would lie after the
-    // report's time (now) and be left out, as would the commits it links to.
-    let end = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    // The company's sessions end a week ago: their follow-up commits, merges and reverts come up
+    // to six days later, and a repository has no commits from the future (a report as of now
+    // would leave them out, and the server's kept mining would never be current).
+    let end = (chrono::Utc::now() - chrono::Duration::days(7)).date_naive();
     let plan = crate::demo::Plan::demo(lines, seed, end);
     let fingerprint = format!("company v5 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");

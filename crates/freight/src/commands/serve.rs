@@ -49,18 +49,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .name("freight-miner".into())
         .spawn(move || crate::mined::mine_on_schedule(&mining_dir, every, wakes))?;
     let state = Arc::new(AppState {
-        store,
+        store: store.clone(),
         outcomes,
         points,
         max_body_bytes: config.max_body_bytes,
         github_secret: config.github_secret(),
         stats: IntakeStats::default(),
         mine_now: Some(mine_now),
-        reports: Arc::new(crate::server_reports::StoreReports {
-            data_dir: dir.clone(),
-            org: config.org.directory.clone().or_else(|| args.demo.then(|| dir.join("demo-company").join("org.toml"))),
-            prices: config.org.prices.clone(),
-        }),
+        reports: Arc::new(crate::server_reports::StoreReports::new(
+            dir.clone(),
+            config.org.directory.clone().or_else(|| args.demo.then(|| dir.join("demo-company").join("org.toml"))),
+            config.org.prices.as_ref(),
+            store.clone(),
+        )?),
         report_cache: Arc::new(freight_server::api::ReportCache::new(std::time::Duration::from_secs(
             config.api.cache_secs,
         ))),

@@ -43,8 +43,33 @@ fn write_dump(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The outcome arguments with what the store holds added: webhook deliveries, uploaded files
-/// and registered repositories.
+/// and registered repositories, and the people its telemetry placed in teams.
 pub fn with_store_outcomes(args: &crate::cli::OutcomeArgs, dir: &Path) -> anyhow::Result<crate::cli::OutcomeArgs> {
+    let snapshot = freight_store::read_snapshot(dir)?;
+    with_store_files(args, dir, telemetry_people(&snapshot)?)
+}
+
+/// People as the store's telemetry placed them (OTLP `team.id`, `cost_center`).
+pub fn telemetry_people(snapshot: &freight_store::Snapshot) -> anyhow::Result<Vec<freight_core::org::PersonEntry>> {
+    Ok(freight_store::org_attributes(snapshot)?
+        .into_iter()
+        .map(|(user, (team, cost_centre))| freight_core::org::PersonEntry {
+            id: user.clone(),
+            name: None,
+            emails: vec![user],
+            accounts: Vec::new(),
+            team: Some(team),
+            cost_centre,
+        })
+        .collect())
+}
+
+/// [`with_store_outcomes`] with the telemetry's people already read.
+pub fn with_store_files(
+    args: &crate::cli::OutcomeArgs,
+    dir: &Path,
+    telemetry_people: Vec<freight_core::org::PersonEntry>,
+) -> anyhow::Result<crate::cli::OutcomeArgs> {
     let mut outcomes = args.clone();
     outcomes.mined_in = Some(dir.to_path_buf());
     let github = dir.join(freight_store::GITHUB_DIR);
@@ -61,18 +86,7 @@ pub fn with_store_outcomes(args: &crate::cli::OutcomeArgs, dir: &Path) -> anyhow
     outcomes.ticket_files.extend(freight_store::uploads(dir, "tickets"));
     outcomes.incident_files.extend(freight_store::uploads(dir, "incidents"));
     outcomes.outcome_files.extend(freight_store::uploads(dir, "events"));
-    let snapshot = freight_store::read_snapshot(dir)?;
-    outcomes.telemetry_people = freight_store::org_attributes(&snapshot)?
-        .into_iter()
-        .map(|(user, (team, cost_centre))| freight_core::org::PersonEntry {
-            id: user.clone(),
-            name: None,
-            emails: vec![user],
-            accounts: Vec::new(),
-            team: Some(team),
-            cost_centre,
-        })
-        .collect();
+    outcomes.telemetry_people = telemetry_people;
     for repo in freight_store::repos(dir)? {
         if !outcomes.repos.contains(&repo) {
             outcomes.repos.push(repo);
@@ -85,6 +99,11 @@ pub fn with_store_outcomes(args: &crate::cli::OutcomeArgs, dir: &Path) -> anyhow
 pub fn usage_table(dir: &Path) -> anyhow::Result<UsageTable> {
     let snapshot =
         freight_store::read_snapshot(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
+    usage_of(&snapshot)
+}
+
+/// A snapshot's events as the `usage` table.
+pub fn usage_of(snapshot: &freight_store::Snapshot) -> anyhow::Result<UsageTable> {
     let schema = usage_schema();
     let batches = snapshot
         .batches()?

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_freight");
-/// One as-of time for every report of a test run (the demo company works until yesterday).
+/// One as-of time for every report of a test run (the demo company's work ended days ago).
 static AS_OF: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
 
@@ -31,6 +31,22 @@ fn demo_server(dir: &Path) -> (Server, std::path::PathBuf) {
     .expect("config");
     let args = ["--config", config.to_str().expect("utf-8"), "--demo", "--demo-lines", "20000"];
     let server = Server::start_with(&data, &[], &args, Duration::from_secs(600));
+    // The server mines the company's repositories once it has loaded them.
+    let registered: Vec<String> =
+        serde_json::from_slice(&std::fs::read(data.join("outcomes/repos.json")).expect("registered")).expect("json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let kept = || {
+        std::fs::read_dir(data.join("outcomes/mined"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| entry.path().join("mined.json").exists())
+            .count()
+    };
+    while kept() < registered.len() {
+        assert!(std::time::Instant::now() < deadline, "the server did not mine the demo's repositories");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     (server, data)
 }
 
@@ -50,7 +66,9 @@ fn cli_report(data: &Path, extra: &[&str]) -> Value {
         .args(extra)
         .output()
         .expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("(read now)"), "the server's mined history is current: {stderr}");
     serde_json::from_slice(&output.stdout).expect("json")
 }
 
@@ -87,7 +105,7 @@ fn every_documented_route_keeps_each_role_within_its_reach() {
     let routes = documented_routes();
     assert!(routes.len() >= 18, "{routes:?}");
     for (method, path) in &routes {
-        let open = ["/health", "/webhooks/github", "/api/v1/openapi.json"].contains(&path.as_str());
+        let open = ["/", "/health", "/webhooks/github", "/api/v1/openapi.json"].contains(&path.as_str());
         let (status, _) = if method == "GET" {
             server.get(path, &[])
         } else {
@@ -203,5 +221,151 @@ fn the_api_answers_what_the_cli_prints_and_exports_its_tables() {
     }
     assert!(metrics.contains("freight_store_events_stored_total"), "{metrics}");
     assert!(metrics.contains("freight_model_cost_usd{model="), "{metrics}");
+    assert!(server.stop().success());
+}
+
+/// Debian's Chromium (installed by .ci/run), or None when this machine has none.
+fn chromium() -> Option<String> {
+    let candidate = std::env::var("FREIGHT_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let found = Command::new(&candidate).arg("--version").output().is_ok_and(|output| output.status.success());
+    match (found, std::env::var("FREIGHT_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1")) {
+        (true, _) => Some(candidate),
+        (false, true) => panic!("FREIGHT_REQUIRE_CHROMIUM=1 but {candidate} does not run"),
+        (false, false) => None,
+    }
+}
+
+/// Loads a page headless: its DOM once the scripts settled, and a screenshot.
+fn render(chromium: &str, url: &str, screenshot: &Path) -> String {
+    let headless =
+        ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000"];
+    let shot = Command::new(chromium)
+        .args(headless)
+        .arg("--window-size=1440,1800")
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(shot.status.success() && screenshot.exists(), "{}", String::from_utf8_lossy(&shot.stderr));
+    let dom = Command::new(chromium).args(headless).arg("--dump-dom").arg(url).output().expect("chromium runs");
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom = String::from_utf8(dom.stdout).expect("utf-8");
+    assert!(dom.contains(r#"data-state="ready""#), "the page did not finish loading {url}:\n{dom}");
+    dom
+}
+
+/// The value of `attribute` on the element that has `marker` in its start tag.
+fn attribute<'d>(dom: &'d str, marker: &str, attribute: &str) -> &'d str {
+    let at = dom.find(marker).unwrap_or_else(|| panic!("no {marker} in the page"));
+    let start = dom[..at].rfind('<').expect("a tag");
+    let tag = &dom[start..start + dom[start..].find('>').expect("a tag end")];
+    let value = tag.split(&format!("{attribute}=\"")).nth(1).unwrap_or_else(|| panic!("no {attribute} in {tag}"));
+    &value[..value.find('"').expect("a closing quote")]
+}
+
+fn close(shown: &str, expected: &Value) -> bool {
+    let expected = expected.as_f64().or_else(|| expected.as_str()?.parse().ok()).expect("a number");
+    (shown.parse::<f64>().expect("a number") - expected).abs() <= 1e-9 * expected.abs().max(1.0)
+}
+
+#[test]
+fn the_dashboard_shows_the_pillars_the_leaderboard_and_a_drill_down() {
+    let Some(chromium) = chromium() else {
+        eprintln!("skipped: no chromium on this machine (.ci/run installs it)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, data) = demo_server(dir.path());
+    let admin = token(&data, &["--role", "admin"]);
+    let (_, report) = get_json(&server, "/api/v1/report", &admin);
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../dashboard");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let base = format!("http://127.0.0.1:{}/", server.port);
+
+    let dom = render(&chromium, &format!("{base}#token={admin}"), &shots.join("overview.png"));
+    let total = &report["total"];
+    for (pillar, expected) in [
+        ("cost", &total["cost"]),
+        ("wasted", &total["wasted"]["total"]),
+        ("optimizable", &total["optimizable_cost"]),
+        ("output", &total["unit"]["outcomes"]),
+    ] {
+        let shown = attribute(&dom, &format!(r#"data-pillar="{pillar}""#), "data-value");
+        assert!(close(shown, expected), "pillar {pillar}: the page shows {shown}, the API {expected}");
+    }
+    let board = report["leaderboard"].as_array().expect("leaderboard");
+    assert!(board.len() >= 4);
+    for entry in board {
+        let team = entry["team"].as_str().expect("team");
+        let shown = attribute(&dom, &format!(r#"data-team="{team}""#), "data-opd");
+        match entry["outcomes_per_dollar"].is_null() {
+            true => assert_eq!(shown, "", "{team} has no figure"),
+            false => assert!(close(shown, &entry["outcomes_per_dollar"]), "{team}: {shown} against {entry}"),
+        }
+    }
+
+    let item = &report["waste"][0];
+    let dom = render(&chromium, &format!("{base}#/waste/0&token={admin}"), &shots.join("waste-item.png"));
+    assert!(close(attribute(&dom, r#"id="waste-item""#, "data-amount"), &item["amount"]));
+    for session in item["sessions"].as_array().expect("sessions") {
+        let session = session.as_str().expect("id");
+        assert!(dom.contains(&format!(r#"data-session="{session}""#)), "the drill-down lists session {session}");
+    }
+
+    let team = board[0]["team"].as_str().expect("team");
+    let dom = render(&chromium, &format!("{base}#/team/{team}&token={admin}"), &shots.join("team.png"));
+    let (_, team_report) = get_json(&server, &format!("/api/v1/report?team={team}"), &admin);
+    let shown = attribute(&dom, r#"data-pillar="cost""#, "data-value");
+    assert!(close(shown, &team_report["total"]["cost"]), "the team page shows the team's spend");
+    assert!(dom.contains(&format!(r#"data-team-page="{team}""#)));
+    assert!(server.stop().success());
+}
+
+#[test]
+fn the_checked_in_openapi_document_is_what_its_script_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new("python3").arg(root.join("scripts/openapi.py")).output().expect("python3 runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let written: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let checked_in: Value = serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("json");
+    assert_eq!(written, checked_in, "run `python3 scripts/openapi.py > docs/openapi.json`");
+}
+
+/// schemathesis (PyPI, installed by scripts/test.sh), or None when this machine has none.
+fn schemathesis() -> Option<String> {
+    let found = std::env::var("FREIGHT_SCHEMATHESIS").ok();
+    match (found, std::env::var("FREIGHT_REQUIRE_SCHEMATHESIS").is_ok_and(|v| v == "1")) {
+        (Some(path), _) => Some(path),
+        (None, true) => panic!("FREIGHT_REQUIRE_SCHEMATHESIS=1 but FREIGHT_SCHEMATHESIS is not set"),
+        (None, false) => None,
+    }
+}
+
+#[test]
+fn generated_requests_to_every_documented_operation_get_no_server_error() {
+    let Some(schemathesis) = schemathesis() else {
+        eprintln!("skipped: no schemathesis (scripts/test.sh installs it)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, data) = demo_server(dir.path());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for role in [vec!["--role", "admin"], vec!["--role", "team-lead", "--team", "payments"]] {
+        let secret = token(&data, &role);
+        let output = Command::new(&schemathesis)
+            .arg("run")
+            .arg(root.join("docs/openapi.json"))
+            .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
+            .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance"])
+            .args(["--max-examples", "10", "--workers", "2", "--request-timeout", "120", "--seed", "7"])
+            .args(["--header", &format!("Authorization: Bearer {secret}")])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("schemathesis runs");
+        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "schemathesis found failures as {role:?}:\n{report}");
+    }
+    let (status, _) = server.get("/health", &[]);
+    assert_eq!(status, 200, "the server is unharmed");
     assert!(server.stop().success());
 }

@@ -361,3 +361,30 @@ fn a_scoped_report_has_the_figures_of_its_rows_in_the_whole_report() {
     let one_model = report(&["--model", &model]);
     assert_eq!(total_without_key(&one_model), row_without_key(&by_model, &model));
 }
+
+#[test]
+fn the_weekly_trend_adds_up_to_the_totals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().to_str().expect("utf-8");
+    let report = freight_json(&["demo", "--out", out, "--lines", "30000", "--seed", "11", "--json"]);
+    let trend = report["trend"].as_array().expect("trend");
+    assert!(trend.len() >= 3, "weeks of work: {}", trend.len());
+    let sum = |field: &str| -> f64 {
+        trend
+            .iter()
+            .map(|week| week[field].as_f64().or_else(|| week[field].as_str()?.parse().ok()).expect("number"))
+            .sum()
+    };
+    let total = &report["total"];
+    let money = |value: &Value| value.as_str().expect("money").parse::<f64>().expect("number");
+    assert!((sum("cost") - money(&total["cost"])).abs() < 1e-6, "{} against {}", sum("cost"), total["cost"]);
+    assert!((sum("wasted") - money(&total["wasted"]["total"])).abs() < 1e-6);
+    assert_eq!(sum("commits"), total["output"]["commits"].as_f64().expect("commits"));
+    assert_eq!(sum("outcomes"), total["unit"]["outcomes"].as_f64().expect("outcomes"));
+    assert_eq!(sum("calls") as u64, total["calls"].as_u64().expect("calls"));
+    let mondays = trend.iter().map(|week| week["week"].as_str().expect("date")).collect::<Vec<_>>();
+    for monday in mondays {
+        let date = chrono::NaiveDate::parse_from_str(monday, "%Y-%m-%d").expect("a date");
+        assert_eq!(chrono::Datelike::weekday(&date), chrono::Weekday::Mon);
+    }
+}
