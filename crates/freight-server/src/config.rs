@@ -78,6 +78,9 @@ pub struct OrgConfig {
     pub prices: Option<PathBuf>,
     /// Git repositories reports mine for outcomes.
     pub repos: Vec<PathBuf>,
+    /// A freight dataset (docs/DATASET.md) whose outcome files reports add: commits with
+    /// their survival, pull requests, deploys, tickets, incidents, from another system in bulk.
+    pub outcomes_dataset: Option<PathBuf>,
     /// How often the server mines the registered repositories (seconds; 0: only when a
     /// registration or a `push` webhook says one changed).
     pub mine_interval_secs: u64,
@@ -114,7 +117,7 @@ impl Default for StoreConfig {
 
 impl Default for OrgConfig {
     fn default() -> OrgConfig {
-        OrgConfig { directory: None, prices: None, repos: Vec::new(), mine_interval_secs: 600 }
+        OrgConfig { directory: None, prices: None, repos: Vec::new(), outcomes_dataset: None, mine_interval_secs: 600 }
     }
 }
 
@@ -148,6 +151,7 @@ impl Config {
         anchor(&mut config.data_dir);
         config.org.directory.as_mut().map(anchor);
         config.org.prices.as_mut().map(anchor);
+        config.org.outcomes_dataset.as_mut().map(anchor);
         config.org.repos.iter_mut().for_each(anchor);
         if config.max_body_bytes == 0 {
             return Err(ConfigError::Invalid {

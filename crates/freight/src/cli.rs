@@ -526,6 +526,30 @@ pub enum BenchKind {
     Report(BenchReportArgs),
     /// OTLP/HTTP ingest into `freight serve` with durability on: events/s and ack latency.
     Ingest(BenchIngestArgs),
+    /// The report API over a store of many events: latency of reports computed and cached,
+    /// and the dashboard's first load.
+    Api(BenchApiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchApiArgs {
+    /// Where the dataset and the store go (kept between runs; rebuilt when the plan changes).
+    #[arg(long, default_value = "target/bench-api")]
+    pub dir: PathBuf,
+    /// Events in the store.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: u64,
+    /// Commits, pull requests, deploys, tickets, incidents and other outcome events together.
+    #[arg(long, default_value_t = 100_000)]
+    pub outcomes: u64,
+    /// Distinct queries of each endpoint (each computed once).
+    #[arg(long, default_value_t = 10)]
+    pub queries: u64,
+    /// Requests of each endpoint answered from the cache.
+    #[arg(long, default_value_t = 200)]
+    pub repeats: usize,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,8 @@ pub struct StoreReports {
     data_dir: PathBuf,
     /// The org directory (`[org] directory`).
     org: Option<PathBuf>,
+    /// Outcomes in bulk (`[org] outcomes_dataset`).
+    outcomes_dataset: Option<PathBuf>,
     /// The pinned catalog with the price overrides (`[org] prices`), read at start.
     catalog: freight_core::PriceCatalog,
     /// The server's store: its counters say when the last read of it is out of date.
@@ -57,13 +59,18 @@ fn cut_of(name: &str) -> Result<Cut, ReportError> {
 
 impl StoreReports {
     pub fn new(
-        data_dir: PathBuf,
+        config: &freight_server::Config,
         org: Option<PathBuf>,
-        prices: Option<&PathBuf>,
         store: Arc<Store>,
     ) -> anyhow::Result<StoreReports> {
-        let catalog = load_catalog(prices)?;
-        Ok(StoreReports { data_dir, org, catalog, store, last_read: Mutex::new(None) })
+        Ok(StoreReports {
+            data_dir: config.data_dir.clone(),
+            org,
+            outcomes_dataset: config.org.outcomes_dataset.clone(),
+            catalog: load_catalog(config.org.prices.as_ref())?,
+            store,
+            last_read: Mutex::new(None),
+        })
     }
 
     /// The store's events and telemetry people, read again only when the store changed since
@@ -111,7 +118,8 @@ impl StoreReports {
     }
 
     fn outcome_args(&self, read: &StoreRead) -> anyhow::Result<OutcomeArgs> {
-        let args = OutcomeArgs { org: self.org.clone(), ..OutcomeArgs::default() };
+        let args =
+            OutcomeArgs { org: self.org.clone(), dataset: self.outcomes_dataset.clone(), ..OutcomeArgs::default() };
         crate::commands::store::with_store_files(&args, &self.data_dir, read.people.clone())
     }
 }

@@ -18,6 +18,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchKind::Local(local) => local_bench(local),
         BenchKind::Report(report) => report_bench(report),
         BenchKind::Ingest(ingest) => crate::commands::bench_ingest::run(ingest),
+        BenchKind::Api(api) => crate::commands::bench_api::run(api),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches to them.
 
 mod bench;
+mod bench_api;
 mod bench_ingest;
 mod generate;
 mod hook;

@@ -132,9 +132,10 @@ pub fn directory_of(args: &OutcomeArgs) -> anyhow::Result<Directory> {
 /// Reads the org directory, mines the repositories and reads the event files.
 pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
     let directory = directory_of(args)?;
-    // A dataset brings its own outcomes: the repository around the current directory is only
-    // read when nothing else says where the work is.
-    let repo_paths: Vec<PathBuf> = if args.repos.is_empty() && args.dataset.is_none() {
+    // A dataset brings its own outcomes, and a store its registered repositories: the
+    // repository around the current directory is only read when nothing else says where the
+    // work is (a server must not mine whatever folder it was started in).
+    let repo_paths: Vec<PathBuf> = if args.repos.is_empty() && args.dataset.is_none() && args.mined_in.is_none() {
         std::env::current_dir().ok().and_then(|dir| freight_git::discover_workdir(&dir)).into_iter().collect()
     } else {
         args.repos.clone()

@@ -3,10 +3,8 @@
 
 use crate::cli::ServeArgs;
 use anyhow::Context;
-use datafusion::arrow::array::RecordBatch;
-use freight_core::{Speed, Tool, UsageEvent};
 use freight_server::{AppState, Config, IntakeStats};
-use freight_store::{OutcomeLog, PointLog, Store, StoredEvent};
+use freight_store::{OutcomeLog, PointLog, Store};
 use std::sync::Arc;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
@@ -57,9 +55,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         stats: IntakeStats::default(),
         mine_now: Some(mine_now),
         reports: Arc::new(crate::server_reports::StoreReports::new(
-            dir.clone(),
+            &config,
             config.org.directory.clone().or_else(|| args.demo.then(|| dir.join("demo-company").join("org.toml"))),
-            config.org.prices.as_ref(),
             store.clone(),
         )?),
         report_cache: Arc::new(freight_server::api::ReportCache::new(std::time::Duration::from_secs(
@@ -124,9 +121,10 @@ fn load_demo(store: &Store, dir: &std::path::Path, lines: u64) -> anyhow::Result
     let outcome_args = crate::commands::report::demo_company(&company, lines, 7)?;
     let files = crate::commands::report::log_files(&crate::cli::SourceArgs::default(), &outcome_args)?;
     let table = crate::commands::usage::read_logs(files, false)?;
-    let mut stored = 0;
+    let (mut stored, mut ordinal) = (0, 0);
     for batch in &table.batches {
-        let events = events_of(batch)?;
+        let events = crate::commands::store::stored_events(batch, ordinal)?;
+        ordinal += batch.num_rows() as u64;
         let appended = store
             .append(events)
             .blocking_recv()
@@ -158,59 +156,4 @@ fn load_demo(store: &Store, dir: &std::path::Path, lines: u64) -> anyhow::Result
         outcome_args.org.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
     );
     Ok(())
-}
-
-/// A `usage` batch's calls as stored events, keyed by their message and request ids.
-fn events_of(batch: &RecordBatch) -> anyhow::Result<Vec<StoredEvent>> {
-    use freight_analytics::columns::{bools, counts, decimals, millis, strings, token_row};
-    let times = millis(batch, "ts")?;
-    let costs = decimals(batch, "reported_cost")?;
-    let (tools, users, projects, sessions) =
-        (strings(batch, "tool")?, strings(batch, "user")?, strings(batch, "project")?, strings(batch, "session_id")?);
-    let (cwds, branches, models, speeds) =
-        (strings(batch, "cwd")?, strings(batch, "git_branch")?, strings(batch, "model")?, strings(batch, "speed")?);
-    let (messages, requests) = (strings(batch, "message_id")?, strings(batch, "request_id")?);
-    let (sidechain, tool_use) = (bools(batch, "is_sidechain")?, bools(batch, "tool_use")?);
-    let tokens = freight_ingest::TOKEN_COLUMNS.map(|name| counts(batch, name));
-    let [input, output, cache_read, write_5m, write_1h, reasoning] = tokens;
-    let token_columns = [input?, output?, cache_read?, write_5m?, write_1h?, reasoning?];
-    let token_columns = token_columns.each_ref().map(Vec::as_slice);
-    let mut events = Vec::with_capacity(batch.num_rows());
-    for row in 0..batch.num_rows() {
-        let tool = tools[row].as_deref().and_then(Tool::parse).unwrap_or(Tool::ClaudeCode);
-        let session = sessions[row].clone().unwrap_or_default();
-        let timestamp = times[row].and_then(chrono::DateTime::from_timestamp_millis).unwrap_or_default();
-        let id = match (&messages[row], &requests[row]) {
-            (Some(message), Some(request)) => format!("{}:{message}:{request}", tool.as_str()),
-            _ => format!("{}:{session}:{}:{row}", tool.as_str(), timestamp.timestamp_millis()),
-        };
-        events.push(StoredEvent {
-            id,
-            event: UsageEvent {
-                timestamp,
-                tool,
-                user: users[row].clone(),
-                session_id: session,
-                project: projects[row].clone(),
-                cwd: cwds[row].clone(),
-                git_branch: branches[row].clone(),
-                model: models[row].clone(),
-                provider: None,
-                message_id: messages[row].clone(),
-                request_id: requests[row].clone(),
-                is_sidechain: sidechain[row],
-                speed: Speed::ALL
-                    .into_iter()
-                    .find(|speed| Some(speed.as_str()) == speeds[row].as_deref())
-                    .unwrap_or_default(),
-                tokens: token_row(token_columns, row),
-                reported_cost: costs[row],
-            },
-            tool_use: tool_use[row],
-            team: None,
-            department: None,
-            cost_center: None,
-        });
-    }
-    Ok(events)
 }

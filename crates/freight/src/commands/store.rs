@@ -4,7 +4,9 @@
 use crate::cli::{StoreArgs, StoreKind};
 use anyhow::Context;
 use datafusion::arrow::array::RecordBatch;
+use freight_core::{Speed, Tool, UsageEvent};
 use freight_ingest::{IngestReport, UsageTable, usage_schema};
+use freight_store::StoredEvent;
 use std::io::Write;
 use std::path::Path;
 
@@ -214,4 +216,60 @@ fn check(dir: &Path, tolerance: f64, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A `usage` batch's calls as stored events, keyed by their message and request ids (or, for
+/// calls without them, by session, time and `ordinal`: the batch's first row's place in all).
+pub fn stored_events(batch: &RecordBatch, ordinal: u64) -> anyhow::Result<Vec<StoredEvent>> {
+    use freight_analytics::columns::{bools, counts, decimals, millis, strings, token_row};
+    let times = millis(batch, "ts")?;
+    let costs = decimals(batch, "reported_cost")?;
+    let (tools, users, projects, sessions) =
+        (strings(batch, "tool")?, strings(batch, "user")?, strings(batch, "project")?, strings(batch, "session_id")?);
+    let (cwds, branches, models, speeds) =
+        (strings(batch, "cwd")?, strings(batch, "git_branch")?, strings(batch, "model")?, strings(batch, "speed")?);
+    let (messages, requests) = (strings(batch, "message_id")?, strings(batch, "request_id")?);
+    let (sidechain, tool_use) = (bools(batch, "is_sidechain")?, bools(batch, "tool_use")?);
+    let tokens = freight_ingest::TOKEN_COLUMNS.map(|name| counts(batch, name));
+    let [input, output, cache_read, write_5m, write_1h, reasoning] = tokens;
+    let token_columns = [input?, output?, cache_read?, write_5m?, write_1h?, reasoning?];
+    let token_columns = token_columns.each_ref().map(Vec::as_slice);
+    let mut events = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let tool = tools[row].as_deref().and_then(Tool::parse).unwrap_or(Tool::ClaudeCode);
+        let session = sessions[row].clone().unwrap_or_default();
+        let timestamp = times[row].and_then(chrono::DateTime::from_timestamp_millis).unwrap_or_default();
+        let id = match (&messages[row], &requests[row]) {
+            (Some(message), Some(request)) => format!("{}:{message}:{request}", tool.as_str()),
+            _ => format!("{}:{session}:{}:{}", tool.as_str(), timestamp.timestamp_millis(), ordinal + row as u64),
+        };
+        events.push(StoredEvent {
+            id,
+            event: UsageEvent {
+                timestamp,
+                tool,
+                user: users[row].clone(),
+                session_id: session,
+                project: projects[row].clone(),
+                cwd: cwds[row].clone(),
+                git_branch: branches[row].clone(),
+                model: models[row].clone(),
+                provider: None,
+                message_id: messages[row].clone(),
+                request_id: requests[row].clone(),
+                is_sidechain: sidechain[row],
+                speed: Speed::ALL
+                    .into_iter()
+                    .find(|speed| Some(speed.as_str()) == speeds[row].as_deref())
+                    .unwrap_or_default(),
+                tokens: token_row(token_columns, row),
+                reported_cost: costs[row],
+            },
+            tool_use: tool_use[row],
+            team: None,
+            department: None,
+            cost_center: None,
+        });
+    }
+    Ok(events)
 }
