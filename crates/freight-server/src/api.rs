@@ -153,9 +153,36 @@ pub struct ReportCache {
     computing: tokio::sync::Semaphore,
 }
 
+/// A computed report and the answers already rendered from it (a large report takes longer
+/// to serialise than to look up).
+pub struct Computed {
+    pub document: Value,
+    rendered: Mutex<HashMap<String, axum::body::Bytes>>,
+}
+
+impl Computed {
+    fn new(document: Value) -> Computed {
+        Computed { document, rendered: Mutex::new(HashMap::new()) }
+    }
+
+    /// The answer body kept under `key`, rendered once.
+    fn rendered(
+        &self,
+        key: &str,
+        render: impl FnOnce(&Value) -> Result<Vec<u8>, Refusal>,
+    ) -> Result<axum::body::Bytes, Refusal> {
+        if let Some(body) = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key) {
+            return Ok(body.clone());
+        }
+        let body = axum::body::Bytes::from(render(&self.document)?);
+        self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_string(), body.clone());
+        Ok(body)
+    }
+}
+
 #[derive(Default)]
 struct CacheEntry {
-    value: Mutex<Option<(Instant, Arc<Value>)>>,
+    value: Mutex<Option<(Instant, Arc<Computed>)>>,
     refresh: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -187,7 +214,7 @@ impl ReportCache {
         self: &Arc<Self>,
         key: String,
         compute: impl Fn() -> Result<Value, ReportError> + Send + Sync + 'static,
-    ) -> Result<Arc<Value>, ReportError> {
+    ) -> Result<Arc<Computed>, ReportError> {
         let entry = self.entry(&key);
         let current = entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let compute = Arc::new(compute);
@@ -223,12 +250,12 @@ impl ReportCache {
     async fn run(
         &self,
         compute: Arc<impl Fn() -> Result<Value, ReportError> + Send + Sync + 'static>,
-    ) -> Result<Arc<Value>, ReportError> {
+    ) -> Result<Arc<Computed>, ReportError> {
         let _permit = self.computing.acquire().await.map_err(|error| ReportError::Failed(error.to_string()))?;
         tokio::task::spawn_blocking(move || compute())
             .await
             .map_err(|error| ReportError::Failed(format!("the report computation stopped: {error}")))?
-            .map(Arc::new)
+            .map(|document| Arc::new(Computed::new(document)))
     }
 }
 
@@ -290,34 +317,55 @@ fn report_error(error: ReportError) -> Refusal {
     }
 }
 
-/// The answer in the format asked for: the JSON part, or a table of the whole document.
-fn answer(document: &Value, part_json: Value, default_table: &str, params: &ApiParams) -> Result<Response, Refusal> {
+/// The answer in the format asked for: the JSON of `part` (None: the whole document), or a
+/// table of the whole document; rendered once per computed report.
+fn answer(
+    computed: &Computed,
+    part: Option<&Part>,
+    default_table: &str,
+    params: &ApiParams,
+) -> Result<Response, Refusal> {
     let format = params.format.as_deref().unwrap_or("json");
+    let failed = |error: String| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error);
     if format == "json" {
         if let Some(table) = &params.table {
             return Err(bad_request(format!("table={table} goes with format=csv or format=parquet")));
         }
-        return Ok(axum::Json(part_json).into_response());
+        let key = format!("json {}", part.map_or("", |part| part.path));
+        let body = computed.rendered(&key, |document| {
+            let value = match part {
+                Some(part) => &part_of(document, part),
+                None => document,
+            };
+            serde_json::to_vec(value).map_err(|error| failed(error.to_string()))
+        })?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
     }
     let name = params.table.as_deref().unwrap_or(default_table);
-    let rows = freight_analytics::export::table(document, name)
-        .ok_or_else(|| bad_request(format!("table={name}: this report has no such table")))?;
-    let failed =
-        |error: freight_analytics::AnalyticsError| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string());
+    let table_rows = |document: &Value| {
+        freight_analytics::export::table(document, name)
+            .ok_or_else(|| bad_request(format!("table={name}: this report has no such table")))
+    };
     match format {
-        "csv" => Ok((
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            freight_analytics::export::csv(&rows).map_err(failed)?,
-        )
-            .into_response()),
-        "parquet" => Ok((
-            [
-                (header::CONTENT_TYPE, "application/vnd.apache.parquet".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.parquet\"")),
-            ],
-            freight_analytics::export::parquet(&rows).map_err(failed)?,
-        )
-            .into_response()),
+        "csv" => {
+            let body = computed.rendered(&format!("csv {name}"), |document| {
+                freight_analytics::export::csv(&table_rows(document)?).map_err(|error| failed(error.to_string()))
+            })?;
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+        }
+        "parquet" => {
+            let body = computed.rendered(&format!("parquet {name}"), |document| {
+                freight_analytics::export::parquet(&table_rows(document)?).map_err(|error| failed(error.to_string()))
+            })?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/vnd.apache.parquet".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.parquet\"")),
+                ],
+                body,
+            )
+                .into_response())
+        }
         other => Err(bad_request(format!("format={other}: formats are json, csv and parquet"))),
     }
 }
@@ -396,7 +444,8 @@ pub async fn pillars_part(
             let reports = run_state.reports.clone();
             let document =
                 run_state.report_cache.get(key, move || reports.pillars(&query)).await.map_err(report_error)?;
-            answer(&document, part_of(&document, &part), part.table, &params)
+            let whole = part.keys.is_empty();
+            answer(&document, (!whole).then_some(&part), part.table, &params)
         })
     })
     .await
@@ -436,7 +485,7 @@ pub async fn usage(
                 "blocks" => "blocks",
                 _ => "periods",
             };
-            answer(&document, (*document).clone(), table, &params)
+            answer(&document, None, table, &params)
         })
     })
     .await

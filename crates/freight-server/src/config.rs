@@ -193,6 +193,14 @@ mod tests {
         assert_eq!(config.store.retention_days, Some(30));
         assert_eq!(config.store.flush_rows, 250_000);
         assert_eq!(config.org.repos, [PathBuf::from("/srv/api"), dir.path().join("web")]);
+        assert!(config.auth.trust_localhost, "loopback is trusted unless the file says not");
+        assert_eq!((config.api.cache_secs, config.org.mine_interval_secs), (60, 600));
+
+        std::fs::write(&path, "[auth]\ntrust_localhost = false\n[api]\ncache_secs = 5\n[org]\noutcomes_dataset = \"ds\"\nmine_interval_secs = 0\n").expect("writes");
+        let config = Config::load(&path).expect("loads");
+        assert!(!config.auth.trust_localhost);
+        assert_eq!((config.api.cache_secs, config.org.mine_interval_secs), (5, 0));
+        assert_eq!(config.org.outcomes_dataset, Some(dir.path().join("ds")));
 
         std::fs::write(&path, "listen = \"0.0.0.0:9318\"\nlisten_port = 1\n").expect("writes");
         let error = Config::load(&path).expect_err("unknown key").to_string();

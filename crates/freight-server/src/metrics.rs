@@ -80,7 +80,7 @@ pub async fn metrics(State(state): State<Shared>) -> Response {
         let Ok(key) = serde_json::to_string(&("pillars", &query)) else { continue };
         let reports = state.reports.clone();
         match state.report_cache.get(key, move || reports.pillars(&query)).await {
-            Ok(report) => report_families(&mut registry, &report, cut),
+            Ok(report) => report_families(&mut registry, &report.document, cut),
             Err(error) => eprintln!("freight serve: /metrics could not compute the report by {cut}: {error}"),
         }
     }
