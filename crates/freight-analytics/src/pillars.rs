@@ -868,7 +868,12 @@ pub async fn pillars_report(
         adoption.scope_seats(directory, scope, &people);
     }
     step("pillars");
-    let leaderboard = crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size);
+    // A ranking of teams has no place in one person's figures: it would show their share
+    // under their team's name.
+    let leaderboard = match scope.people {
+        Some(_) => Vec::new(),
+        None => crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size),
+    };
     let double_billed = double_billed(attribution, outcomes, rules, &window);
     step("adoption, leaderboard, double-billed");
     let heuristic: Vec<f64> =

@@ -138,7 +138,9 @@ function drawTrend(report) {
 }
 
 function leaderboard(entries) {
-  if (!entries) return "";
+  if (!entries || !entries.length) {
+    return `<section class="card"><h2>Team leaderboard</h2><p class="muted">No teams to rank in this view (one person's figures rank no team).</p></section>`;
+  }
   const top = Math.max(...entries.map((e) => (e.interval ? e.interval[1] : 0)), 1e-9);
   const rows = entries.map((e) => {
     const ci = e.interval ? `<span class="ci" title="95% interval ${ratio(e.interval[0], 3)}–${ratio(e.interval[1], 3)}"><span style="left:${(100 * e.interval[0]) / top}%;width:${(100 * (e.interval[1] - e.interval[0])) / top}%"></span><i style="left:${(100 * num(e.outcomes_per_dollar)) / top}%"></i></span>` : "";

@@ -266,20 +266,18 @@ pub struct Part {
     pub path: &'static str,
     pub keys: &'static [&'static str],
     pub table: &'static str,
-    /// Refused to engineers (a team figure cut down to one person would mislead).
-    pub teams_only: bool,
 }
 
 pub const PARTS: [Part; 9] = [
-    Part { path: "report", keys: &[], table: "rows", teams_only: false },
-    Part { path: "leaderboard", keys: &["leaderboard"], table: "leaderboard", teams_only: true },
-    Part { path: "waste", keys: &["waste"], table: "waste", teams_only: false },
-    Part { path: "unit-economics", keys: &["cut", "total", "rows"], table: "unit", teams_only: false },
-    Part { path: "outcomes", keys: &["cut", "total", "rows"], table: "outcomes", teams_only: false },
-    Part { path: "links", keys: &["links", "session_links"], table: "links", teams_only: false },
-    Part { path: "optimizable", keys: &["optimizable"], table: "optimizable", teams_only: false },
-    Part { path: "adoption", keys: &["adoption"], table: "rows", teams_only: false },
-    Part { path: "trend", keys: &["trend"], table: "trend", teams_only: false },
+    Part { path: "report", keys: &[], table: "rows" },
+    Part { path: "leaderboard", keys: &["leaderboard"], table: "leaderboard" },
+    Part { path: "waste", keys: &["waste"], table: "waste" },
+    Part { path: "unit-economics", keys: &["cut", "total", "rows"], table: "unit" },
+    Part { path: "outcomes", keys: &["cut", "total", "rows"], table: "outcomes" },
+    Part { path: "links", keys: &["links", "session_links"], table: "links" },
+    Part { path: "optimizable", keys: &["optimizable"], table: "optimizable" },
+    Part { path: "adoption", keys: &["adoption"], table: "rows" },
+    Part { path: "trend", keys: &["trend"], table: "trend" },
 ];
 
 /// The fields every part carries: when and over what it was computed.
@@ -434,12 +432,8 @@ pub async fn pillars_part(
     let params = parse_params(&raw);
     let path = format!("/api/v1/{}", part.path);
     let run_state = state.clone();
-    let engineer = matches!(principal.role, crate::auth::Role::Engineer { .. });
     serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
         Box::pin(async move {
-            if part.teams_only && engineer {
-                return Err(forbidden("the leaderboard ranks teams; an engineer's token reads their own figures"));
-            }
             let key = serde_json::to_string(&("pillars", &query)).map_err(|e| bad_request(e.to_string()))?;
             let reports = run_state.reports.clone();
             let document =
