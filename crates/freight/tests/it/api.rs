@@ -238,8 +238,15 @@ fn chromium() -> Option<String> {
 
 /// Loads a page headless: its DOM once the scripts settled, and a screenshot.
 fn render(chromium: &str, url: &str, screenshot: &Path) -> String {
-    let headless =
-        ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000"];
+    // No sandbox (CI runs as root) and no /dev/shm (small in containers).
+    let headless = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--virtual-time-budget=20000",
+    ];
     let shot = Command::new(chromium)
         .args(headless)
         .arg("--window-size=1440,1800")
