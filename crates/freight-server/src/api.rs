@@ -485,6 +485,24 @@ pub async fn usage(
     .await
 }
 
+/// The report the dashboard and `/metrics` open with (the whole organisation by team, as of
+/// when it is computed), under the key a request for it finds.
+pub fn overview_key() -> (String, ReportQuery) {
+    let query = ReportQuery { cut: Some("team".into()), ..ReportQuery::default() };
+    let key = serde_json::to_string(&("pillars", &query)).unwrap_or_default();
+    (key, query)
+}
+
+/// Computes the overview once at start, so the dashboard's first visitor does not wait for it
+/// (after that, the cache keeps it fresh as it is asked for).
+pub async fn warm(state: Shared) {
+    let (key, query) = overview_key();
+    let reports = state.reports.clone();
+    if let Err(error) = state.report_cache.get(key, move || reports.pillars(&query)).await {
+        eprintln!("freight serve: the overview report could not be computed: {error}");
+    }
+}
+
 /// `GET /api/v1/me`: the caller's role and reach.
 pub async fn me(Extension(principal): Extension<Principal>) -> Response {
     axum::Json(serde_json::json!({

@@ -77,7 +77,10 @@ pub async fn metrics(State(state): State<Shared>) -> Response {
     let mut registry = Registry::default();
     for cut in ["team", "model"] {
         let query = ReportQuery { cut: Some(cut.into()), ..ReportQuery::default() };
-        let Ok(key) = serde_json::to_string(&("pillars", &query)) else { continue };
+        let key = match cut {
+            "team" => crate::api::overview_key().0,
+            _ => serde_json::to_string(&("pillars", &query)).unwrap_or_default(),
+        };
         let reports = state.reports.clone();
         match state.report_cache.get(key, move || reports.pillars(&query)).await {
             Ok(report) => report_families(&mut registry, &report.document, cut),
