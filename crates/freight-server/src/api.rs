@@ -408,13 +408,10 @@ async fn serve_report(
     response
 }
 
-fn parse_params(raw: &Option<String>) -> Result<ApiParams, String> {
-    let text = raw.as_deref().unwrap_or("");
-    serde_urlencoded_params(text)
-}
-
-fn serde_urlencoded_params(text: &str) -> Result<ApiParams, String> {
-    Query::<ApiParams>::try_from_uri(&format!("/?{text}").parse().map_err(|error| format!("{error}"))?)
+/// The query string as [`ApiParams`]; an unknown parameter is an error naming it.
+fn parse_params(raw: Option<&str>) -> Result<ApiParams, String> {
+    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or("")).parse().map_err(|error| format!("query: {error}"))?;
+    Query::<ApiParams>::try_from_uri(&uri)
         .map(|Query(params)| params)
         .map_err(|error| format!("query: {}", error.body_text()))
 }
@@ -429,7 +426,7 @@ pub async fn pillars_part(
     let Some(part) = PARTS.iter().copied().find(|p| p.path == part) else {
         return Refusal::new(StatusCode::NOT_FOUND, format!("/api/v1/{part}: no such report")).into_response();
     };
-    let params = parse_params(&raw);
+    let params = parse_params(raw.as_deref());
     let path = format!("/api/v1/{}", part.path);
     let run_state = state.clone();
     serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
@@ -456,7 +453,7 @@ pub async fn usage(
         return Refusal::new(StatusCode::NOT_FOUND, format!("usage/{view}: views are {}", USAGE_VIEWS.join(", ")))
             .into_response();
     }
-    let params = parse_params(&raw);
+    let params = parse_params(raw.as_deref());
     let path = format!("/api/v1/usage/{view}");
     let run_state = state.clone();
     serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
@@ -556,8 +553,8 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_refused_by_name() {
-        let error = serde_urlencoded_params("since=2026-01-01&colour=red").expect_err("unknown");
+        let error = parse_params(Some("since=2026-01-01&colour=red")).expect_err("unknown");
         assert!(error.contains("colour"), "{error}");
-        assert_eq!(serde_urlencoded_params("team=a,b").expect("reads").team.as_deref(), Some("a,b"));
+        assert_eq!(parse_params(Some("team=a,b")).expect("reads").team.as_deref(), Some("a,b"));
     }
 }
