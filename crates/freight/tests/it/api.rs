@@ -202,9 +202,20 @@ fn the_api_answers_what_the_cli_prints_and_exports_its_tables() {
     assert_eq!(get_json(&server, "/api/v1/report?format=xml", &admin).0, 400);
     assert_eq!(get_json(&server, "/api/v1/report?since=yesterday", &admin).0, 400);
     assert_eq!(get_json(&server, "/api/v1/usage/hourly", &admin).0, 404);
-    let (status, usage) = get_json(&server, "/api/v1/usage/daily", &admin);
-    assert_eq!(status, 200, "{usage}");
-    assert!(!usage["periods"].as_array().expect("periods").is_empty());
+    for view in ["daily", "session", "blocks"] {
+        let (status, usage) = get_json(&server, &format!("/api/v1/usage/{view}?as_of={as_of}"), &admin);
+        assert_eq!(status, 200, "{usage}");
+        let output = Command::new(BIN)
+            .args(["usage", view, "--json", "--as-of", as_of, "--store"])
+            .arg(&data)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let cli: Value = serde_json::from_slice(&output.stdout).expect("json");
+        assert_eq!(usage, cli, "the API's usage {view} is the CLI's");
+        let rows = ["periods", "sessions", "blocks"].iter().find_map(|key| usage[*key].as_array());
+        assert!(rows.is_some_and(|rows| !rows.is_empty()), "usage {view} has rows");
+    }
 
     // Prometheus: each team's spend as the report has it, and the store's health.
     let (status, metrics) = server.get("/metrics", &[("Authorization", &auth)]);
