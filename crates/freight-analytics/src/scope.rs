@@ -114,6 +114,15 @@ impl Scope {
         Ok(datafusion::arrow::compute::filter_record_batch(batch, &mask)?)
     }
 
+    /// The repositories a scoped report's facts name (its header lists only those).
+    pub fn repos_in(facts: &Facts) -> Result<BTreeSet<String>, AnalyticsError> {
+        let mut names = BTreeSet::new();
+        for batch in [&facts.spend, &facts.session_usage, &facts.outputs] {
+            names.extend(crate::columns::strings(batch, "repo")?.into_iter().flatten());
+        }
+        Ok(names)
+    }
+
     /// The attribution's shares and links of the sessions this scope admits (sessions keep
     /// their places, so grain rows still find theirs).
     pub fn attribution(&self, attribution: &Attribution) -> Attribution {

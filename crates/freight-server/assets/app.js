@@ -85,15 +85,14 @@ function drift(trend, asOf) {
 
 function pillars(report) {
   const t = report.total;
-  const trend = report.trend || [];
   const cards = [
-    ["cost", "Tokens consumed", money(t.cost), `${count(tokensOf(t))} tokens · ${count(t.calls)} calls · ${count(t.people)} people`, t.cost, trend.map((w) => num(w.cost)), "#3b6fd8"],
-    ["wasted", "Wasted cost", money(t.wasted.total), `${percent(t.wasted.total, t.cost)} of spend · rejected ${money(t.wasted.rejected)} · reverted ${money(t.wasted.reverted)} · never shipped ${money(t.wasted.never_shipped)}`, t.wasted.total, trend.map((w) => num(w.wasted)), "#d9534f"],
-    ["optimizable", "Optimizable cost", money(t.optimizable_cost), `${percent(t.optimizable_cost, t.cost)} of spend · routing ${money(report.optimizable.routing)} · caching ${money(report.optimizable.caching)}`, t.optimizable_cost, null, "#e0a526"],
-    ["output", "Actual output", `${count(t.unit.outcomes)} outcomes`, `${count(t.output.commits)} commits on main (${count(t.output.ai_commits)} AI) · ${count(t.output.merged_prs)} merged PRs · ${count(t.output.tickets)} tickets · ${ratio(t.unit.outcomes_per_dollar, 3)} per $`, t.unit.outcomes, trend.map((w) => num(w.outcomes)), "#2e9e6b"],
+    ["cost", "Tokens consumed", money(t.cost), `${count(tokensOf(t))} tokens · ${count(t.calls)} calls · ${count(t.people)} people`, t.cost],
+    ["wasted", "Wasted cost", money(t.wasted.total), `${percent(t.wasted.total, t.cost)} of spend · rejected ${money(t.wasted.rejected)} · reverted ${money(t.wasted.reverted)} · never shipped ${money(t.wasted.never_shipped)}`, t.wasted.total],
+    ["optimizable", "Optimizable cost", money(t.optimizable_cost), `${percent(t.optimizable_cost, t.cost)} of spend · routing ${money(report.optimizable.routing)} · caching ${money(report.optimizable.caching)}`, t.optimizable_cost],
+    ["output", "Actual output", `${count(t.unit.outcomes)} outcomes`, `${count(t.output.commits)} commits on main (${count(t.output.ai_commits)} AI) · ${count(t.output.merged_prs)} merged PRs · ${count(t.output.tickets)} tickets · ${ratio(t.unit.outcomes_per_dollar, 3)} per $`, t.unit.outcomes],
   ];
   return `<div class="pillars">${cards
-    .map(([key, label, figure, detail, value, , ]) => `<div class="pillar" data-pillar="${key}" data-value="${esc(value)}">
+    .map(([key, label, figure, detail, value]) => `<div class="pillar" data-pillar="${key}" data-value="${esc(value)}">
       <div class="label">${label}</div><div class="figure">${figure}</div><div class="detail">${detail}</div>
       <div class="spark"><canvas id="spark-${key}"></canvas></div></div>`)
     .join("")}</div>`;

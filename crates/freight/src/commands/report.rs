@@ -295,6 +295,11 @@ fn compute_with(
             scope,
         )
         .await?;
+        // A scoped report's header names only the repositories its figures come from.
+        let in_scope = match scope.is_everything() {
+            true => None,
+            false => Some(Scope::repos_in(&facts)?),
+        };
         if let Some(dir) = &args.facts_dir {
             let started = std::time::Instant::now();
             freight_analytics::pillars::write_facts(&engine, &facts, &filters, &rules, dir).await?;
@@ -310,7 +315,7 @@ fn compute_with(
             repos: gathered
                 .repos
                 .iter()
-                .filter(|repo| scope.repos.as_ref().is_none_or(|names| names.contains(&repo.name)))
+                .filter(|repo| in_scope.as_ref().is_none_or(|names| names.contains(&repo.name)))
                 .cloned()
                 .collect(),
             unpriced_models: engine.unpriced_models.clone(),

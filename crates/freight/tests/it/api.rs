@@ -158,6 +158,15 @@ fn every_documented_route_keeps_each_role_within_its_reach() {
     let (_, lead) = get_json(&server, &format!("/api/v1/report?as_of={as_of}"), &tokens["lead"]);
     let teams: Vec<&Value> = lead["rows"].as_array().expect("rows").iter().map(|row| &row["key"]).collect();
     assert_eq!(teams, [&Value::from("payments")], "a lead's rows are their team's");
+    let (_, by_repo) = get_json(&server, &format!("/api/v1/report?as_of={as_of}&cut=repo"), &tokens["lead"]);
+    let worked_in: Vec<&str> =
+        by_repo["rows"].as_array().expect("rows").iter().filter_map(|row| row["key"].as_str()).collect();
+    let listed: Vec<&str> =
+        lead["repos"].as_array().expect("repos").iter().filter_map(|repo| repo["name"].as_str()).collect();
+    assert!(
+        !listed.is_empty() && listed.iter().all(|name| worked_in.contains(name)),
+        "{listed:?} against {worked_in:?}"
+    );
     let (_, mine) = get_json(&server, &format!("/api/v1/report?as_of={as_of}&cut=person"), &tokens["engineer"]);
     let people: Vec<&Value> = mine["rows"].as_array().expect("rows").iter().map(|row| &row["key"]).collect();
     assert!(people.iter().all(|key| *key == "alice"), "{people:?}");
