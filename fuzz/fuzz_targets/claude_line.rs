@@ -1,5 +1,5 @@
 //! Any bytes as one Claude Code line: the parser returns a record or an error, never panics,
-//! and what it returns can be turned into a call.
+//! and what it returns (tokens, tool calls, a rejection) can be turned into a call.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,5 +11,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = usage.tokens();
             let _ = usage.speed();
         }
+        let _ = (line.actions(), line.turn());
     }
+    let _ = freight_ingest::claude::parse_user_line(data).map(|line| line.rejection);
 });

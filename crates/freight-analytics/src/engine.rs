@@ -4,7 +4,7 @@
 use crate::pricing::{price_tables, priced_usage_sql};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -63,7 +63,23 @@ impl Engine {
         let ctx = session(partitions());
         let location = format!("{}/", usage_dir.display());
         let options = datafusion::prelude::ParquetReadOptions::default().file_extension(".parquet");
-        ctx.register_parquet("usage", &location, options).await?;
+        ctx.register_parquet("usage", &location, options.clone()).await?;
+        // Files written before the `actions` and `turn` columns existed lack them. Where some
+        // files have them, the inferred schema does and the others read as nulls; where none
+        // has, the table is registered again with them added, to read as nulls everywhere.
+        let inferred = ctx.table_provider("usage").await?.schema();
+        let missing: Vec<Field> = [("actions", DataType::UInt16), ("turn", DataType::UInt32)]
+            .into_iter()
+            .filter(|(name, _)| inferred.field_with_name(name).is_err())
+            .map(|(name, data_type)| Field::new(name, data_type, true))
+            .collect();
+        if !missing.is_empty() {
+            let fields: Vec<FieldRef> =
+                inferred.fields().iter().cloned().chain(missing.into_iter().map(Arc::new)).collect();
+            let schema = Schema::new_with_metadata(fields, inferred.metadata().clone());
+            ctx.deregister_table("usage")?;
+            ctx.register_parquet("usage", &location, options.schema(&schema)).await?;
+        }
         Self::with_prices(ctx, catalog, &[]).await
     }
 
@@ -138,4 +154,68 @@ fn distinct_models(batches: &[RecordBatch]) -> Result<Vec<String>, AnalyticsErro
         }
     }
     Ok(models.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{ArrayRef, StringArray, TimestampMillisecondArray, UInt32Array, UInt64Array};
+
+    /// A usage file with `calls` calls, with the `actions` and `turn` columns or without.
+    fn write_usage(path: &std::path::Path, calls: usize, with_actions: bool) {
+        let extra = if with_actions {
+            vec![Field::new("actions", DataType::UInt16, true), Field::new("turn", DataType::UInt32, true)]
+        } else {
+            Vec::new()
+        };
+        let schema = Arc::new(crate::columns::test_usage_schema(extra));
+        let text = |value: &str| -> ArrayRef { Arc::new(StringArray::from(vec![value; calls])) };
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from(vec![1_795_168_800_000; calls]).with_timezone("UTC")),
+            text("claude-sonnet-4-5-20250929"),
+            text("standard"),
+            text("p"),
+            text("claude-code"),
+            text("s"),
+        ];
+        if with_actions {
+            let actions = cast(&(Arc::new(UInt32Array::from(vec![5; calls])) as ArrayRef), &DataType::UInt16);
+            columns.push(actions.expect("cast"));
+            columns.push(Arc::new(UInt32Array::from(vec![77; calls])));
+        }
+        columns.extend((0..6).map(|_| Arc::new(UInt64Array::from(vec![10; calls])) as ArrayRef));
+        let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+        crate::dataset::write_parquet(path, schema, &[batch]).expect("write");
+    }
+
+    fn actions_and_turns(dir: &std::path::Path) -> Vec<(Option<u16>, Option<u32>)> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        runtime.block_on(async {
+            let engine = Engine::over_parquet(dir, &PriceCatalog::pinned().expect("catalog")).await.expect("engine");
+            let batches =
+                engine.query("SELECT actions, turn FROM usage ORDER BY turn NULLS FIRST").await.expect("query");
+            let mut rows = Vec::new();
+            for batch in batches {
+                let actions = cast(batch.column(0), &DataType::UInt16).expect("cast");
+                let turns = cast(batch.column(1), &DataType::UInt32).expect("cast");
+                let actions = actions.as_primitive::<datafusion::arrow::datatypes::UInt16Type>();
+                let turns = turns.as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+                rows.extend(actions.iter().zip(turns.iter()));
+            }
+            rows
+        })
+    }
+
+    #[test]
+    fn usage_files_from_before_the_action_columns_read_with_nulls() {
+        let dir = std::env::temp_dir().join(format!("freight-engine-old-usage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        write_usage(&dir.join("part-0.parquet"), 2, false);
+        let old_only = actions_and_turns(&dir);
+        write_usage(&dir.join("part-1.parquet"), 1, true);
+        let mixed = actions_and_turns(&dir);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+        assert_eq!(old_only, [(None, None), (None, None)]);
+        assert_eq!(mixed, [(None, None), (None, None), (Some(5), Some(77))]);
+    }
 }

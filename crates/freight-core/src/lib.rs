@@ -2,6 +2,7 @@
 //! tokens into cost, outcomes, the org directory and exact cost
 //! allocation. No I/O here beyond parsing text handed in by the caller.
 
+pub mod actions;
 pub mod allocate;
 pub mod catalog;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod org;
 pub mod outcome;
 pub mod tokens;
 
+pub use actions::{Actions, TurnFingerprint};
 pub use catalog::{ModelPrice, PriceCatalog, Rates};
 pub use event::{Speed, Tool, UsageEvent};
 pub use money::Money;

@@ -3,13 +3,25 @@
 
 use crate::scan::{ScanResult, Scanner};
 use crate::time::parse_millis;
-use freight_core::{Speed, TokenCounts};
+use crate::tools::{self, ToolCall};
+use freight_core::{Actions, Speed, TokenCounts};
 use memchr::memmem;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// A content block that calls a tool, as Claude Code writes it.
 static TOOL_USE: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(br#""type":"tool_use""#));
+
+/// How the content of a line that carries a tool call starts (Claude Code writes one content
+/// block per line, its type first): such a content is read block by block in one pass.
+const TOOL_USE_FIRST: &[u8] = br#"[{"type":"tool_use""#;
+
+/// How Claude Code's result of a tool call the user rejected begins.
+pub const REJECTION_TEXT: &str = "The user doesn't want to proceed with this tool use";
+
+/// [`REJECTION_TEXT`] anywhere in a line: the cheap test before a user line is read in full.
+pub static REJECTION: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(REJECTION_TEXT.as_bytes()));
 
 /// The fields of one Claude Code line that usage reports need.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -28,6 +40,11 @@ pub struct ClaudeLine<'a> {
     pub usage: Option<ClaudeUsage>,
     /// The message's content holds a `tool_use` block.
     pub tool_use: bool,
+    /// The `tool_use` blocks that could be read (a malformed block ends the list).
+    pub tool_calls: Vec<ToolCall<'a>>,
+    /// The content holds the result of a tool call the user rejected (read by
+    /// [`parse_user_line`] only).
+    pub rejection: bool,
 }
 
 /// `message.usage` as written.
@@ -70,6 +87,131 @@ impl ClaudeLine<'_> {
     pub fn timestamp_millis(&self) -> Option<i64> {
         self.timestamp.as_deref().and_then(parse_millis)
     }
+
+    /// What the message's tool calls did ([`Actions::NONE`] without any).
+    pub fn actions(&self) -> Actions {
+        tools::actions_of(&self.tool_calls)
+    }
+
+    /// The fingerprint of the message's tool calls (0 without any).
+    pub fn turn(&self) -> u32 {
+        tools::fingerprint_of(&self.tool_calls)
+    }
+}
+
+/// A string, or `None` for any other kind of value (skipped).
+fn text<'a>(scanner: &mut Scanner<'a>) -> ScanResult<Option<Cow<'a, str>>> {
+    if scanner.peek()? == b'"' { scanner.string() } else { scanner.skip().map(|()| None) }
+}
+
+/// A tool's `input`: its bytes as written, and `input.command` when that is a string.
+fn tool_input<'a>(scanner: &mut Scanner<'a>) -> ScanResult<(&'a [u8], Option<Cow<'a, str>>)> {
+    let mut command = None;
+    let is_object = scanner.peek()? == b'{';
+    let start = scanner.position();
+    if is_object {
+        scanner.object(|s, key| match key {
+            b"command" => text(s).map(|v| command = v),
+            _ => s.skip(),
+        })?;
+    } else {
+        scanner.skip()?;
+    }
+    Ok((&scanner.bytes()[start..scanner.position()], command))
+}
+
+/// Reads the `tool_use` blocks of the content array at the cursor into `calls`. A block that
+/// does not read ends the reading (an error): the calls before it stay in `calls`.
+fn read_tool_calls<'a>(scanner: &mut Scanner<'a>, calls: &mut Vec<ToolCall<'a>>) -> ScanResult<()> {
+    scanner.array(|s| {
+        if s.peek()? != b'{' {
+            return s.skip();
+        }
+        let (mut tool_use, mut name, mut input, mut command) = (false, None, &b""[..], None);
+        s.object(|s, key| match key {
+            b"type" => s.is_string(b"tool_use").map(|v| tool_use = v),
+            b"name" => text(s).map(|v| name = v),
+            b"input" => tool_input(s).map(|(raw, text)| (input, command) = (raw, text)),
+            _ => s.skip(),
+        })?;
+        if tool_use && let Some(name) = name {
+            let actions = Actions::of_tool(&name, command.as_deref());
+            calls.push(ToolCall { name, input: Cow::Borrowed(input), actions });
+        }
+        Ok(())
+    })
+}
+
+/// A message's `content`. Most lines skip it at memchr speed and search the skipped bytes for
+/// a tool call, reading the blocks only when there is one; a content that starts with a tool
+/// call is read block by block at once instead.
+fn content<'a>(scanner: &mut Scanner<'a>, line: &mut ClaudeLine<'a>, rejections: bool) -> ScanResult<()> {
+    scanner.peek()?;
+    let start = scanner.position();
+    let tool_first = scanner.bytes()[start..].starts_with(TOOL_USE_FIRST);
+    let read = tool_first && read_tool_calls(scanner, &mut line.tool_calls).is_ok();
+    if !read {
+        // A content that did not read block by block is skipped, which tells whether the
+        // line is whole; the calls read before the bad block are kept.
+        scanner.rewind(start);
+        scanner.skip()?;
+    }
+    let content = &scanner.bytes()[start..scanner.position()];
+    line.tool_use = read || TOOL_USE.find(content).is_some();
+    if line.tool_use && !tool_first {
+        let _ = read_tool_calls(&mut Scanner::new(content), &mut line.tool_calls);
+    }
+    if rejections && REJECTION.find(content).is_some() {
+        line.rejection = rejects_tool_use(content);
+    }
+    Ok(())
+}
+
+/// Whether a tool result's `content` (a string, or text blocks) starts with [`REJECTION_TEXT`].
+/// Only the raw bytes are compared: the text has nothing JSON escapes.
+fn rejection_content(scanner: &mut Scanner<'_>) -> ScanResult<bool> {
+    match scanner.peek()? {
+        b'"' => {
+            let rejected = scanner.bytes()[scanner.position() + 1..].starts_with(REJECTION_TEXT.as_bytes());
+            scanner.skip().map(|()| rejected)
+        }
+        b'[' => {
+            let mut rejected = false;
+            scanner.array(|s| {
+                if s.peek()? != b'{' {
+                    return s.skip();
+                }
+                s.object(|s, key| match key {
+                    b"text" => rejection_content(s).map(|found| rejected |= found),
+                    _ => s.skip(),
+                })
+            })?;
+            Ok(rejected)
+        }
+        _ => scanner.skip().map(|()| false),
+    }
+}
+
+/// Whether a message's content holds a `tool_result` with `is_error` whose text is Claude
+/// Code's rejection.
+fn rejects_tool_use(content: &[u8]) -> bool {
+    let mut found = false;
+    let mut scanner = Scanner::new(content);
+    let _ = scanner.array(|s| {
+        if s.peek()? != b'{' {
+            return s.skip();
+        }
+        let (mut tool_result, mut is_error, mut rejected) = (false, false, false);
+        s.object(|s, key| match key {
+            b"type" => s.is_string(b"tool_result").map(|v| tool_result = v),
+            b"is_error" if matches!(s.peek()?, b't' | b'f' | b'n') => s.boolean().map(|v| is_error = v == Some(true)),
+            b"content" => rejection_content(s).map(|v| rejected = v),
+            _ => s.skip(),
+        })?;
+        found |= tool_result && is_error && rejected;
+        Ok(())
+    });
+    found
 }
 
 fn usage(scanner: &mut Scanner<'_>) -> ScanResult<Option<ClaudeUsage>> {
@@ -104,6 +246,7 @@ fn record<'a>(
     scanner: &mut Scanner<'a>,
     line: &mut ClaudeLine<'a>,
     nested: &mut Option<ClaudeLine<'a>>,
+    rejections: bool,
 ) -> ScanResult<()> {
     scanner.object(|s, key| match key {
         b"timestamp" => s.string().map(|v| line.timestamp = v),
@@ -126,13 +269,7 @@ fn record<'a>(
                 b"id" => s.string().map(|v| line.message_id = v),
                 b"model" => s.string().map(|v| line.model = v),
                 b"usage" => usage(s).map(|v| line.usage = v),
-                b"content" => {
-                    // Skipped like any value; then the skipped bytes are searched for a tool call.
-                    let start = s.position();
-                    s.skip()?;
-                    line.tool_use = TOOL_USE.find(&s.bytes()[start..s.position()]).is_some();
-                    Ok(())
-                }
+                b"content" => content(s, line, rejections),
                 _ => s.skip(),
             })
         }
@@ -146,7 +283,7 @@ fn record<'a>(
             s.object(|s, key| match key {
                 b"message" if s.peek()? == b'{' => {
                     let mut inner = ClaudeLine::default();
-                    record(s, &mut inner, &mut Some(ClaudeLine::default()))?;
+                    record(s, &mut inner, &mut Some(ClaudeLine::default()), rejections)?;
                     *nested = Some(inner);
                     Ok(())
                 }
@@ -161,10 +298,20 @@ fn record<'a>(
 /// An agent-progress line (`data.message` wrapping a subagent's message) yields the wrapped
 /// message's usage, under the line's own session.
 pub fn parse_line(bytes: &[u8]) -> ScanResult<ClaudeLine<'_>> {
+    parse(bytes, false)
+}
+
+/// [`parse_line`] that also looks for a rejected tool call's result (`rejection`): for the
+/// user lines that contain [`REJECTION_TEXT`], so assistant lines never pay for the search.
+pub fn parse_user_line(bytes: &[u8]) -> ScanResult<ClaudeLine<'_>> {
+    parse(bytes, true)
+}
+
+fn parse(bytes: &[u8], rejections: bool) -> ScanResult<ClaudeLine<'_>> {
     let mut line = ClaudeLine::default();
     let mut nested = None;
     let mut scanner = Scanner::new(bytes);
-    record(&mut scanner, &mut line, &mut nested)?;
+    record(&mut scanner, &mut line, &mut nested, rejections)?;
     scanner.finish()?;
     if line.usage.is_none()
         && let Some(inner) = nested.filter(|inner| inner.usage.is_some())
@@ -220,6 +367,101 @@ mod tests {
         // Text that mentions a tool call is not one: its quotes are escaped.
         let quoted = LINE.replace(r#"a \"quoted\" {brace"#, r#"\"type\":\"tool_use\""#);
         assert!(!parse_line(quoted.as_bytes()).expect("parses").tool_use);
+    }
+
+    fn with_content(blocks: &str) -> String {
+        let line = LINE.replace(r#"{"type":"text","text":"a \"quoted\" {brace"}"#, blocks);
+        assert_ne!(line, LINE);
+        line
+    }
+
+    #[test]
+    fn tool_calls_give_actions_and_a_fingerprint() {
+        let line = parse_line(LINE.as_bytes()).expect("parses");
+        assert_eq!((line.actions(), line.turn()), (Actions::NONE, 0), "no tool call");
+
+        let bash = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"cargo test -p x","description":"Run the tests"}}"#;
+        let test = with_content(bash);
+        let line = parse_line(test.as_bytes()).expect("parses");
+        assert_eq!(line.actions(), Actions::TEST);
+        assert_ne!(line.turn(), 0);
+        assert_eq!(
+            line.tool_calls[0].input.as_ref(),
+            &br#"{"command":"cargo test -p x","description":"Run the tests"}"#[..]
+        );
+
+        let edit = r#"{"type":"tool_use","id":"toolu_2","name":"Edit","input":{"file_path":"/a.rs","old_string":"x","new_string":"y"}}"#;
+        let line = with_content(edit);
+        assert_eq!(parse_line(line.as_bytes()).expect("parses").actions(), Actions::EDIT);
+
+        let both = with_content(&format!(r#"{{"type":"text","text":"first"}},{bash},{edit}"#));
+        let line = parse_line(both.as_bytes()).expect("parses");
+        assert_eq!(line.actions(), Actions::TEST | Actions::EDIT);
+        assert_eq!(line.tool_calls.len(), 2);
+        assert_ne!(line.turn(), parse_line(test.as_bytes()).expect("parses").turn());
+
+        // Numbers do not count: a poll that counts its attempts is the same turn.
+        let attempt = |n: u32| {
+            let line = with_content(&format!(
+                r#"{{"type":"tool_use","id":"toolu_{n}","name":"Bash","input":{{"command":"sleep {n} && ./check --try {n}"}}}}"#
+            ));
+            parse_line(line.as_bytes()).expect("parses").turn()
+        };
+        assert_eq!(attempt(1), attempt(27));
+    }
+
+    #[test]
+    fn a_tool_call_first_or_after_text_reads_the_same() {
+        let bash = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"git push"}}"#;
+        let first = with_content(bash);
+        let after = with_content(&format!(r#"{{"type":"text","text":"pushing"}},{bash}"#));
+        let read = |line: &str| {
+            let line = parse_line(line.as_bytes()).expect("parses");
+            (line.tool_use, line.actions(), line.turn())
+        };
+        assert_eq!(read(&first), (true, Actions::COMMIT, read(&after).2));
+        assert_eq!(read(&first), read(&after));
+    }
+
+    #[test]
+    fn a_malformed_tool_block_keeps_the_usage_and_the_blocks_before_it() {
+        let good = r#"{"type":"tool_use","id":"toolu_1","name":"Read","input":{"file_path":"/a"}}"#;
+        for bad in [
+            r#"{"type":"tool_use","id":"toolu_2","name":"Bash","input":{"command":"ls" "x":1}}"#,
+            r#"{"type":"tool_use","name":7,"input":{"command":["ls"]}}"#,
+            r#"{"type":"tool_use","name":"Bash","input":"not an object"}"#,
+            r#"["type","tool_use"]"#,
+        ] {
+            let line = with_content(&format!("{good},{bad}"));
+            let line = parse_line(line.as_bytes()).expect("parses");
+            assert_eq!(line.usage.as_ref().expect("usage").tokens().output, 172, "{bad}");
+            assert!(line.actions().contains(Actions::READ), "{bad}");
+            assert!(!line.actions().contains(Actions::EDIT), "{bad}");
+        }
+        // A shell call without a readable command is a shell call.
+        let line = with_content(r#"{"type":"tool_use","name":"Bash","input":{"command":["ls"]}}"#);
+        assert_eq!(parse_line(line.as_bytes()).expect("parses").actions(), Actions::SHELL);
+    }
+
+    #[test]
+    fn a_rejected_tool_result_is_found_in_user_lines_only_when_asked() {
+        let string = r#"{"parentUuid":"a","sessionId":"s-1","type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.","is_error":true,"tool_use_id":"toolu_1"}]},"timestamp":"2025-09-03T00:52:40.000Z"}"#;
+        let blocks = string.replace(
+            r#""content":"The user doesn't want to proceed with this tool use. The tool use"#,
+            r#""content":[{"type":"text","text":"The user doesn't want to proceed with this tool use. The tool use"#,
+        );
+        let blocks = blocks.replace(r#"to proceed.","is_error""#, r#"to proceed."}],"is_error""#);
+        for line in [string, &blocks] {
+            assert!(REJECTION.find(line.as_bytes()).is_some());
+            let read = parse_user_line(line.as_bytes()).expect("parses");
+            assert!(read.rejection, "{line}");
+            assert_eq!(read.session_id.as_deref(), Some("s-1"));
+            assert!(!parse_line(line.as_bytes()).expect("parses").rejection);
+        }
+        let not_an_error = string.replace(r#""is_error":true"#, r#""is_error":false"#);
+        assert!(!parse_user_line(not_an_error.as_bytes()).expect("parses").rejection);
+        let quoted = string.replace(r#""content":"The user"#, r#""content":"Said: The user"#);
+        assert!(!parse_user_line(quoted.as_bytes()).expect("parses").rejection);
     }
 
     #[test]

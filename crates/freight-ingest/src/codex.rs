@@ -1,11 +1,17 @@
 //! Codex CLI session logs (`sessions/YYYY/MM/DD/rollout-….jsonl`): `turn_context` lines set
 //! the model, `event_msg` lines of type `token_count` carry running and per-turn usage. Usage
-//! is a delta: `last_token_usage`, else the growth of `total_token_usage`.
+//! is a delta: `last_token_usage`, else the growth of `total_token_usage`. The tool calls a
+//! response made (`response_item` lines) come before its `token_count` and are credited to it.
 
 use crate::scan::{ScanResult, Scanner};
 use crate::time::parse_millis;
-use freight_core::{Speed, TokenCounts};
+use crate::tools::{ToolCall, command_line};
+use freight_core::{Actions, Speed, TokenCounts, TurnFingerprint};
 use std::borrow::Cow;
+
+/// Codex's tools that run a command line (`shell` and `container.exec` take an argument
+/// vector, `shell_command` a string, `exec_command` a string in `cmd`).
+const SHELL_TOOLS: [&str; 5] = ["shell", "container.exec", "shell_command", "exec_command", "local_shell"];
 
 /// Codex's token usage object, with the aliases different versions used.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -75,10 +81,106 @@ pub struct CodexLine<'a> {
     pub has_info: bool,
     pub total: Option<CodexUsage>,
     pub last: Option<CodexUsage>,
+    /// A `response_item` that calls a tool (`function_call`, `custom_tool_call`,
+    /// `local_shell_call`, `web_search_call`), as far as it could be read.
+    pub tool_call: Option<ToolCall<'a>>,
+}
+
+/// The values of a payload that may be a tool call, as written: read only once the payload's
+/// type says it is one.
+#[derive(Default)]
+struct ToolFields<'a> {
+    name: Option<&'a [u8]>,
+    arguments: Option<&'a [u8]>,
+    input: Option<&'a [u8]>,
+    action: Option<&'a [u8]>,
+}
+
+/// Skips a value and returns its bytes.
+fn raw<'a>(scanner: &mut Scanner<'a>) -> ScanResult<&'a [u8]> {
+    scanner.peek()?;
+    let start = scanner.position();
+    scanner.skip()?;
+    Ok(&scanner.bytes()[start..scanner.position()])
+}
+
+/// A JSON string's text, or `None` when the bytes are not one.
+fn string_in(raw: Option<&[u8]>) -> Option<Cow<'_, str>> {
+    let raw = raw?;
+    let mut scanner = Scanner::new(raw);
+    if scanner.peek().ok()? != b'"' {
+        return None;
+    }
+    scanner.string().ok().flatten()
+}
+
+/// The command line in a shell tool's arguments (`command` or `cmd`: a string, or an
+/// argument vector).
+fn command_in(arguments: &[u8]) -> Option<String> {
+    let mut command = None;
+    let mut scanner = Scanner::new(arguments);
+    let _ = scanner.object(|s, key| match key {
+        b"command" | b"cmd" if command.is_none() => match s.peek()? {
+            b'"' => s.string().map(|v| command = v.map(Cow::into_owned)),
+            b'[' => {
+                let mut words = Vec::new();
+                s.array(|s| if s.peek()? == b'"' { s.string().map(|word| words.extend(word)) } else { s.skip() })?;
+                command = Some(command_line(&words));
+                Ok(())
+            }
+            _ => s.skip(),
+        },
+        _ => s.skip(),
+    });
+    command
+}
+
+fn into_bytes(text: Cow<'_, str>) -> Cow<'_, [u8]> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+        Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+    }
+}
+
+fn shell_actions(name: &str, command: Option<&str>) -> Actions {
+    let name = if SHELL_TOOLS.contains(&name) { "shell" } else { name };
+    Actions::of_tool(name, command)
+}
+
+/// The tool call a `response_item` payload of type `kind` makes, if any.
+fn tool_call<'a>(kind: &str, fields: &ToolFields<'a>) -> Option<ToolCall<'a>> {
+    match kind {
+        "function_call" => {
+            let name = string_in(fields.name)?;
+            let arguments = string_in(fields.arguments).unwrap_or_default();
+            let command = SHELL_TOOLS.contains(&name.as_ref()).then(|| command_in(arguments.as_bytes())).flatten();
+            let actions = shell_actions(&name, command.as_deref());
+            Some(ToolCall { name, input: into_bytes(arguments), actions })
+        }
+        "custom_tool_call" => {
+            let name = string_in(fields.name)?;
+            let input = string_in(fields.input).unwrap_or_default();
+            let actions = shell_actions(&name, None);
+            Some(ToolCall { name, input: into_bytes(input), actions })
+        }
+        "local_shell_call" => {
+            let action = fields.action.unwrap_or_default();
+            let command = command_in(action);
+            let actions = shell_actions("local_shell", command.as_deref());
+            Some(ToolCall { name: Cow::Borrowed("local_shell"), input: Cow::Borrowed(action), actions })
+        }
+        "web_search_call" => Some(ToolCall {
+            name: Cow::Borrowed("web_search"),
+            input: Cow::Borrowed(fields.action.unwrap_or_default()),
+            actions: Actions::READ,
+        }),
+        _ => None,
+    }
 }
 
 pub fn parse_line(bytes: &[u8]) -> ScanResult<CodexLine<'_>> {
     let mut line = CodexLine::default();
+    let mut tool = ToolFields::default();
     let mut scanner = Scanner::new(bytes);
     scanner.object(|s, key| match key {
         b"timestamp" => s.string().map(|v| line.timestamp = v),
@@ -95,6 +197,10 @@ pub fn parse_line(bytes: &[u8]) -> ScanResult<CodexLine<'_>> {
                 b"model" => s.string().map(|v| line.model = v),
                 b"cwd" => s.string().map(|v| line.cwd = v),
                 b"service_tier" => s.string().map(|v| line.service_tier = v),
+                b"name" => raw(s).map(|v| tool.name = Some(v)),
+                b"arguments" => raw(s).map(|v| tool.arguments = Some(v)),
+                b"input" => raw(s).map(|v| tool.input = Some(v)),
+                b"action" => raw(s).map(|v| tool.action = Some(v)),
                 b"info" => {
                     if s.null()? {
                         return Ok(());
@@ -116,6 +222,11 @@ pub fn parse_line(bytes: &[u8]) -> ScanResult<CodexLine<'_>> {
         _ => s.skip(),
     })?;
     scanner.finish()?;
+    if line.kind.as_deref() == Some("response_item")
+        && let Some(kind) = line.payload_kind.as_deref()
+    {
+        line.tool_call = tool_call(kind, &tool);
+    }
     Ok(line)
 }
 
@@ -127,6 +238,10 @@ pub struct CodexCall {
     pub cwd: Option<String>,
     pub speed: Speed,
     pub tokens: TokenCounts,
+    /// What the response's tool calls did ([`Actions::NONE`] without any).
+    pub actions: Actions,
+    /// The fingerprint of the response's tool calls (0 without any).
+    pub turn: u32,
 }
 
 /// Walks one file's lines in order, carrying the model and running total between them.
@@ -136,6 +251,9 @@ pub struct CodexSession {
     cwd: Option<String>,
     speed: Speed,
     previous_total: Option<CodexUsage>,
+    /// Tool calls since the last call recorded: the next `token_count` is the response that made them.
+    actions: Actions,
+    turn: TurnFingerprint,
     /// Forked sessions replay their parent's `token_count` lines first, all stamped within the
     /// first one's second; these are skipped so the parent's usage is not counted twice.
     skip_replay_second: Option<Option<i64>>,
@@ -174,6 +292,13 @@ impl CodexSession {
                 None
             }
             (Some("event_msg"), Some("token_count")) if line.has_info => self.token_count(line),
+            (Some("response_item"), _) => {
+                if let Some(call) = &line.tool_call {
+                    self.actions |= call.actions;
+                    call.add_to(&mut self.turn);
+                }
+                None
+            }
             _ => None,
         }
     }
@@ -187,6 +312,8 @@ impl CodexSession {
                 if let Some(total) = line.total {
                     self.previous_total = Some(total);
                 }
+                // The parent's tool calls, replayed with its usage.
+                (self.actions, self.turn) = (Actions::NONE, TurnFingerprint::default());
                 return None;
             }
             self.skip_replay_second = None;
@@ -218,6 +345,8 @@ impl CodexSession {
             cwd: self.cwd.clone(),
             speed: self.speed,
             tokens: delta.tokens(),
+            actions: std::mem::take(&mut self.actions),
+            turn: std::mem::take(&mut self.turn).finish(),
         })
     }
 }
@@ -264,6 +393,71 @@ mod tests {
     fn a_repeated_running_total_is_not_a_second_call() {
         let count = r#"{"timestamp":"2026-03-01T10:00:20.000Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":300,"cached_input_tokens":0,"output_tokens":15,"reasoning_output_tokens":0,"total_tokens":315},"last_token_usage":{"input_tokens":300,"cached_input_tokens":0,"output_tokens":15,"reasoning_output_tokens":0,"total_tokens":315}}}}"#;
         assert_eq!(calls(&[CONTEXT, count, count], false).len(), 1);
+    }
+
+    fn count_at(seconds: u32, input: u64) -> String {
+        format!(
+            r#"{{"timestamp":"2026-03-01T10:00:{seconds:02}.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"last_token_usage":{{"input_tokens":{input},"output_tokens":5}}}}}}}}"#
+        )
+    }
+
+    fn item(payload: &str) -> String {
+        format!(r#"{{"timestamp":"2026-03-01T10:00:02.000Z","type":"response_item","payload":{payload}}}"#)
+    }
+
+    #[test]
+    fn tool_calls_are_credited_to_the_next_token_count() {
+        let shell = item(
+            r#"{"type":"function_call","name":"shell","arguments":"{\"command\":[\"bash\",\"-lc\",\"cargo test\"],\"workdir\":\"/r\"}","call_id":"call_1"}"#,
+        );
+        let patch = item(
+            r#"{"type":"custom_tool_call","status":"completed","call_id":"call_2","name":"apply_patch","input":"*** Begin Patch\n*** Update File: a.rs\n*** End Patch"}"#,
+        );
+        let local = item(
+            r#"{"type":"local_shell_call","call_id":"call_3","status":"completed","action":{"type":"exec","command":["git","commit","-m","x"],"timeout_ms":1000}}"#,
+        );
+        let output = item(r#"{"type":"function_call_output","call_id":"call_1","output":"ok"}"#);
+        let lines = [
+            CONTEXT.to_string(),
+            shell.clone(),
+            patch,
+            output,
+            count_at(10, 100),
+            count_at(20, 200),
+            local,
+            count_at(30, 300),
+            shell,
+            count_at(40, 400),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let found = calls(&lines, false);
+        let actions: Vec<Actions> = found.iter().map(|call| call.actions).collect();
+        assert_eq!(actions, [Actions::TEST | Actions::EDIT, Actions::NONE, Actions::COMMIT, Actions::TEST]);
+        assert_eq!(found[1].turn, 0);
+        assert!(found.iter().enumerate().all(|(at, call)| at == 1 || call.turn != 0));
+        assert_ne!(found[0].turn, found[3].turn, "two calls against one");
+    }
+
+    #[test]
+    fn shell_commands_in_every_argument_form_are_classified() {
+        let function = |name: &str, arguments: &str| {
+            let arguments = serde_json::to_string(arguments).expect("json string");
+            let line =
+                item(&format!(r#"{{"type":"function_call","name":"{name}","arguments":{arguments},"call_id":"c"}}"#));
+            parse_line(line.as_bytes()).expect("parses").tool_call.expect("a tool call").actions
+        };
+        assert_eq!(function("shell", r#"{"command":["bash","-lc","npm test"]}"#), Actions::TEST);
+        assert_eq!(function("shell", r#"{"command":["cargo","build"]}"#), Actions::BUILD);
+        assert_eq!(function("shell_command", r#"{"command":"git push"}"#), Actions::COMMIT);
+        assert_eq!(function("exec_command", r#"{"cmd":"pytest -q"}"#), Actions::TEST);
+        assert_eq!(function("shell", "not json"), Actions::SHELL);
+        assert_eq!(function("update_plan", r#"{"plan":[]}"#), Actions::OTHER);
+        let search = item(r#"{"type":"web_search_call","status":"completed","action":{"type":"search","query":"q"}}"#);
+        assert_eq!(parse_line(search.as_bytes()).expect("parses").tool_call.expect("a call").actions, Actions::READ);
+        let message = item(r#"{"type":"message","role":"assistant","content":[{"type":"output_text","text":"hi"}]}"#);
+        assert_eq!(parse_line(message.as_bytes()).expect("parses").tool_call, None);
+        let nameless = item(r#"{"type":"function_call","name":3,"arguments":"{}"}"#);
+        assert_eq!(parse_line(nameless.as_bytes()).expect("parses").tool_call, None);
     }
 
     #[test]

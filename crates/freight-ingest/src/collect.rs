@@ -6,7 +6,7 @@ use crate::codex::{self, CodexSession};
 use crate::discover::SourceFile;
 use crate::intern::{Interner, NONE, StringId};
 use crate::lines::for_each_line;
-use freight_core::{Speed, TokenCounts, Tool};
+use freight_core::{Actions, Speed, TokenCounts, Tool, TurnFingerprint};
 use memchr::memmem;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -96,6 +96,11 @@ pub(crate) struct Row {
     pub is_sidechain: bool,
     /// The call asked for a tool (any copy of it had a `tool_use` block).
     pub tool_use: bool,
+    /// What the call's tool calls did (all copies together), with [`Actions::REJECTED`] when
+    /// it answered a rejected tool call.
+    pub actions: Actions,
+    /// The fingerprint of the call's tool calls (0: none).
+    pub turn: u32,
     pub reported_cost: Option<f64>,
     pub message_id: Option<Box<str>>,
     pub request_id: Option<Box<str>>,
@@ -150,6 +155,11 @@ struct FileRows {
     rows: Vec<Row>,
     strings: Strings,
     report: IngestReport,
+    /// The tool calls of the last row so far: Claude Code writes a call's content blocks on
+    /// consecutive lines, and the call's fingerprint covers them all.
+    last_turn: TurnFingerprint,
+    /// Sessions whose last tool call the user rejected: their next call answers the rejection.
+    rejected: Vec<StringId>,
 }
 
 /// Options for one ingest run.
@@ -169,7 +179,13 @@ pub struct Collected {
 }
 
 fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Result<FileRows, IngestError> {
-    let mut out = FileRows { rows: Vec::new(), strings: Strings::default(), report: IngestReport::default() };
+    let mut out = FileRows {
+        rows: Vec::new(),
+        strings: Strings::default(),
+        report: IngestReport::default(),
+        last_turn: TurnFingerprint::default(),
+        rejected: Vec::new(),
+    };
     out.report.files = 1;
     out.report.bytes = file.bytes;
     let mut strict_failure: Option<LineProblem> = None;
@@ -194,10 +210,13 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
         }
         match &mut codex_session {
             // Only lines that mention "usage" can carry tokens and are read in full; the rest
-            // (prompts, tool results: most of the bytes) are checked for truncation only.
+            // (prompts, tool results: most of the bytes) are checked for truncation only, and
+            // read only when they contain the text of a rejected tool call.
             None if !mentions_usage(bytes) => {
                 if !looks_whole(bytes) {
                     malformed(&mut out, line_number, "truncated line (not a whole JSON object)".into());
+                } else if claude::REJECTION.find(bytes).is_some() {
+                    note_rejection(file, bytes, &mut out);
                 }
             }
             None => match claude::parse_line(bytes) {
@@ -218,6 +237,8 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                             speed: call.speed,
                             is_sidechain: false,
                             tool_use: false,
+                            actions: call.actions,
+                            turn: call.turn,
                             reported_cost: None,
                             message_id: None,
                             request_id: None,
@@ -280,6 +301,18 @@ fn plausible_version(version: &str) -> bool {
     numeric(major) && numeric(minor) && patch_starts_with_digit
 }
 
+/// A user line that may hold a rejected tool call's result: when it does, its session's next
+/// call is marked. A line that does not read is left alone (its truncation was checked).
+fn note_rejection(file: &SourceFile, bytes: &[u8], out: &mut FileRows) {
+    let Ok(line) = claude::parse_user_line(bytes) else { return };
+    if line.rejection {
+        let session = out.strings.sessions.intern(line.session_id.as_deref().unwrap_or(&file.session));
+        if !out.rejected.contains(&session) {
+            out.rejected.push(session);
+        }
+    }
+}
+
 fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out: &mut FileRows) {
     let Some(usage) = &line.usage else { return };
     if line.version.as_deref().is_some_and(|version| !plausible_version(version)) {
@@ -301,14 +334,18 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
     };
     let tokens = usage.tokens();
     let mut tool_use = line.tool_use;
+    let mut actions = line.actions();
     // Claude Code writes one line per content block, each with the call's usage: merge a copy
     // of the previous line's call here, before allocating, with the cross-file rule.
-    if let (Some(last), Some(message_id), Some(request_id)) =
+    let copy = if let (Some(last), Some(message_id), Some(request_id)) =
         (out.rows.last_mut(), line.message_id.as_deref(), line.request_id.as_deref())
         && last.message_id.as_deref() == Some(message_id)
         && last.request_id.as_deref() == Some(request_id)
     {
         out.report.duplicates += 1;
+        for call in &line.tool_calls {
+            call.add_to(&mut out.last_turn);
+        }
         let better = if last.is_sidechain != line.is_sidechain {
             last.is_sidechain
         } else {
@@ -316,27 +353,45 @@ fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out:
         };
         if !better {
             last.tool_use |= line.tool_use;
+            last.actions |= actions;
+            last.turn = out.last_turn.finish();
             return;
         }
         tool_use |= last.tool_use;
+        actions |= last.actions;
         out.rows.pop();
-    }
+        true
+    } else {
+        out.last_turn = TurnFingerprint::default();
+        for call in &line.tool_calls {
+            call.add_to(&mut out.last_turn);
+        }
+        false
+    };
     // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
     let model = line.model.as_deref();
     let session = line.session_id.as_deref().unwrap_or(&file.session);
     let message_id = line.message_id.as_deref();
     let request_id = line.request_id.as_deref();
+    let session_id = out.strings.sessions.intern(session);
+    // A better copy of the call before is not the call after a rejection.
+    if !copy && let Some(at) = out.rejected.iter().position(|&rejected| rejected == session_id) {
+        out.rejected.swap_remove(at);
+        actions |= Actions::REJECTED;
+    }
     let row = Row {
         ts_ms,
         tokens,
         file: index,
-        session: out.strings.sessions.intern(session),
+        session: session_id,
         model: out.strings.models.intern_option(model),
         cwd: out.strings.cwds.intern_option(line.cwd.as_deref()),
         branch: out.strings.branches.intern_option(line.git_branch.as_deref()),
         speed: usage.speed(),
         is_sidechain: line.is_sidechain,
         tool_use,
+        actions,
+        turn: out.last_turn.finish(),
         reported_cost: line.cost_usd,
         message_id: message_id.map(Box::from),
         request_id: request_id.map(Box::from),
@@ -437,11 +492,16 @@ impl Dedup {
         let slot = match existing {
             Some(slot) => {
                 let kept = &mut rows[slot as usize];
-                let tool_use = kept.tool_use || row.tool_use;
+                let (tool_use, actions) = (kept.tool_use || row.tool_use, kept.actions | row.actions);
+                // The kept copy's fingerprint, or the other's when the kept one has none.
+                let mut turn = kept.turn;
                 if replaces(kept, &row) {
                     *kept = row;
+                    turn = if kept.turn != 0 { kept.turn } else { turn };
+                } else if turn == 0 {
+                    turn = row.turn;
                 }
-                kept.tool_use = tool_use;
+                (kept.tool_use, kept.actions, kept.turn) = (tool_use, actions, turn);
                 slot
             }
             None => {
@@ -532,5 +592,101 @@ impl Merged {
             }
         }
         self.files += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claude::REJECTION_TEXT;
+
+    fn assistant(session: &str, message: &str, second: u32, blocks: &str) -> String {
+        format!(
+            r#"{{"sessionId":"{session}","version":"2.0.14","type":"assistant","requestId":"req_{message}","timestamp":"2026-03-01T10:00:{second:02}.000Z","message":{{"id":"msg_{message}","model":"claude-sonnet-4-5","role":"assistant","content":[{blocks}],"usage":{{"input_tokens":3,"output_tokens":10}}}}}}"#
+        )
+    }
+
+    fn rejection(session: &str) -> String {
+        format!(
+            r#"{{"sessionId":"{session}","type":"user","message":{{"role":"user","content":[{{"type":"tool_result","content":"{REJECTION_TEXT}. STOP what you are doing.","is_error":true,"tool_use_id":"toolu_1"}}]}},"timestamp":"2026-03-01T10:00:30.000Z"}}"#
+        )
+    }
+
+    const BASH: &str = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"cargo test"}}"#;
+    const EDIT: &str = r#"{"type":"tool_use","id":"toolu_2","name":"Edit","input":{"file_path":"/a","old_string":"x","new_string":"y"}}"#;
+    const TEXT: &str = r#"{"type":"text","text":"ok"}"#;
+
+    /// The rows of Claude Code files, each given as its lines.
+    fn rows(files: &[&[String]]) -> Vec<Row> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sources = files
+            .iter()
+            .enumerate()
+            .map(|(index, lines)| {
+                let path = dir.path().join(format!("{index}.jsonl"));
+                std::fs::write(&path, lines.join("\n")).expect("write");
+                SourceFile {
+                    tool: Tool::ClaudeCode,
+                    bytes: std::fs::metadata(&path).expect("metadata").len(),
+                    path,
+                    project: None,
+                    session: format!("file-{index}"),
+                    user: None,
+                }
+            })
+            .collect();
+        collect(sources, &IngestOptions { strict: true, progress: &|_| {} }).expect("collects").rows
+    }
+
+    #[test]
+    fn a_calls_blocks_on_several_lines_add_up_to_the_one_line_form() {
+        let split =
+            rows(&[&[assistant("s", "1", 1, TEXT), assistant("s", "1", 1, BASH), assistant("s", "1", 1, EDIT)]]);
+        let whole = rows(&[&[assistant("s", "1", 1, &format!("{TEXT},{BASH},{EDIT}"))]]);
+        assert_eq!(split.len(), 1);
+        assert_eq!(split[0].actions, Actions::TEST | Actions::EDIT);
+        assert!(split[0].tool_use);
+        assert_eq!((split[0].actions, split[0].turn), (whole[0].actions, whole[0].turn));
+        assert_ne!(split[0].turn, 0);
+
+        let plain = rows(&[&[assistant("s", "1", 1, TEXT)]]);
+        assert_eq!((plain[0].actions, plain[0].turn, plain[0].tool_use), (Actions::NONE, 0, false));
+    }
+
+    #[test]
+    fn a_rejection_marks_the_sessions_next_call_only() {
+        let lines = [
+            assistant("s", "1", 1, EDIT),
+            assistant("other", "9", 2, TEXT),
+            rejection("s"),
+            assistant("other", "8", 3, TEXT),
+            assistant("s", "2", 40, TEXT),
+            assistant("s", "2", 40, BASH),
+            assistant("s", "3", 50, TEXT),
+        ];
+        let found = rows(&[&lines]);
+        let actions: Vec<(&str, Actions)> =
+            found.iter().map(|row| (row.message_id.as_deref().unwrap_or_default(), row.actions)).collect();
+        assert_eq!(
+            actions,
+            [
+                ("msg_1", Actions::EDIT),
+                ("msg_9", Actions::NONE),
+                ("msg_8", Actions::NONE),
+                ("msg_2", Actions::REJECTED | Actions::TEST),
+                ("msg_3", Actions::NONE),
+            ]
+        );
+    }
+
+    #[test]
+    fn copies_in_other_files_merge_their_actions_and_keep_a_fingerprint() {
+        let first: &[String] = &[assistant("s", "1", 1, TEXT)];
+        let resumed: &[String] = &[assistant("s", "1", 1, TEXT), assistant("s", "1", 1, BASH)];
+        let found = rows(&[first, resumed]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].actions, Actions::TEST);
+        assert_eq!(found[0].turn, rows(&[resumed])[0].turn);
+        assert!(found[0].tool_use);
     }
 }

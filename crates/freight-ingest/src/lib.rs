@@ -17,6 +17,7 @@ pub mod scan;
 #[cfg(feature = "arrow")]
 pub mod table;
 pub mod time;
+pub mod tools;
 
 pub use collect::{IngestError, IngestOptions, IngestReport, LineProblem};
 pub use discover::{Locations, SourceFile, discover, discover_people};

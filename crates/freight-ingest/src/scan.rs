@@ -57,6 +57,22 @@ impl<'a> Scanner<'a> {
         self.bytes
     }
 
+    /// Moves the cursor back to an earlier `position`, to read a value again another way.
+    pub fn rewind(&mut self, position: usize) {
+        self.pos = self.pos.min(position);
+    }
+
+    /// Whether the next value is the string `text` exactly as written (no escapes); the value
+    /// is consumed whatever it is.
+    pub fn is_string(&mut self, text: &[u8]) -> ScanResult<bool> {
+        if self.peek()? != b'"' {
+            return self.skip().map(|()| false);
+        }
+        let rest = &self.bytes[self.pos + 1..];
+        let exact = rest.get(..text.len()) == Some(text) && rest.get(text.len()) == Some(&b'"');
+        self.skip().map(|()| exact)
+    }
+
     /// The next non-whitespace byte, not consumed.
     pub fn peek(&mut self) -> ScanResult<u8> {
         self.skip_whitespace();
@@ -360,6 +376,21 @@ mod tests {
                 assert_eq!((read.as_deref(), n), (Some(expected.as_str()), Some(1)), "{line}");
             }
         }
+    }
+
+    #[test]
+    fn exact_strings_are_recognised_and_a_value_can_be_read_again() {
+        let line = br#"{"a":"tool_use","b": "tool_user","c":"tool\u005fuse","d":7}"#;
+        let mut scanner = Scanner::new(line);
+        let mut seen = Vec::new();
+        scanner.object(|s, _| s.is_string(b"tool_use").map(|exact| seen.push(exact))).expect("scans");
+        assert_eq!(seen, [true, false, false, false]);
+        let mut scanner = Scanner::new(br#"[1,{"x":2}]"#);
+        scanner.array(|s| s.skip()).expect("scans");
+        scanner.rewind(0);
+        assert_eq!(scanner.position(), 0);
+        scanner.skip().expect("skips again");
+        scanner.finish().expect("nothing after");
     }
 
     #[test]

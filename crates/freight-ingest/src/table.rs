@@ -1,18 +1,19 @@
 //! The `usage` table: collected calls as Arrow record batches, one row per call.
 //!
 //! Low-cardinality strings are dictionary-encoded; token counts are raw `UInt64`s by kind.
-//! Cost is not a column: analytics derives it from the tokens and the price table.
+//! Cost is not a column: analytics derives it from the tokens and the price table. What a
+//! call's tool calls did is kept as `actions` bits and a `turn` fingerprint, never as text.
 
 use crate::collect::{Collected, IngestError, IngestReport, Row};
 use crate::intern::{Interner, NONE, StringId};
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, Int32Array, StringArray, TimestampMillisecondArray,
-    UInt64Array,
+    UInt16Array, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use freight_core::{Speed, TokenCounts, Tool};
+use freight_core::{Actions, Speed, TokenCounts, Tool};
 use rayon::prelude::*;
 use std::sync::{Arc, LazyLock};
 
@@ -49,6 +50,11 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("speed", dictionary(), false),
         Field::new("is_sidechain", DataType::Boolean, false),
         Field::new("tool_use", DataType::Boolean, false),
+        // `freight_core::Actions` bits; null where the source does not say (OTLP events).
+        Field::new("actions", DataType::UInt16, true),
+        // Always written (0: no tool call), but nullable so that files written before the
+        // column existed read with nulls in it.
+        Field::new("turn", DataType::UInt32, true),
         Field::new("message_id", DataType::Utf8, true),
         Field::new("request_id", DataType::Utf8, true),
         Field::new(TOKEN_COLUMNS[0], DataType::UInt64, false),
@@ -139,6 +145,8 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
                 dictionary_column(chunk.iter().map(|row| speed_id(row.speed)), &speeds)?,
                 Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.is_sidechain)))),
                 Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.tool_use)))),
+                Arc::new(UInt16Array::from_iter_values(chunk.iter().map(|row| row.actions.0))),
+                Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|row| row.turn))),
                 Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.message_id.as_deref()))),
                 Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.request_id.as_deref()))),
             ];
@@ -161,6 +169,10 @@ pub struct EventRow<'a> {
     pub event: &'a freight_core::UsageEvent,
     /// The call's response used a tool (Claude Code logs tell; OTLP events do not).
     pub tool_use: bool,
+    /// What the call's tool calls did; `None` when the source does not say.
+    pub actions: Option<Actions>,
+    /// The fingerprint of the call's tool calls (0: none, or not known).
+    pub turn: u32,
 }
 
 /// Whole events as one `usage` batch, with dictionaries of this batch's own strings.
@@ -192,6 +204,8 @@ pub fn events_batch(rows: &[EventRow<'_>]) -> Result<RecordBatch, ArrowError> {
         dictionary_column(rows.iter().map(|row| speed_id(row.event.speed)), &speeds)?,
         Arc::new(BooleanArray::from_iter(rows.iter().map(|row| Some(row.event.is_sidechain)))),
         Arc::new(BooleanArray::from_iter(rows.iter().map(|row| Some(row.tool_use)))),
+        Arc::new(UInt16Array::from_iter(rows.iter().map(|row| row.actions.map(|actions| actions.0)))),
+        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|row| row.turn))),
         Arc::new(StringArray::from_iter(rows.iter().map(|row| row.event.message_id.as_deref()))),
         Arc::new(StringArray::from_iter(rows.iter().map(|row| row.event.request_id.as_deref()))),
     ];

@@ -109,6 +109,9 @@ pub async fn keep(state: &Shared, decoded: Decoded) -> Result<(i64, String), Ref
             id: otlp.id,
             event: otlp.event,
             tool_use: false,
+            // OTLP usage records say nothing of the call's tool calls.
+            actions: None,
+            turn: 0,
             team: otlp.team,
             department: otlp.department,
             cost_center: otlp.cost_center,

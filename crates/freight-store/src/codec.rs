@@ -2,7 +2,9 @@
 //! receiver's CPU at 250k events/s). A record's payload is events one after another:
 //!
 //! ```text
-//! event    = id:str | ts:i64 LE (Unix ms) | tool:u8 | speed:u8 | flags:u8 (1 sidechain, 2 tool use)
+//! event    = id:str | ts:i64 LE (Unix ms) | tool:u8 | speed:u8
+//!          | flags:u8 (1 sidechain, 2 tool use, 4 actions present)
+//!          [| actions:varint | turn:varint]                  (only with flag 4)
 //!          | user | session_id | project | cwd | git_branch | model | provider | message_id
 //!          | request_id | team | department | cost_center     (each opt)
 //!          | input | output | cache_read | cache_write_5m | cache_write_1h | reasoning (varints)
@@ -11,9 +13,16 @@
 //! opt      = varint 0 for none, or varint (length + 1) | UTF-8 bytes
 //! varint   = unsigned LEB128
 //! ```
+//!
+//! Records written before flag 4 existed never set it, and decode with no actions and turn 0.
+//! A turn is kept only with actions (sources that know one know the other).
 
 use crate::StoredEvent;
-use freight_core::{Money, Speed, TokenCounts, Tool, UsageEvent};
+use freight_core::{Actions, Money, Speed, TokenCounts, Tool, UsageEvent};
+
+const SIDECHAIN: u8 = 1;
+const TOOL_USE: u8 = 2;
+const ACTIONS: u8 = 4;
 
 fn varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
@@ -45,7 +54,14 @@ pub fn encode(out: &mut Vec<u8>, stored: &StoredEvent) {
     out.extend_from_slice(&event.timestamp.timestamp_millis().to_le_bytes());
     out.push(Tool::ALL.iter().position(|tool| *tool == event.tool).unwrap_or(0) as u8);
     out.push(Speed::ALL.iter().position(|speed| *speed == event.speed).unwrap_or(0) as u8);
-    out.push(u8::from(event.is_sidechain) | (u8::from(stored.tool_use) << 1));
+    let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+    out.push(
+        flag(event.is_sidechain, SIDECHAIN) | flag(stored.tool_use, TOOL_USE) | flag(stored.actions.is_some(), ACTIONS),
+    );
+    if let Some(actions) = stored.actions {
+        varint(out, u64::from(actions.0));
+        varint(out, u64::from(stored.turn));
+    }
     for value in [
         event.user.as_deref(),
         Some(event.session_id.as_str()),
@@ -133,6 +149,13 @@ pub fn decode(payload: &[u8]) -> Result<Vec<StoredEvent>, String> {
         let tool = *Tool::ALL.get(usize::from(reader.byte()?)).ok_or("unknown tool")?;
         let speed = *Speed::ALL.get(usize::from(reader.byte()?)).ok_or("unknown speed")?;
         let flags = reader.byte()?;
+        let (actions, turn) = if flags & ACTIONS != 0 {
+            let actions = u16::try_from(reader.varint()?).map_err(|_| "actions out of range")?;
+            let turn = u32::try_from(reader.varint()?).map_err(|_| "turn out of range")?;
+            (Some(Actions(actions)), turn)
+        } else {
+            (None, 0)
+        };
         let mut strings = Vec::with_capacity(12);
         for _ in 0..12 {
             strings.push(reader.optional()?);
@@ -169,7 +192,7 @@ pub fn decode(payload: &[u8]) -> Result<Vec<StoredEvent>, String> {
                 provider,
                 message_id,
                 request_id,
-                is_sidechain: flags & 1 != 0,
+                is_sidechain: flags & SIDECHAIN != 0,
                 speed,
                 tokens: TokenCounts {
                     input: counts[0],
@@ -181,7 +204,9 @@ pub fn decode(payload: &[u8]) -> Result<Vec<StoredEvent>, String> {
                 },
                 reported_cost,
             },
-            tool_use: flags & 2 != 0,
+            tool_use: flags & TOOL_USE != 0,
+            actions,
+            turn,
             team,
             department,
             cost_center,
@@ -222,21 +247,85 @@ mod tests {
                 reported_cost: Some("0.0123456789".parse().expect("decimal")),
             },
             tool_use: true,
+            actions: Some(Actions::EDIT | Actions::TEST | Actions::REJECTED),
+            turn: u32::MAX,
             team: Some("payments".into()),
             department: None,
             cost_center: Some("cc-1".into()),
         };
         let mut payload = Vec::new();
         encode(&mut payload, &first);
+        let with_actions = first.clone();
         first.id = "second".into();
         first.event.reported_cost = None;
+        (first.actions, first.turn) = (None, 0);
         encode(&mut payload, &first);
         let events = decode(&payload).expect("decodes");
         assert_eq!(events.len(), 2);
+        assert_eq!(events[0], with_actions);
         assert_eq!(events[1], first);
         assert_eq!(events[0].event.reported_cost, Some("0.0123456789".parse().expect("decimal")));
         for cut in 1..payload.len() / 2 {
             assert!(decode(&payload[..cut]).is_err(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn no_tool_call_is_known_actions_not_missing_ones() {
+        let event = StoredEvent {
+            id: "claude-code:m:r".into(),
+            event: UsageEvent {
+                timestamp: chrono::DateTime::from_timestamp_millis(0).expect("time"),
+                tool: Tool::ClaudeCode,
+                user: None,
+                session_id: "s".into(),
+                project: None,
+                cwd: None,
+                git_branch: None,
+                model: None,
+                provider: None,
+                message_id: None,
+                request_id: None,
+                is_sidechain: false,
+                speed: Speed::Standard,
+                tokens: TokenCounts::default(),
+                reported_cost: None,
+            },
+            tool_use: false,
+            actions: Some(Actions::NONE),
+            turn: 0,
+            team: None,
+            department: None,
+            cost_center: None,
+        };
+        let mut payload = Vec::new();
+        encode(&mut payload, &event);
+        assert_eq!(decode(&payload).expect("decodes"), [event]);
+    }
+
+    #[test]
+    fn a_record_written_before_actions_existed_decodes_without_them() {
+        // The layout of the first version: flags without bit 4, nothing after them but strings.
+        let mut old = Vec::new();
+        text(&mut old, "claude-code:req_9");
+        old.extend_from_slice(&1_795_168_800_000i64.to_le_bytes());
+        old.extend_from_slice(&[0, 0, 1 | 2]);
+        for value in [Some("ana@example.com"), Some("s-9"), None, None, None, Some("claude-sonnet-4-5")]
+            .into_iter()
+            .chain([None; 6])
+        {
+            optional(&mut old, value);
+        }
+        for count in [10, 20, 300, 0, 0, 0] {
+            varint(&mut old, count);
+        }
+        old.push(0);
+        let events = decode(&old).expect("decodes");
+        assert_eq!(events.len(), 1);
+        let event = &events[0];
+        assert_eq!((event.actions, event.turn), (None, 0));
+        assert!(event.tool_use && event.event.is_sidechain);
+        assert_eq!(event.event.model.as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!((event.event.tokens.input, event.event.tokens.cache_read), (10, 300));
     }
 }

@@ -23,7 +23,7 @@ pub use read::{Snapshot, org_attributes, read_snapshot};
 pub use store::{Appended, Store, StoreOptions, StoreStats};
 pub use wal::write_atomic;
 
-use freight_core::UsageEvent;
+use freight_core::{Actions, UsageEvent};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,12 @@ pub struct StoredEvent {
     pub event: UsageEvent,
     #[serde(default)]
     pub tool_use: bool,
+    /// What the call's tool calls did; `None` when the source does not say (OTLP events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Actions>,
+    /// The fingerprint of the call's tool calls (0: none, or not known).
+    #[serde(default)]
+    pub turn: u32,
     /// Org attributes the source sent with the event (OTLP resource `team.id`, `department`,
     /// `cost_center`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

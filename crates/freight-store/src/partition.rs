@@ -9,7 +9,7 @@ use crate::manifest::PartFile;
 use crate::wal::sync_dir;
 use crate::{StoreError, StoredEvent};
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, new_null_array};
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{
     DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMillisecondType, UInt64Type,
@@ -46,8 +46,15 @@ pub fn stored_schema() -> SchemaRef {
 
 /// Events as one batch in the stored schema.
 pub fn stored_batch(events: &[&StoredEvent]) -> Result<RecordBatch, StoreError> {
-    let rows: Vec<EventRow<'_>> =
-        events.iter().map(|stored| EventRow { event: &stored.event, tool_use: stored.tool_use }).collect();
+    let rows: Vec<EventRow<'_>> = events
+        .iter()
+        .map(|stored| EventRow {
+            event: &stored.event,
+            tool_use: stored.tool_use,
+            actions: stored.actions,
+            turn: stored.turn,
+        })
+        .collect();
     let usage = events_batch(&rows)?;
     let mut columns: Vec<ArrayRef> = usage.columns().to_vec();
     columns.push(Arc::new(StringArray::from_iter_values(events.iter().map(|stored| stored.id.as_str()))));
@@ -124,7 +131,7 @@ pub fn write_events(dir: &Path, events: &[&StoredEvent], next_file: &mut u64) ->
     Ok(written)
 }
 
-/// Reads a whole file, or only some of its columns.
+/// Reads a whole file (in the stored schema), or only some of its columns.
 pub fn read_file(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>, StoreError> {
     let file = std::fs::File::open(path).map_err(|source| StoreError::io(path, source))?;
     let mut builder =
@@ -134,7 +141,30 @@ pub fn read_file(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatc
         builder = builder.with_projection(mask);
     }
     let reader = builder.with_batch_size(64 * 1024).build().map_err(|error| StoreError::parquet(path, error))?;
-    reader.map(|batch| batch.map_err(|error| StoreError::parquet(path, error))).collect()
+    let batches = reader.map(|batch| batch.map_err(|error| StoreError::parquet(path, error)));
+    match columns {
+        Some(_) => batches.collect(),
+        None => batches.map(|batch| in_stored_schema(path, batch?)).collect(),
+    }
+}
+
+/// A whole file's batch with the stored schema's columns in order: a file written before a
+/// nullable column existed (`actions`, `turn`) reads with nulls in it.
+fn in_stored_schema(path: &Path, batch: RecordBatch) -> Result<RecordBatch, StoreError> {
+    let schema = stored_schema();
+    if batch.schema().fields().len() == schema.fields().len() {
+        return Ok(batch);
+    }
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(column) => Ok(column.clone()),
+            None if field.is_nullable() => Ok(new_null_array(field.data_type(), batch.num_rows())),
+            None => Err(StoreError::corrupt(path, format!("no `{}` column", field.name()))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema, columns)?)
 }
 
 /// The event ids in a file.
@@ -190,8 +220,9 @@ pub fn rows_as_json(batch: &RecordBatch) -> Result<Vec<serde_json::Value>, Store
                     row.insert("timestamp".into(), text.into());
                 }
             }
-            DataType::UInt64 => {
-                let counts = column.as_primitive::<UInt64Type>();
+            DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+                let counts = cast(column, &DataType::UInt64)?;
+                let counts = counts.as_primitive::<UInt64Type>();
                 for (row, value) in rows.iter_mut().zip(counts.iter()) {
                     row.insert(name.into(), value.into());
                 }
@@ -213,4 +244,78 @@ pub fn rows_as_json(batch: &RecordBatch) -> Result<Vec<serde_json::Value>, Store
         }
     }
     Ok(rows.into_iter().map(serde_json::Value::Object).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use freight_core::{Actions, Speed, TokenCounts, Tool, UsageEvent};
+
+    fn event(id: &str, actions: Option<Actions>, turn: u32) -> StoredEvent {
+        StoredEvent {
+            id: id.into(),
+            event: UsageEvent {
+                timestamp: DateTime::from_timestamp_millis(1_795_168_800_000).expect("time"),
+                tool: Tool::ClaudeCode,
+                user: Some("ana@example.com".into()),
+                session_id: "s1".into(),
+                project: None,
+                cwd: None,
+                git_branch: None,
+                model: Some("claude-sonnet-4-5".into()),
+                provider: None,
+                message_id: None,
+                request_id: Some(id.into()),
+                is_sidechain: false,
+                speed: Speed::Standard,
+                tokens: TokenCounts { input: 5, output: 10, ..TokenCounts::default() },
+                reported_cost: None,
+            },
+            tool_use: actions.is_some_and(Actions::any_tool),
+            actions,
+            turn,
+            team: None,
+            department: None,
+            cost_center: None,
+        }
+    }
+
+    /// A file as the store wrote it before the `actions` and `turn` columns.
+    fn write_old_file(path: &Path, events: &[&StoredEvent]) {
+        let batch = stored_batch(events).expect("batch");
+        let keep: Vec<usize> = (0..batch.num_columns())
+            .filter(|&index| !matches!(batch.schema().field(index).name().as_str(), "actions" | "turn"))
+            .collect();
+        let old = batch.project(&keep).expect("project");
+        let file = std::fs::File::create(path).expect("create");
+        let mut writer = ArrowWriter::try_new(file, old.schema(), None).expect("writer");
+        writer.write(&old).expect("write");
+        writer.close().expect("close");
+    }
+
+    fn column<'a>(batch: &'a RecordBatch, name: &str) -> &'a ArrayRef {
+        batch.column_by_name(name).expect("column")
+    }
+
+    #[test]
+    fn files_without_the_action_columns_read_with_nulls_and_compact_with_new_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old_path = dir.path().join("old.parquet");
+        write_old_file(&old_path, &[&event("old", None, 0)]);
+        let old = read_file(&old_path, None).expect("reads");
+        assert_eq!(old[0].schema(), stored_schema());
+        assert_eq!(column(&old[0], "actions").null_count(), 1);
+        assert_eq!(column(&old[0], "turn").null_count(), 1);
+
+        let new = event("new", Some(Actions::EDIT | Actions::TEST), 77);
+        let written = write_events(dir.path(), &[&new], &mut 0).expect("writes");
+        let new_path = dir.path().join(&written[0].path);
+        let compacted = compact(dir.path(), "2026-11-20", &[old_path, new_path], 9).expect("compacts");
+        let batches = read_file(&dir.path().join(&compacted.path), None).expect("reads");
+        let rows: Vec<serde_json::Value> =
+            batches.iter().flat_map(|batch| rows_as_json(batch).expect("rows")).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((&rows[0]["actions"], &rows[0]["turn"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+        assert_eq!((rows[1]["actions"].as_u64(), rows[1]["turn"].as_u64()), (Some(5), Some(77)));
+    }
 }

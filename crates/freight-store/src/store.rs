@@ -618,6 +618,8 @@ mod tests {
                 reported_cost: Some("0.0123".parse().expect("decimal")),
             },
             tool_use: false,
+            actions: None,
+            turn: 0,
             team: Some("payments".into()),
             department: None,
             cost_center: None,

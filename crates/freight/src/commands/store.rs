@@ -4,7 +4,7 @@
 use crate::cli::{StoreArgs, StoreKind};
 use anyhow::Context;
 use datafusion::arrow::array::RecordBatch;
-use freight_core::{Speed, Tool, UsageEvent};
+use freight_core::{Actions, Speed, Tool, UsageEvent};
 use freight_ingest::{IngestReport, UsageTable, usage_schema};
 use freight_store::StoredEvent;
 use std::io::Write;
@@ -218,6 +218,17 @@ fn check(dir: &Path, tolerance: f64, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An optional unsigned column as `u32`s (nulls, and a column the batch lacks, as `None`):
+/// usage written before `actions` and `turn` existed has neither.
+fn optional_u32s(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<u32>>> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{DataType, UInt32Type};
+    let Some(column) = batch.column_by_name(name) else { return Ok(vec![None; batch.num_rows()]) };
+    let values = datafusion::arrow::compute::cast(column, &DataType::UInt32)
+        .with_context(|| format!("usage column `{name}` is not an unsigned integer"))?;
+    Ok(values.as_primitive::<UInt32Type>().iter().collect())
+}
+
 /// A `usage` batch's calls as stored events, keyed by their message and request ids (or, for
 /// calls without them, by session, time and `ordinal`: the batch's first row's place in all).
 pub fn stored_events(batch: &RecordBatch, ordinal: u64) -> anyhow::Result<Vec<StoredEvent>> {
@@ -230,6 +241,7 @@ pub fn stored_events(batch: &RecordBatch, ordinal: u64) -> anyhow::Result<Vec<St
         (strings(batch, "cwd")?, strings(batch, "git_branch")?, strings(batch, "model")?, strings(batch, "speed")?);
     let (messages, requests) = (strings(batch, "message_id")?, strings(batch, "request_id")?);
     let (sidechain, tool_use) = (bools(batch, "is_sidechain")?, bools(batch, "tool_use")?);
+    let (actions, turns) = (optional_u32s(batch, "actions")?, optional_u32s(batch, "turn")?);
     let tokens = freight_ingest::TOKEN_COLUMNS.map(|name| counts(batch, name));
     let [input, output, cache_read, write_5m, write_1h, reasoning] = tokens;
     let token_columns = [input?, output?, cache_read?, write_5m?, write_1h?, reasoning?];
@@ -266,6 +278,8 @@ pub fn stored_events(batch: &RecordBatch, ordinal: u64) -> anyhow::Result<Vec<St
                 reported_cost: costs[row],
             },
             tool_use: tool_use[row],
+            actions: actions[row].and_then(|bits| u16::try_from(bits).ok()).map(Actions),
+            turn: turns[row].unwrap_or(0),
             team: None,
             department: None,
             cost_center: None,

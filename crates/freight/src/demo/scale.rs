@@ -8,11 +8,12 @@
 use anyhow::Context;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, Int32Array, RecordBatch, StringArray,
-    TimestampMillisecondArray, UInt64Array,
+    TimestampMillisecondArray, UInt16Array, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::datatypes::Int32Type;
 use freight_analytics::attribution::Outcomes;
 use freight_analytics::dataset;
+use freight_core::Actions;
 use freight_core::link::RepoPlace;
 use freight_core::outcome::{
     AiAgent, Commit, Deploy, Incident, Millis, OutcomeEvent, PullRequest, SessionTrailer, Survival, Ticket,
@@ -58,7 +59,7 @@ impl ScalePlan {
     }
 
     pub fn fingerprint(&self) -> String {
-        format!("scale v1 {self:?}")
+        format!("scale v2 {self:?}")
     }
 }
 
@@ -121,6 +122,23 @@ fn session(plan: &ScalePlan, index: u64) -> Session {
     Session { person, repo, start, calls, model }
 }
 
+/// What a call that used tools did, by share of such calls: edits, reads, tests, builds,
+/// commits, and other shell commands for the rest (of 100).
+const ACTION_SHARES: [(u64, Actions); 5] =
+    [(35, Actions::EDIT), (25, Actions::READ), (8, Actions::TEST), (5, Actions::BUILD), (2, Actions::COMMIT)];
+
+/// A tool-using call's actions from its hash, and its kind's index.
+fn call_actions(h: u64) -> (Actions, u64) {
+    let mut pick = (h >> 44) % 100;
+    for (kind, (share, actions)) in ACTION_SHARES.into_iter().enumerate() {
+        if pick < share {
+            return (actions, kind as u64);
+        }
+        pick -= share;
+    }
+    (Actions::SHELL, ACTION_SHARES.len() as u64)
+}
+
 fn dictionary(keys: &Int32Array, values: Vec<String>) -> anyhow::Result<ArrayRef> {
     Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(keys.clone(), Arc::new(StringArray::from(values)))?))
 }
@@ -131,7 +149,7 @@ fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBat
     // Every per-session column (user, project, id, directory, branch) has one dictionary
     // entry per session of the batch, so they share one key array.
     let (mut session_of_row, mut model) = (Vec::new(), Vec::new());
-    let mut tool_use = Vec::new();
+    let (mut tool_use, mut actions, mut turns) = (Vec::new(), Vec::new(), Vec::new());
     let mut tokens: [Vec<u64>; 6] = Default::default();
     let (mut users, mut projects, mut ids, mut cwds, mut branches) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -150,6 +168,16 @@ fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBat
             session_of_row.push(local);
             model.push(if h.is_multiple_of(10) { 2 } else { s.model as i32 });
             tool_use.push(h % 10 < 7);
+            if h % 10 < 7 {
+                // A session repeats a few tool calls of each kind: a fingerprint per (session,
+                // kind, one of four variants).
+                let (bits, kind) = call_actions(h);
+                actions.push(bits.0);
+                turns.push((hash(plan.seed, 8 + kind, index * 4 + (h >> 52) % 4) as u32).max(1));
+            } else {
+                actions.push(0);
+                turns.push(0);
+            }
             let uncached = 1 + (h >> 8) % 3_000;
             let written = if call == 0 { context } else { (h >> 20) % 4_000 };
             tokens[0].push(uncached);
@@ -177,6 +205,8 @@ fn usage_batch(plan: &ScalePlan, from: u64, to: u64) -> anyhow::Result<RecordBat
         constant("standard")?,
         Arc::new(BooleanArray::from(vec![false; rows])),
         Arc::new(BooleanArray::from(tool_use)),
+        Arc::new(UInt16Array::from(actions)),
+        Arc::new(UInt32Array::from(turns)),
         Arc::new(StringArray::new_null(rows)),
         Arc::new(StringArray::new_null(rows)),
         Arc::new(UInt64Array::from(std::mem::take(&mut tokens[0]))),
