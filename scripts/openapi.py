@@ -19,7 +19,7 @@ params = {
  "tool": P("tool", "Only these agents (comma-separated): claude-code, codex, gemini-cli, genai."),
  "model": P("model", "Only these models (comma-separated); outputs, which have no model, are then left out."),
  "format": P("format", "json (default), or one of the report's tables as csv or parquet.", {"type": "string", "enum": ["json", "csv", "parquet"]}),
- "table": P("table", "With format=csv or parquet: which table.", {"type": "string", "enum": ["rows", "trend", "outcomes", "leaderboard", "waste", "links", "unit", "optimizable", "periods", "sessions", "blocks"]}),
+ "table": P("table", "With format=csv or parquet: which table.", {"type": "string", "enum": ["rows", "trend", "outcomes", "leaderboard", "waste", "links", "unit", "optimizable", "classes", "behaviours", "flags", "periods", "sessions", "blocks"]}),
 }
 ref = lambda n: {"$ref": f"#/components/parameters/{n}"}
 err = lambda d: {"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -38,9 +38,11 @@ parts = [("leaderboard", "The team leaderboard", "Teams by outcomes per dollar w
  ("unit-economics", "Unit economics", "Cost per merged PR, per commit, per surviving line, per ticket; outcomes per dollar — per row and in total (`unit` of each row).", "unitEconomics"),
  ("outcomes", "Outcomes", "Commits, AI commits, surviving lines, merged and rejected PRs, tickets, deploys and incidents per row and in total (`output` of each row).", "outcomes"),
  ("links", "Session-to-outcome links", "Every link with its evidence and confidence, and their summary (`links`, `session_links`).", "links"),
- ("optimizable", "Optimizable cost", "Savings from routing routine calls to a cheaper model and caching repeated context, with assumptions (`optimizable`).", "optimizable"),
+ ("optimizable", "Optimizable cost", "Savings from moving work to a cheaper tier that reached the same outcome rate for its task class, caching repeated context and restarting bloated conversations, with the outcome rates per class and tier and the assumptions (`optimizable`).", "optimizable"),
  ("adoption", "Adoption", "Level 1: active people by day and week, seats in use, spend concentration (`adoption`).", "adoption"),
- ("trend", "Weekly trend", "Spend beside output week by week (Monday weeks in `timezone`): cost, wasted, calls, commits, AI commits, merged PRs, tickets, outcomes per dollar (`trend`).", "trend")]
+ ("trend", "Weekly trend", "Spend beside output week by week (Monday weeks in `timezone`): cost, wasted, calls, commits, AI commits, merged PRs, tickets, outcomes per dollar (`trend`).", "trend"),
+ ("behaviours", "Behaviours", "Level 2: each team's habits (cache reuse, context per turn, restarts, frontier models on routine calls, verifying before shipping, rejected edits, sessions that ship), their weekly trend and how widely each has spread (`behaviours`; per person only with cut=person, and never to tokens without per-person access).", "behaviours"),
+ ("flags", "Tokenmaxxing flags", "Usage gamed as a target, each flag with its evidence and severity (`flags`). Tokens without per-person access get the flags without names.", "flags")]
 for path, summary, desc, op in parts:
     paths[f"/api/v1/{path}"] = report_op(summary, desc + " The same values as in /api/v1/report, with its header (as_of, timezone, since, until, scope).", op)
 paths["/api/v1/usage/{view}"] = report_op("Usage", "Tokens and cost by period, session or 5-hour block: what `freight usage <view> --store DIR --json` prints.", "usage", with_cut=False, usage=True)

@@ -53,6 +53,8 @@ pub struct Rules {
     pub min_team_size: u64,
     /// The tiers optimizable cost is measured against.
     pub portfolio: crate::optimizable::Portfolio,
+    /// The marks of the tokenmaxxing detectors.
+    pub marks: crate::tokenmaxxing::Marks,
     /// People's time reviewing AI work that was then rejected, costed per hour (off when None).
     pub review_rate: Option<Money>,
     /// Review time of a rejected pull request whose source does not give it.

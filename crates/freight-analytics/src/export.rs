@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// A report's tables by name: where each sits in the report's JSON.
-pub const TABLES: [(&str, &str); 11] = [
+pub const TABLES: [(&str, &str); 14] = [
     ("trend", "spend beside output, week by week"),
     ("rows", "the pillar rows, the total first"),
     ("outcomes", "the outcomes of each row, the total first"),
@@ -18,6 +18,9 @@ pub const TABLES: [(&str, &str); 11] = [
     ("links", "every session-to-outcome link with its evidence"),
     ("unit", "unit economics of each row, the total first"),
     ("optimizable", "the optimizable savings, item by item"),
+    ("classes", "each task class's outcome rate on each tier, and the routing it supports"),
+    ("behaviours", "each team's habits (each person's with --by person), everyone first"),
+    ("flags", "tokenmaxxing flags with their evidence"),
     ("periods", "usage by day, week or month"),
     ("sessions", "usage by session"),
     ("blocks", "usage by 5-hour block"),
@@ -38,6 +41,14 @@ pub fn table(report: &Value, name: &str) -> Option<Vec<Value>> {
         "leaderboard" | "waste" | "trend" | "periods" | "sessions" | "blocks" => list(name),
         "links" => list("session_links"),
         "optimizable" => report.get("optimizable").and_then(|o| o.get("items")).and_then(Value::as_array).cloned(),
+        "classes" => report.get("optimizable").and_then(|o| o.get("classes")).and_then(Value::as_array).cloned(),
+        "flags" => list("flags"),
+        "behaviours" => {
+            let behaviours = report.get("behaviours")?;
+            let people = behaviours.get("by_person").and_then(Value::as_array).filter(|people| !people.is_empty());
+            let rows = people.or(behaviours.get("by_team").and_then(Value::as_array))?;
+            Some(std::iter::once(behaviours.get("total")?).chain(rows).cloned().collect())
+        }
         _ => None,
     }
 }

@@ -184,13 +184,13 @@ impl LocalDays {
 
 /// Strings numbered in the order first seen.
 #[derive(Default)]
-struct Names {
+pub(crate) struct Names {
     ids: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
-    names: Vec<Box<str>>,
+    pub(crate) names: Vec<Box<str>>,
 }
 
 impl Names {
-    fn id(&mut self, name: &str) -> u32 {
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
@@ -201,13 +201,13 @@ impl Names {
     }
 }
 
-const NULL: u32 = u32::MAX;
+pub(crate) const NULL: u32 = u32::MAX;
 
 /// Ids of one column's dictionary values, resolved as rows use them and kept while the
 /// batches share the dictionary (a Parquet column chunk's dictionary spans many batches and
 /// can hold far more values than one batch uses).
 #[derive(Default)]
-struct DictionaryIds {
+pub(crate) struct DictionaryIds {
     /// The dictionary's values buffer: the same buffer means the same dictionary.
     values: Option<ArrayRef>,
     ids: Vec<u32>,
@@ -243,7 +243,11 @@ impl<'a> Texts<'a> {
 
 /// Each row's id for a string column (NULL where the value is null): dictionary columns are
 /// resolved once per dictionary value used, plain ones row by row.
-fn row_ids(column: &ArrayRef, names: &mut Names, cache: &mut DictionaryIds) -> Result<Vec<u32>, AnalyticsError> {
+pub(crate) fn row_ids(
+    column: &ArrayRef,
+    names: &mut Names,
+    cache: &mut DictionaryIds,
+) -> Result<Vec<u32>, AnalyticsError> {
     if let DataType::Dictionary(_, _) = column.data_type() {
         let dictionary = column.as_any_dictionary();
         let values = dictionary.values();
@@ -294,7 +298,7 @@ fn row_ids(column: &ArrayRef, names: &mut Names, cache: &mut DictionaryIds) -> R
         .collect())
 }
 
-fn u64s(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
+pub(crate) fn u64s(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
     let column = batch.column_by_name(name).ok_or(AnalyticsError::Column(name))?;
     Ok(cast(column, &DataType::UInt64)?)
 }
@@ -594,7 +598,7 @@ impl GrainRow {
 }
 
 /// A model's price and the band floors the grain cuts its calls at: its own tiers and those
-/// of the model `portfolio` routes it to.
+/// of every model the portfolio may re-price work on.
 pub fn band_floors(catalog: &PriceCatalog, portfolio: &crate::optimizable::Portfolio) -> BandFloors {
     let catalog = catalog.clone();
     let portfolio = portfolio.clone();
@@ -603,7 +607,7 @@ pub fn band_floors(catalog: &PriceCatalog, portfolio: &crate::optimizable::Portf
             price.map(|price| price.tiers.iter().map(|tier| tier.above_prompt_tokens).collect::<Vec<u64>>())
         };
         let mut floors = tiers(catalog.resolve(model)).unwrap_or_default();
-        if let Some(target) = portfolio.route(model) {
+        for target in portfolio.targets() {
             floors.extend(tiers(catalog.resolve(target)).unwrap_or_default());
         }
         floors

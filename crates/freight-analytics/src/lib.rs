@@ -3,6 +3,7 @@
 //! follows a reduction (5-hour billing blocks, links and cost allocation).
 
 pub mod attribution;
+pub mod behaviours;
 pub mod blocks;
 pub mod columns;
 pub mod dataset;
@@ -14,7 +15,10 @@ pub mod levels;
 pub mod optimizable;
 pub mod pillars;
 pub mod pricing;
+pub mod routing;
 pub mod scope;
+pub mod timeline;
+pub mod tokenmaxxing;
 pub mod trend;
 pub mod usage;
 

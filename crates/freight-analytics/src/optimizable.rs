@@ -1,41 +1,166 @@
-//! Optimizable cost, first cut: what frontier-tier calls with small outputs and no tool use
-//! would have cost on the cheaper tier, and what repeated uncached context would have cost as
-//! cache reads. Each figure is re-priced with the catalog and comes with its assumptions.
+//! Optimizable cost: the model portfolio (tiers), and what work would have cost on a cheaper
+//! tier that reached the same outcome rate for its task class (`routing`), as cache reads where
+//! repeated context went uncached, and without the context re-sent after a conversation had
+//! bloated. Each figure is re-priced with the catalog and comes with its assumptions.
 
 use crate::grain::Grain;
 use freight_core::{Money, PriceCatalog, Speed, TokenCounts};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The model portfolio the saving is measured against.
-#[derive(Debug, Clone, PartialEq)]
+/// One tier of the model portfolio.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub name: String,
+    /// Models in this tier: a model belongs to the tier with the longest pattern its name
+    /// contains (`gpt-5-mini` is economy though it contains `gpt-5`).
+    pub models: Vec<String>,
+    /// The models work moved down to this tier is re-priced on (the first of the moved
+    /// model's provider, else the first).
+    #[serde(default)]
+    pub route_to: Vec<String>,
+}
+
+/// The model portfolio the saving is measured against, and the thresholds of the behaviour
+/// passes that read it (`[portfolio]` in the config).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Portfolio {
-    /// Frontier models (a name containing the pattern) and the cheaper model to route them to.
-    pub frontier: Vec<(String, String)>,
-    /// A call with at most this many output tokens (and no tool call) is routine.
+    /// Most capable (and dearest) first.
+    pub tiers: Vec<Tier>,
+    /// A call with at most this many output tokens (and no tool call beyond reading) is routine.
     pub small_output: u64,
     /// Uncached input below this is too short to cache (providers' minimum cacheable prompt).
     pub min_cacheable_input: u64,
+    /// A cheaper tier is good enough for a task class when its outcome rate is at most this far
+    /// below the dearer tier's.
+    pub tolerance: f64,
+    /// Settled sessions a (task class, tier) needs before its outcome rate is trusted.
+    pub min_sessions: u64,
+    /// A conversation whose prompt reaches this many tokens is bloated.
+    pub bloat_context: u64,
+    /// Calls a bloated conversation may go on before it counts as dragged on (not restarted).
+    pub restart_grace_calls: u64,
 }
 
 impl Default for Portfolio {
     fn default() -> Portfolio {
+        let tier = |name: &str, models: &[&str], route_to: &[&str]| Tier {
+            name: name.into(),
+            models: models.iter().map(|m| m.to_string()).collect(),
+            route_to: route_to.iter().map(|m| m.to_string()).collect(),
+        };
         Portfolio {
-            frontier: vec![
-                ("opus".into(), "claude-sonnet-4-5".into()),
-                ("gpt-5-codex".into(), "gpt-5-mini".into()),
-                ("gpt-5-pro".into(), "gpt-5".into()),
+            tiers: vec![
+                tier("frontier", &["opus", "gpt-5-pro", "o3-pro", "o1-pro"], &[]),
+                tier(
+                    "standard",
+                    &["sonnet", "gpt-5", "gpt-4.1", "gpt-4o", "o3", "o1", "gemini-2.5-pro", "gemini-3-pro"],
+                    &["claude-sonnet-4-5", "gpt-5"],
+                ),
+                tier(
+                    "economy",
+                    &[
+                        "haiku",
+                        "gpt-5-mini",
+                        "gpt-5-nano",
+                        "gpt-4.1-mini",
+                        "gpt-4.1-nano",
+                        "gpt-4o-mini",
+                        "o4-mini",
+                        "flash",
+                    ],
+                    &["claude-haiku-4-5", "gpt-5-mini"],
+                ),
             ],
             small_output: 200,
             min_cacheable_input: 1024,
+            tolerance: 0.05,
+            min_sessions: 20,
+            bloat_context: 120_000,
+            restart_grace_calls: 5,
         }
+    }
+}
+
+impl Portfolio {
+    /// The index of `model`'s tier (0 is the dearest), by its longest matching pattern.
+    pub fn tier_of(&self, model: &str) -> Option<usize> {
+        let model = model.to_ascii_lowercase();
+        self.tiers
+            .iter()
+            .enumerate()
+            .flat_map(|(index, tier)| tier.models.iter().map(move |pattern| (index, pattern)))
+            .filter(|(_, pattern)| model.contains(pattern.to_ascii_lowercase().as_str()))
+            .max_by_key(|(index, pattern)| (pattern.len(), std::cmp::Reverse(*index)))
+            .map(|(index, _)| index)
+    }
+
+    /// Is `model` in the dearest tier?
+    pub fn is_frontier(&self, model: &str) -> bool {
+        self.tier_of(model) == Some(0)
+    }
+
+    /// The model `model`'s work is re-priced on when moved to tier `tier`: the first of the
+    /// tier's `route_to` from the same provider as `model`, else the first.
+    pub fn target<'p>(&'p self, tier: usize, model: &str, catalog: &PriceCatalog) -> Option<&'p str> {
+        let targets = &self.tiers.get(tier)?.route_to;
+        let provider = catalog.resolve(model).and_then(|price| price.provider.clone());
+        targets
+            .iter()
+            .find(|target| provider.is_some() && catalog.resolve(target).and_then(|p| p.provider.clone()) == provider)
+            .or(targets.first())
+            .map(String::as_str)
+    }
+
+    /// Every model work could be re-priced on (their price bands cut the grain).
+    pub fn targets(&self) -> impl Iterator<Item = &str> {
+        self.tiers.iter().flat_map(|tier| tier.route_to.iter().map(String::as_str))
+    }
+
+    /// Checks the portfolio makes sense, naming what does not.
+    pub fn check(&self) -> Result<(), String> {
+        if self.tiers.is_empty() {
+            return Err("portfolio: no tiers".into());
+        }
+        for (index, tier) in self.tiers.iter().enumerate().skip(1) {
+            if tier.route_to.is_empty() {
+                return Err(format!("portfolio: tier `{}` has no `route_to` model to re-price work on", tier.name));
+            }
+            if tier.models.is_empty() {
+                return Err(format!("portfolio: tier {index} (`{}`) lists no models", tier.name));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.tolerance) {
+            return Err(format!("portfolio: tolerance {} is not between 0 and 1", self.tolerance));
+        }
+        Ok(())
+    }
+}
+
+/// A portfolio file: `[portfolio]` (with `[[portfolio.tiers]]`) and the detectors' `[marks]`,
+/// each defaulting field by field.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PortfolioFile {
+    pub portfolio: Portfolio,
+    pub marks: crate::tokenmaxxing::Marks,
+}
+
+impl PortfolioFile {
+    /// Reads and checks a portfolio file's text; `description` names it in errors.
+    pub fn parse(text: &str, description: &str) -> Result<PortfolioFile, String> {
+        let file: PortfolioFile = toml::from_str(text).map_err(|error| format!("{description}: {error}"))?;
+        file.portfolio.check().map_err(|error| format!("{description}: {error}"))?;
+        Ok(file)
     }
 }
 
 /// One saving: calls of one model that could have cost less.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Saving {
-    /// `routing` or `caching`.
+    /// `routing`, `caching` or `restart`.
     pub kind: &'static str,
     pub model: String,
     /// Where routing would have sent them.
@@ -49,20 +174,21 @@ pub struct Saving {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Optimizable {
     pub total: Money,
-    /// Each grain row's part of the total (the report's cuts sum these).
+    /// Each grain row's part of the routing and caching savings (the report's cuts sum these).
     #[serde(skip)]
     pub by_row: Vec<Money>,
+    /// Each (attribution session, model)'s restart saving.
+    #[serde(skip)]
+    pub restart_by_session: Vec<(usize, String, Money)>,
+    /// Work moved to a cheaper tier that reached the same outcome rate on such tasks.
     pub routing: Money,
     pub caching: Money,
+    /// Context re-sent after a conversation had bloated, where a restart would have dropped it.
+    pub restart: Money,
     pub items: Vec<Saving>,
+    /// The evidence for routing: each task class's outcome rate on each tier.
+    pub classes: Vec<crate::routing::ClassTier>,
     pub assumptions: Vec<String>,
-}
-
-impl Portfolio {
-    /// The cheaper model a frontier model's routine calls would go to.
-    pub fn route(&self, model: &str) -> Option<&str> {
-        self.frontier.iter().find(|(pattern, _)| model.contains(pattern.as_str())).map(|(_, target)| target.as_str())
-    }
 }
 
 impl Saving {
@@ -79,16 +205,10 @@ impl Saving {
     }
 }
 
-/// The first cut of optimizable cost over the report's calls, read from the grain: each grain
-/// row's routing and caching saving, summed per model (the items), and each row's share of the
-/// items kept (`by_row`, so any cut of the rows sums to the total).
-pub fn optimizable(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio) -> Optimizable {
+/// Each grain row's caching saving (actual, alternative, calls): repeated context sent
+/// uncached, priced as cache reads.
+fn caching_by_row(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio) -> Vec<Option<(Money, Money, u64)>> {
     let prices: Vec<_> = grain.models.iter().map(|model| catalog.resolve(model)).collect();
-    let routes: Vec<_> = grain
-        .models
-        .iter()
-        .map(|model| portfolio.route(model).and_then(|target| Some((target, catalog.resolve(target)?))))
-        .collect();
     // Each session's first call is in the row with the earliest first call of the session.
     let mut first_row = vec![false; grain.rows.len()];
     let mut current: Option<usize> = None;
@@ -110,97 +230,169 @@ pub fn optimizable(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio)
     if let Some(best) = current {
         first_row[best] = true;
     }
-    // Per row: (kind, actual cost, alternative cost, calls) of each saving it has.
-    let mut savings: Vec<[Option<(Money, Money, u64)>; 2]> = vec![[None, None]; grain.rows.len()];
-    for (index, row) in grain.rows.iter().enumerate() {
-        let model = row.model as usize;
-        if row.routine_calls > 0
-            && let (Some(actual), Some((_, cheaper))) = (prices[model], routes[model])
-        {
-            savings[index][0] = Some((
-                actual.cost_in_band(&row.routine, row.speed, row.bucket),
-                cheaper.cost_in_band(&row.routine, Speed::Standard, row.bucket),
-                row.routine_calls,
-            ));
-        }
-        // Repeated context sent uncached: every call after a session's first whose uncached
-        // input is long enough to cache, priced as if that input had been read from the cache.
-        let (mut input, mut calls) = (row.cacheable_input, row.cacheable_calls);
-        if first_row[index] && row.first_call.1 >= portfolio.min_cacheable_input {
-            input -= row.first_call.1;
-            calls -= 1;
-        }
-        if calls > 0
-            && let Some(price) = prices[model]
-        {
-            let as_sent = TokenCounts { input, ..TokenCounts::default() };
-            let as_cached = TokenCounts { cache_read: input, ..TokenCounts::default() };
-            savings[index][1] = Some((
-                price.cost_in_band(&as_sent, row.speed, row.bucket),
-                price.cost_in_band(&as_cached, row.speed, row.bucket),
-                calls,
-            ));
-        }
-    }
-    let mut by_model: BTreeMap<(usize, u32), Saving> = BTreeMap::new();
-    for (row, saving) in grain.rows.iter().zip(&savings) {
-        for (kind, found) in saving.iter().enumerate() {
-            let Some((actual, alternative, calls)) = found else { continue };
-            let model = &grain.models[row.model as usize];
-            let entry = by_model.entry((kind, row.model)).or_insert_with(|| match kind {
-                0 => Saving::empty("routing", model, routes[row.model as usize].map(|(target, _)| target)),
-                _ => Saving::empty("caching", model, None),
-            });
-            entry.calls += calls;
-            entry.actual_cost += *actual;
-            entry.alternative_cost += *alternative;
-        }
-    }
-    let kept: std::collections::BTreeSet<(usize, u32)> = by_model
-        .iter()
-        .filter(|(_, item)| item.actual_cost - item.alternative_cost > Money::ZERO)
-        .map(|(key, _)| *key)
-        .collect();
-    let by_row: Vec<Money> = grain
+    grain
         .rows
         .iter()
-        .zip(&savings)
-        .map(|(row, saving)| {
-            saving
-                .iter()
-                .enumerate()
-                .filter(|(kind, _)| kept.contains(&(*kind, row.model)))
-                .filter_map(|(_, found)| found.map(|(actual, alternative, _)| actual - alternative))
-                .sum()
+        .enumerate()
+        .map(|(index, row)| {
+            // Every call after a session's first whose uncached input is long enough to cache.
+            let (mut input, mut calls) = (row.cacheable_input, row.cacheable_calls);
+            if first_row[index] && row.first_call.1 >= portfolio.min_cacheable_input {
+                input -= row.first_call.1;
+                calls -= 1;
+            }
+            let price = prices[row.model as usize]?;
+            (calls > 0).then(|| {
+                let as_sent = TokenCounts { input, ..TokenCounts::default() };
+                let as_cached = TokenCounts { cache_read: input, ..TokenCounts::default() };
+                (
+                    price.cost_in_band(&as_sent, row.speed, row.bucket),
+                    price.cost_in_band(&as_cached, row.speed, row.bucket),
+                    calls,
+                )
+            })
+        })
+        .collect()
+}
+
+/// Per session and model: the context its calls re-sent after the conversation had bloated
+/// and the grace calls had passed, beyond what the session started with — the share of each
+/// such call's prompt cost a restart would have saved.
+pub fn restart_savings(
+    timelines: &crate::timeline::Timelines,
+    attribution: &crate::attribution::Attribution,
+    catalog: &PriceCatalog,
+    portfolio: &Portfolio,
+    keep: impl Fn(usize, &str) -> bool,
+) -> Vec<(usize, String, Money, u64)> {
+    let prices: Vec<_> = timelines.models.iter().map(|model| catalog.resolve(model)).collect();
+    let mut savings = Vec::new();
+    for (index, spend) in attribution.sessions.iter().enumerate() {
+        let Some(timeline) = timelines.get(&spend.session) else { continue };
+        let calls = &timeline.calls;
+        let Some(bloated_at) = calls.iter().position(|call| call.context() >= portfolio.bloat_context) else {
+            continue;
+        };
+        let fresh = calls[0].context();
+        let mut by_model: BTreeMap<u16, (Money, u64)> = BTreeMap::new();
+        for call in calls.iter().skip(bloated_at + 1 + portfolio.restart_grace_calls as usize) {
+            let Some(price) = prices.get(call.model as usize).copied().flatten() else { continue };
+            let context = call.context();
+            if context <= fresh {
+                continue;
+            }
+            let prompt = TokenCounts { output: 0, ..call.tokens() };
+            let cost = price.cost_in_band(&prompt, Speed::Standard, context);
+            let excess = rust_decimal::Decimal::from(context - fresh) / rust_decimal::Decimal::from(context);
+            let entry = by_model.entry(call.model).or_default();
+            entry.0 += cost * excess;
+            entry.1 += 1;
+        }
+        for (model, (saving, calls)) in by_model {
+            // At the fact tables' scale (1e-10 $, as allocation rounds), so the cuts' sums
+            // equal the total.
+            let saving = saving.round_dp(10);
+            let name = &timelines.models[model as usize];
+            if keep(index, name) && !saving.is_zero() {
+                savings.push((index, name.clone(), saving, calls));
+            }
+        }
+    }
+    savings
+}
+
+/// Optimizable cost: routing (outcome-backed, see `routing`), caching of repeated context and
+/// restarts of bloated conversations, each re-priced with the catalog, with the items and the
+/// evidence. `by_row` and `restart_by_session` place every saving, so any cut sums to its part.
+pub fn optimizable(
+    grain: &Grain,
+    catalog: &PriceCatalog,
+    portfolio: &Portfolio,
+    routing: crate::routing::Routing,
+    restart: Vec<(usize, String, Money, u64)>,
+) -> Optimizable {
+    let caching = caching_by_row(grain, catalog, portfolio);
+    let mut by_model: BTreeMap<(&'static str, String, Option<String>), Saving> = BTreeMap::new();
+    for (row, found) in grain.rows.iter().zip(&caching) {
+        let Some((actual, alternative, calls)) = found else { continue };
+        let model = &grain.models[row.model as usize];
+        let entry =
+            by_model.entry(("caching", model.clone(), None)).or_insert_with(|| Saving::empty("caching", model, None));
+        entry.calls += calls;
+        entry.actual_cost += *actual;
+        entry.alternative_cost += *alternative;
+    }
+    // A model's caching counts only where it saves overall (cache reads priced above input
+    // would make it negative).
+    let kept_caching: std::collections::BTreeSet<String> = by_model
+        .values()
+        .filter(|item| item.actual_cost > item.alternative_cost)
+        .map(|item| item.model.clone())
+        .collect();
+    let mut by_row: Vec<Money> = grain
+        .rows
+        .iter()
+        .zip(&caching)
+        .map(|(row, found)| match found {
+            Some((actual, alternative, _)) if kept_caching.contains(&grain.models[row.model as usize]) => {
+                *actual - *alternative
+            }
+            _ => Money::ZERO,
         })
         .collect();
+    for ((row, saving), total) in grain.rows.iter().zip(&routing.by_row).zip(&mut by_row) {
+        if saving.is_zero() {
+            continue;
+        }
+        *total += *saving;
+        let model = &grain.models[row.model as usize];
+        let entry =
+            by_model.entry(("routing", model.clone(), None)).or_insert_with(|| Saving::empty("routing", model, None));
+        entry.calls += row.calls;
+        entry.saving += *saving;
+    }
+    for (_, model, saving, calls) in &restart {
+        let entry =
+            by_model.entry(("restart", model.clone(), None)).or_insert_with(|| Saving::empty("restart", model, None));
+        entry.calls += calls;
+        entry.saving += *saving;
+    }
     let mut items: Vec<Saving> = by_model.into_values().collect();
     for item in &mut items {
-        item.saving = (item.actual_cost - item.alternative_cost).max(Money::ZERO);
+        if item.kind == "caching" {
+            item.saving = (item.actual_cost - item.alternative_cost).max(Money::ZERO);
+        }
     }
     items.retain(|item| item.saving > Money::ZERO);
-    items.sort_by(|a, b| b.saving.cmp(&a.saving).then_with(|| a.model.cmp(&b.model)));
+    items.sort_by(|a, b| b.saving.cmp(&a.saving).then_with(|| a.kind.cmp(b.kind)).then_with(|| a.model.cmp(&b.model)));
     let sum = |kind: &str| items.iter().filter(|i| i.kind == kind).map(|i| i.saving).sum::<Money>();
-    let (routing, caching) = (sum("routing"), sum("caching"));
-    let total = by_row.iter().copied().sum();
-    let targets: Vec<String> = portfolio.frontier.iter().map(|(pattern, to)| format!("*{pattern}* -> {to}")).collect();
+    let (routing_total, caching_total, restart_total) = (sum("routing"), sum("caching"), sum("restart"));
+    let tiers: Vec<String> =
+        portfolio.tiers.iter().map(|tier| format!("{} ({})", tier.name, tier.models.join(", "))).collect();
     Optimizable {
-        total,
+        total: routing_total + caching_total + restart_total,
         by_row,
-        routing,
-        caching,
+        restart_by_session: restart.into_iter().map(|(session, model, saving, _)| (session, model, saving)).collect(),
+        routing: routing_total,
+        caching: caching_total,
+        restart: restart_total,
         items,
+        classes: routing.classes,
         assumptions: vec![
             format!(
-                "routing: calls on frontier models ({}) with at most {} output tokens and no tool call would have done as well on the cheaper model, at its standard rates, with the same tokens",
-                targets.join(", "),
-                portfolio.small_output
+                "routing: sessions are classed by what their calls did (question, investigation, small change, feature, large change) and placed on the tier of the model they spent most on ({}); a class's work on a tier moves to the cheapest tier whose outcome rate (sessions whose work shipped, of those settled) is at most {:.0} points lower, when both have at least {} settled sessions; its calls are re-priced at the standard rates of that tier's model from the same provider, with the same tokens",
+                tiers.join("; "),
+                portfolio.tolerance * 100.0,
+                portfolio.min_sessions
             ),
             format!(
                 "caching: after a session's first call (of calls in the same millisecond, the one with the least uncached input counts as first), uncached input of at least {} tokens repeats earlier context and could have been a cache read; the cache writes that would have cost are not subtracted",
                 portfolio.min_cacheable_input
             ),
-            "no check yet that the cheaper tier reaches the same outcome rate for such work (the behaviours issue adds it)".into(),
+            format!(
+                "restart: once a conversation's prompt reached {} tokens and it went on for more than {} calls, each further call's prompt beyond the session's first prompt is what a fresh conversation would not have re-sent, priced at that call's own rates",
+                portfolio.bloat_context, portfolio.restart_grace_calls
+            ),
         ],
     }
 }
@@ -272,7 +464,8 @@ mod tests {
                 crate::grain::band_floors(&catalog, &portfolio),
             ))
             .expect("grain");
-        let result = optimizable(&grain, &catalog, &portfolio);
+        let routing = crate::routing::Routing { by_row: vec![Money::ZERO; grain.rows.len()], ..Default::default() };
+        let result = optimizable(&grain, &catalog, &portfolio, routing, Vec::new());
         let caching: Vec<&Saving> = result.items.iter().filter(|item| item.kind == "caching").collect();
         assert_eq!(caching.len(), 1, "{:?}", result.items);
         // a's second call (4,000) and b's call at 50 ms (3,000; b began at 5 ms).

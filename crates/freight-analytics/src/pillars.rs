@@ -185,6 +185,12 @@ pub fn optimizable_by_session<'g>(
     for (row, saving) in grain.rows.iter().zip(&optimizable.by_row) {
         *by_session.entry((row.session as usize, grain.models[row.model as usize].as_str())).or_default() += *saving;
     }
+    let model_names: foldhash::HashMap<&str, &'g str> = grain.models.iter().map(|m| (m.as_str(), m.as_str())).collect();
+    for (session, model, saving) in &optimizable.restart_by_session {
+        if let Some(name) = model_names.get(model.as_str()) {
+            *by_session.entry((*session, name)).or_default() += *saving;
+        }
+    }
     by_session
 }
 
@@ -788,6 +794,10 @@ pub struct PillarsReport {
     pub session_links: Vec<freight_core::link::Link>,
     /// Spend beside output, week by week.
     pub trend: Vec<crate::trend::TrendPoint>,
+    /// Level 2: how well people use their agents.
+    pub behaviours: crate::behaviours::Behaviours,
+    /// Usage gamed as a target, each flag with its evidence (never part of a ranking).
+    pub flags: Vec<crate::tokenmaxxing::Flag>,
 }
 
 /// The UTC bounds of `filters`' days in its time zone.
@@ -818,6 +828,7 @@ pub async fn pillars_report(
     catalog: &freight_core::PriceCatalog,
     cut: Option<Cut>,
     scope: &crate::Scope,
+    timelines: &crate::timeline::Timelines,
 ) -> Result<(PillarsReport, Facts), AnalyticsError> {
     let mut started = std::time::Instant::now();
     let mut step = |name: &str| {
@@ -827,6 +838,7 @@ pub async fn pillars_report(
     // Attribution sees everything (a session's links do not depend on who asks); the scope
     // then keeps its part of every figure.
     let whole = crate::attribution::attribute(grain, catalog, directory, outcomes, rules);
+    let whole_grain = grain;
     let (scoped_attribution, scoped_grain);
     let (attribution, grain) = match scope.is_everything() {
         true => (&whole, grain),
@@ -837,7 +849,43 @@ pub async fn pillars_report(
         }
     };
     step("attribution");
-    let optimizable = crate::optimizable::optimizable(grain, catalog, &rules.portfolio);
+    // Outcome rates, habits and flags read the whole organisation's sessions (a class's
+    // record on a tier is the organisation's); the scope then keeps its sessions' part.
+    let admitted: Option<foldhash::HashSet<usize>> = (!scope.is_everything()).then(|| scope.sessions(&whole).collect());
+    let keeps = |index: usize| admitted.as_ref().is_none_or(|admitted| admitted.contains(&index));
+    let portfolio = &rules.portfolio;
+    let fates = crate::behaviours::session_fates(&whole);
+    let routing = crate::routing::routing(grain, timelines, &whole, &fates, catalog, portfolio);
+    let restart = crate::optimizable::restart_savings(timelines, &whole, catalog, portfolio, |index, model| {
+        keeps(index) && scope.models.as_ref().is_none_or(|models| models.contains(model))
+    });
+    let habits = crate::behaviours::all_session_habits(timelines, &whole, outcomes, portfolio);
+    step("routing, restarts, habits");
+    let flags: Vec<crate::tokenmaxxing::Flag> = crate::tokenmaxxing::detect(
+        &crate::tokenmaxxing::Inputs {
+            grain: whole_grain,
+            timelines,
+            attribution: &whole,
+            outcomes,
+            directory,
+            habits: &habits,
+            classes: &routing.session_class,
+            catalog,
+            portfolio,
+        },
+        &rules.marks,
+    )
+    .into_iter()
+    .filter(|flag| {
+        let member = whole.sessions.iter().map(|s| &s.member).find(|member| member.person == flag.person);
+        member.map_or(scope.is_everything(), |member| scope.admits_member(member))
+    })
+    .collect();
+    step("tokenmaxxing detectors");
+    let behaviours =
+        crate::behaviours::behaviours(timelines, &whole, &habits, portfolio, keeps, cut == Some(Cut::Person));
+    let optimizable = crate::optimizable::optimizable(grain, catalog, portfolio, routing, restart);
+    step("behaviours, optimizable");
     let window = output_window(filters, rules.as_of)?;
     let facts =
         scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outcomes, directory, &window)?)?;
@@ -912,6 +960,8 @@ pub async fn pillars_report(
         leaderboard,
         session_links: attribution.links.clone(),
         trend,
+        behaviours,
+        flags,
     };
     Ok((report, facts))
 }

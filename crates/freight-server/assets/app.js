@@ -1,6 +1,6 @@
 // The freight dashboard: reads /api/v1 (the CLI's JSON) and draws the four pillars, spend
-// beside outcomes by week, the team leaderboard, unit economics and waste line items with
-// drill-down to sessions and commits. No build step and nothing fetched from elsewhere.
+// beside outcomes by week, the team leaderboard, unit economics, waste line items with
+// drill-down to sessions and commits, behaviours and tokenmaxxing flags. No build step and nothing fetched from elsewhere.
 "use strict";
 
 // A token given in the address (#token=... or #/route&token=...) is kept for this tab and
@@ -88,7 +88,7 @@ function pillars(report) {
   const cards = [
     ["cost", "Tokens consumed", money(t.cost), `${count(tokensOf(t))} tokens · ${count(t.calls)} calls · ${count(t.people)} people`, t.cost],
     ["wasted", "Wasted cost", money(t.wasted.total), `${percent(t.wasted.total, t.cost)} of spend · rejected ${money(t.wasted.rejected)} · reverted ${money(t.wasted.reverted)} · never shipped ${money(t.wasted.never_shipped)}`, t.wasted.total],
-    ["optimizable", "Optimizable cost", money(t.optimizable_cost), `${percent(t.optimizable_cost, t.cost)} of spend · routing ${money(report.optimizable.routing)} · caching ${money(report.optimizable.caching)}`, t.optimizable_cost],
+    ["optimizable", "Optimizable cost", money(t.optimizable_cost), `${percent(t.optimizable_cost, t.cost)} of spend · routing ${money(report.optimizable.routing)} · caching ${money(report.optimizable.caching)} · restarts ${money(report.optimizable.restart)}`, t.optimizable_cost],
     ["output", "Actual output", `${count(t.unit.outcomes)} outcomes`, `${count(t.output.commits)} commits on main (${count(t.output.ai_commits)} AI) · ${count(t.output.merged_prs)} merged PRs · ${count(t.output.tickets)} tickets · ${ratio(t.unit.outcomes_per_dollar, 3)} per $`, t.unit.outcomes],
   ];
   return `<div class="pillars">${cards
@@ -171,6 +171,36 @@ function wasteItems(report, filter) {
     <table id="waste"><tr><th class="text">fate</th><th class="text">outcome</th><th>spend</th><th>sessions</th></tr>${items.join("")}</table></section>`;
 }
 
+const share = (value) => (Number.isFinite(num(value)) ? `${(100 * num(value)).toFixed(0)}%` : "–");
+
+function behaviours(report) {
+  const b = report.behaviours;
+  if (!b) return "";
+  const rows = [...(b.by_person && b.by_person.length ? b.by_person : b.by_team), b.total].map((f) => `<tr data-habits="${esc(f.key)}">
+    <td class="text">${esc(f.key)}</td><td>${share(f.cache_read_share)}</td><td>${count(f.context_median)}</td><td>${count(f.context_p90)}</td>
+    <td>${share(f.restart_clean_share)}</td><td>${share(f.frontier_routine_share)}</td><td>${share(f.verified_share)}</td>
+    <td>${share(f.edit_rejection_rate)}</td><td>${share(f.outcome_share)}</td></tr>`);
+  const spread = b.spread.filter((s) => s.team === "all").map((s) => `<tr data-spread="${esc(s.habit)}"><td class="text">${esc(s.habit.replaceAll("_", " "))}</td>
+    <td>${s.practising} of ${s.people}</td><td>${share(s.share)}</td><td>${ratio(s.p25)}</td><td>${ratio(s.p50)}</td><td>${ratio(s.p75)}</td></tr>`);
+  return `<section class="card"><h2>Behaviours: how well people use their agents</h2><table id="behaviours">
+    <tr><th class="text"></th><th>cache reads</th><th>context p50</th><th>context p90</th><th>restarted when bloated</th><th>frontier on routine</th><th>tested before commit</th><th>edits rejected</th><th>sessions shipped</th></tr>
+    ${rows.join("")}</table>
+    <h2 style="margin-top:12px">How widely each habit has spread</h2><table id="spread">
+    <tr><th class="text">habit</th><th>people practising</th><th>share</th><th>p25</th><th>p50</th><th>p75</th></tr>${spread.join("")}</table></section>`;
+}
+
+function flags(report) {
+  const list = report.flags || [];
+  if (!list.length) return `<section class="card"><h2>Tokenmaxxing flags</h2><p class="muted" id="flags-none">None in this view.</p></section>`;
+  const rows = list.slice(0, 30).map((f) => `<tr data-flag="${esc(f.kind)}" data-severity="${esc(f.severity)}">
+    <td class="text">${esc(f.kind.replaceAll("_", " "))}</td><td class="text sev-${esc(f.severity)}">${esc(f.severity)}</td>
+    <td class="text">${esc(f.person ?? "(hidden)")}</td><td class="text">${esc(f.team)}</td><td>${money(f.cost)}</td>
+    <td class="text">${esc(f.summary)}<br><small class="muted">${f.evidence.filter((e) => e.mark !== null).map((e) => `${esc(e.measure.replaceAll("_", " "))} ${ratio(e.value)} (mark ${e.direction} ${ratio(e.mark)})`).join(" · ")}</small></td></tr>`);
+  return `<section class="card"><h2>Tokenmaxxing flags (${list.length})</h2><table id="flags">
+    <tr><th class="text">flag</th><th class="text">severity</th><th class="text">person</th><th class="text">team</th><th>spend</th><th class="text">evidence</th></tr>${rows.join("")}</table>
+    <p class="muted">Flags are evidence to look at, never part of a ranking.</p></section>`;
+}
+
 function header(report, crumbs) {
   document.getElementById("as-of").textContent = `as of ${report.as_of}`;
   document.getElementById("crumbs").innerHTML = crumbs;
@@ -187,7 +217,9 @@ async function overview(team) {
     <div class="grid2">${trendCard(report)}${leaderboard(report.leaderboard)}</div>
     ${unitEconomics(report, "team")}
     ${people ? unitEconomics(people, "person") : ""}
-    ${wasteItems(report, team)}`;
+    ${wasteItems(report, team)}
+    ${behaviours(people || report)}
+    ${flags(report)}`;
   drawSparklines(report);
   drawTrend(report);
 }

@@ -268,7 +268,7 @@ pub struct Part {
     pub table: &'static str,
 }
 
-pub const PARTS: [Part; 9] = [
+pub const PARTS: [Part; 11] = [
     Part { path: "report", keys: &[], table: "rows" },
     Part { path: "leaderboard", keys: &["leaderboard"], table: "leaderboard" },
     Part { path: "waste", keys: &["waste"], table: "waste" },
@@ -278,7 +278,32 @@ pub const PARTS: [Part; 9] = [
     Part { path: "optimizable", keys: &["optimizable"], table: "optimizable" },
     Part { path: "adoption", keys: &["adoption"], table: "rows" },
     Part { path: "trend", keys: &["trend"], table: "trend" },
+    Part { path: "behaviours", keys: &["behaviours"], table: "behaviours" },
+    Part { path: "flags", keys: &["flags"], table: "flags" },
 ];
+
+impl Part {
+    /// Whether the part names people (tokenmaxxing flags do).
+    fn names_people(&self) -> bool {
+        self.keys.is_empty() || self.keys.contains(&"flags") || self.keys.contains(&"behaviours")
+    }
+}
+
+/// The document without the names of people, for tokens that may not see them: flags keep
+/// their kind, team, severity and evidence; per-person habits go.
+fn without_people(document: &Value) -> Value {
+    let mut document = document.clone();
+    if let Some(flags) = document.get_mut("flags").and_then(Value::as_array_mut) {
+        for flag in flags.iter_mut().filter_map(Value::as_object_mut) {
+            flag.remove("person");
+            flag.remove("account");
+        }
+    }
+    if let Some(behaviours) = document.get_mut("behaviours").and_then(Value::as_object_mut) {
+        behaviours.remove("by_person");
+    }
+    document
+}
 
 /// The fields every part carries: when and over what it was computed.
 const HEADER_KEYS: [&str; 5] = ["as_of", "timezone", "since", "until", "scope"];
@@ -322,15 +347,25 @@ fn answer(
     part: Option<&Part>,
     default_table: &str,
     params: &ApiParams,
+    sees_people: bool,
 ) -> Result<Response, Refusal> {
     let format = params.format.as_deref().unwrap_or("json");
+    let view = if sees_people { "" } else { " without people" };
     let failed = |error: String| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, error);
     if format == "json" {
         if let Some(table) = &params.table {
             return Err(bad_request(format!("table={table} goes with format=csv or format=parquet")));
         }
-        let key = format!("json {}", part.map_or("", |part| part.path));
+        let key = format!("json {}{view}", part.map_or("", |part| part.path));
         let body = computed.rendered(&key, |document| {
+            let redacted;
+            let document = match sees_people {
+                true => document,
+                false => {
+                    redacted = without_people(document);
+                    &redacted
+                }
+            };
             let value = match part {
                 Some(part) => &part_of(document, part),
                 None => document,
@@ -341,18 +376,19 @@ fn answer(
     }
     let name = params.table.as_deref().unwrap_or(default_table);
     let table_rows = |document: &Value| {
-        freight_analytics::export::table(document, name)
+        let redacted = (!sees_people).then(|| without_people(document));
+        freight_analytics::export::table(redacted.as_ref().unwrap_or(document), name)
             .ok_or_else(|| bad_request(format!("table={name}: this report has no such table")))
     };
     match format {
         "csv" => {
-            let body = computed.rendered(&format!("csv {name}"), |document| {
+            let body = computed.rendered(&format!("csv {name}{view}"), |document| {
                 freight_analytics::export::csv(&table_rows(document)?).map_err(|error| failed(error.to_string()))
             })?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
         }
         "parquet" => {
-            let body = computed.rendered(&format!("parquet {name}"), |document| {
+            let body = computed.rendered(&format!("parquet {name}{view}"), |document| {
                 freight_analytics::export::parquet(&table_rows(document)?).map_err(|error| failed(error.to_string()))
             })?;
             Ok((
@@ -390,12 +426,13 @@ async fn serve_report(
     path: String,
     raw_query: String,
     params: Result<ApiParams, String>,
+    names_people: bool,
     run: impl FnOnce(ApiParams, ReportQuery) -> futures::future::BoxFuture<'static, Result<Response, Refusal>>,
 ) -> Response {
     let outcome = async {
         let params = params.map_err(bad_request)?;
         let query = params.query_for(&principal)?;
-        let per_person = params.per_person(&principal);
+        let per_person = params.per_person(&principal) || (names_people && principal.role.sees_people());
         Ok::<_, Refusal>((run(params, query).await, per_person))
     }
     .await;
@@ -429,14 +466,15 @@ pub async fn pillars_part(
     let params = parse_params(raw.as_deref());
     let path = format!("/api/v1/{}", part.path);
     let run_state = state.clone();
-    serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
+    let sees_people = principal.role.sees_people();
+    serve_report(state, principal, path, raw.unwrap_or_default(), params, part.names_people(), move |params, query| {
         Box::pin(async move {
             let key = serde_json::to_string(&("pillars", &query)).map_err(|e| bad_request(e.to_string()))?;
             let reports = run_state.reports.clone();
             let document =
                 run_state.report_cache.get(key, move || reports.pillars(&query)).await.map_err(report_error)?;
             let whole = part.keys.is_empty();
-            answer(&document, (!whole).then_some(&part), part.table, &params)
+            answer(&document, (!whole).then_some(&part), part.table, &params, sees_people)
         })
     })
     .await
@@ -456,7 +494,7 @@ pub async fn usage(
     let params = parse_params(raw.as_deref());
     let path = format!("/api/v1/usage/{view}");
     let run_state = state.clone();
-    serve_report(state, principal, path, raw.unwrap_or_default(), params, move |params, query| {
+    serve_report(state, principal, path, raw.unwrap_or_default(), params, false, move |params, query| {
         Box::pin(async move {
             if query.cut.is_some() || query.scope.repos.is_some() || query.scope.cost_centres.is_some() {
                 return Err(bad_request(
@@ -476,7 +514,7 @@ pub async fn usage(
                 "blocks" => "blocks",
                 _ => "periods",
             };
-            answer(&document, None, table, &params)
+            answer(&document, None, table, &params, true)
         })
     })
     .await

@@ -81,6 +81,8 @@ pub struct OrgConfig {
     /// A freight dataset (docs/DATASET.md) whose outcome files reports add: commits with
     /// their survival, pull requests, deploys, tickets, incidents, from another system in bulk.
     pub outcomes_dataset: Option<PathBuf>,
+    /// The model portfolio and tokenmaxxing marks (TOML, docs/BEHAVIOURS.md).
+    pub portfolio: Option<PathBuf>,
     /// How often the server mines the registered repositories (seconds; 0: only when a
     /// registration or a `push` webhook says one changed).
     pub mine_interval_secs: u64,
@@ -117,7 +119,14 @@ impl Default for StoreConfig {
 
 impl Default for OrgConfig {
     fn default() -> OrgConfig {
-        OrgConfig { directory: None, prices: None, repos: Vec::new(), outcomes_dataset: None, mine_interval_secs: 600 }
+        OrgConfig {
+            directory: None,
+            prices: None,
+            repos: Vec::new(),
+            outcomes_dataset: None,
+            portfolio: None,
+            mine_interval_secs: 600,
+        }
     }
 }
 
@@ -152,6 +161,7 @@ impl Config {
         config.org.directory.as_mut().map(anchor);
         config.org.prices.as_mut().map(anchor);
         config.org.outcomes_dataset.as_mut().map(anchor);
+        config.org.portfolio.as_mut().map(anchor);
         config.org.repos.iter_mut().for_each(anchor);
         if config.max_body_bytes == 0 {
             return Err(ConfigError::Invalid {

@@ -25,6 +25,10 @@ pub enum Command {
     /// Generate a demo company (people, agent logs, git repositories, pull requests, tickets)
     /// and show its four-pillar report.
     Demo(DemoArgs),
+    /// Score the behaviour passes: generate a labelled organisation (honest people, heavy users
+    /// who ship, and each tokenmaxxing behaviour injected), report on it, and print each flag's
+    /// precision and recall and the error of the optimizable and wasted figures.
+    Eval(EvalArgs),
     /// Generate realistic agent log sets (for tests, benchmarks, demos).
     Generate(GenerateArgs),
     /// Benchmarks that time freight beside its peers on the same data.
@@ -364,6 +368,10 @@ pub struct OutcomeArgs {
     /// Teams with fewer people are shown on the leaderboard but not ranked.
     #[arg(long, default_value_t = freight_analytics::leaderboard::MIN_TEAM_SIZE)]
     pub min_team_size: u64,
+    /// The model portfolio (tiers, tolerance) and the tokenmaxxing detectors' marks: TOML with
+    /// `[portfolio]`, `[[portfolio.tiers]]` and `[marks]` (docs/BEHAVIOURS.md).
+    #[arg(long, value_name = "FILE")]
+    pub portfolio: Option<PathBuf>,
 }
 
 impl OutcomeArgs {
@@ -398,7 +406,18 @@ impl Default for OutcomeArgs {
             review_rate: None,
             review_minutes: 60,
             min_team_size: freight_analytics::leaderboard::MIN_TEAM_SIZE,
+            portfolio: None,
         }
+    }
+}
+
+impl OutcomeArgs {
+    /// The portfolio and marks `--portfolio` names, or the defaults.
+    pub fn portfolio_file(&self) -> anyhow::Result<freight_analytics::optimizable::PortfolioFile> {
+        let Some(path) = &self.portfolio else { return Ok(Default::default()) };
+        let text = fs_err::read_to_string(path)?;
+        freight_analytics::optimizable::PortfolioFile::parse(&text, &path.display().to_string())
+            .map_err(anyhow::Error::msg)
     }
 }
 
@@ -479,6 +498,26 @@ pub struct DemoArgs {
     pub seed: u64,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Seed of the generated organisation (7 is the one the detectors were developed on).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 160)]
+    pub people: u64,
+    /// Weeks of activity.
+    #[arg(long, default_value_t = 8)]
+    pub weeks: u64,
+    /// Keep the generated dataset (usage, outcomes, org.toml, truth.json) here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Portfolio and detector marks to evaluate (see `report --portfolio`).
+    #[arg(long, value_name = "FILE")]
+    pub portfolio: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

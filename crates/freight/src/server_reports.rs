@@ -24,6 +24,8 @@ pub struct StoreReports {
     org: Option<PathBuf>,
     /// Outcomes in bulk (`[org] outcomes_dataset`).
     outcomes_dataset: Option<PathBuf>,
+    /// The model portfolio and tokenmaxxing marks (`[org] portfolio`).
+    portfolio: Option<PathBuf>,
     /// The pinned catalog with the price overrides (`[org] prices`), read at start.
     catalog: freight_core::PriceCatalog,
     /// The server's store: its counters say when the last read of it is out of date.
@@ -63,10 +65,14 @@ impl StoreReports {
         org: Option<PathBuf>,
         store: Arc<Store>,
     ) -> anyhow::Result<StoreReports> {
+        // A portfolio file that does not parse is a configuration error at start, not at the
+        // first report.
+        OutcomeArgs { portfolio: config.org.portfolio.clone(), ..OutcomeArgs::default() }.portfolio_file()?;
         Ok(StoreReports {
             data_dir: config.data_dir.clone(),
             org,
             outcomes_dataset: config.org.outcomes_dataset.clone(),
+            portfolio: config.org.portfolio.clone(),
             catalog: load_catalog(config.org.prices.as_ref())?,
             store,
             last_read: Mutex::new(None),
@@ -118,8 +124,12 @@ impl StoreReports {
     }
 
     fn outcome_args(&self, read: &StoreRead) -> anyhow::Result<OutcomeArgs> {
-        let args =
-            OutcomeArgs { org: self.org.clone(), dataset: self.outcomes_dataset.clone(), ..OutcomeArgs::default() };
+        let args = OutcomeArgs {
+            org: self.org.clone(),
+            dataset: self.outcomes_dataset.clone(),
+            portfolio: self.portfolio.clone(),
+            ..OutcomeArgs::default()
+        };
         crate::commands::store::with_store_files(&args, &self.data_dir, read.people.clone())
     }
 }

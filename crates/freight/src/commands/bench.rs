@@ -37,6 +37,8 @@ struct Timing {
     seconds: Vec<f64>,
     peak_rss_kib: Option<u64>,
     output: Vec<u8>,
+    /// What the last run wrote to stderr (freight's step times, with FREIGHT_TIMINGS=1).
+    errors: Vec<u8>,
     note: &'static str,
 }
 
@@ -93,8 +95,11 @@ fn has_gnu_time() -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// Runs once; returns wall seconds, peak RSS (KiB) when measurable, and stdout.
-fn run_once(contender: &Contender, scratch: &Path, measure_rss: bool) -> anyhow::Result<(f64, Option<u64>, Vec<u8>)> {
+/// One run: wall seconds, peak RSS (KiB) when measurable, stdout and stderr.
+type Run = (f64, Option<u64>, Vec<u8>, Vec<u8>);
+
+/// Runs once.
+fn run_once(contender: &Contender, scratch: &Path, measure_rss: bool) -> anyhow::Result<Run> {
     let rss_file = scratch.join("rss.txt");
     let mut command = if measure_rss {
         let mut command = Command::new("/usr/bin/time");
@@ -118,7 +123,7 @@ fn run_once(contender: &Contender, scratch: &Path, measure_rss: bool) -> anyhow:
     } else {
         None
     };
-    Ok((seconds, rss, output.stdout))
+    Ok((seconds, rss, output.stdout, output.stderr))
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -308,14 +313,16 @@ fn time_runs(contender: &Contender, runs: usize, scratch: &Path, measure_rss: bo
         seconds: Vec::new(),
         peak_rss_kib: None,
         output: Vec::new(),
+        errors: Vec::new(),
         note: contender.note,
     };
     for run in 0..runs.max(1) {
         eprintln!("bench: {} run {}/{}", contender.name, run + 1, runs.max(1));
-        let (seconds, rss, output) = run_once(contender, scratch, measure_rss)?;
+        let (seconds, rss, output, errors) = run_once(contender, scratch, measure_rss)?;
         timing.seconds.push(seconds);
         timing.peak_rss_kib = timing.peak_rss_kib.max(rss);
         timing.output = output;
+        timing.errors = errors;
     }
     Ok(timing)
 }
@@ -359,8 +366,8 @@ fn report_bench(args: &BenchReportArgs) -> anyhow::Result<()> {
             "--facts-dir".into(),
             absolute(&facts),
         ],
-        environment: vec![],
-        note: "the whole report: usage reductions, links, allocation, every pillar, adoption, optimizable; writes its facts",
+        environment: vec![("FREIGHT_TIMINGS".into(), "1".into())],
+        note: "the whole report: usage reductions and timelines, links, allocation, every pillar, adoption, behaviours, outcome-backed optimizable, tokenmaxxing detectors; writes its facts",
     };
     let measure_rss = has_gnu_time();
     let mut timings = vec![time_runs(&freight, args.runs, &scratch, measure_rss)?];
@@ -419,6 +426,12 @@ fn report_bench(args: &BenchReportArgs) -> anyhow::Result<()> {
     if let Some(duck) = timings.get(1) {
         let value: serde_json::Value = serde_json::from_slice(&duck.output).unwrap_or_default();
         writeln!(stdout, "DuckDB's own timing of its queries (s): {}", value["seconds"])?;
+    }
+    writeln!(stdout, "Where freight's last run went (its FREIGHT_TIMINGS steps):")?;
+    for line in String::from_utf8_lossy(&timings[0].errors).lines() {
+        if let Some(step) = line.strip_prefix("freight: ") {
+            writeln!(stdout, "  {step}")?;
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_api;
 mod bench_ingest;
+pub mod eval;
 mod generate;
 mod hook;
 pub mod report;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&args),
         Command::Usage(args) => usage::run(&args),
         Command::Demo(args) => report::demo(&args),
+        Command::Eval(args) => eval::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Hook(args) => hook::run(&args),

@@ -240,6 +240,7 @@ fn compute_with(
 ) -> anyhow::Result<PillarsOutput> {
     let hours = |h: f64| (h * 3_600_000.0).round() as i64;
     let as_of = settings.as_of.timestamp_millis();
+    let portfolio = args.portfolio_file()?;
     let mut rules = Rules {
         as_of,
         link: LinkRules { grace_ms: hours(args.link_grace_hours), ..LinkRules::default() },
@@ -247,7 +248,8 @@ fn compute_with(
         ship_grace_ms: hours(args.never_shipped_after_days * 24.0),
         default_identity: None,
         min_team_size: args.min_team_size,
-        portfolio: freight_analytics::optimizable::Portfolio::default(),
+        portfolio: portfolio.portfolio,
+        marks: portfolio.marks,
         review_rate: args.review_rate,
         default_review_minutes: args.review_minutes,
     };
@@ -272,6 +274,7 @@ fn compute_with(
         };
         let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
         let grain = freight_analytics::grain::scan(&engine, &filters, rules.grain(), band_floors).await?;
+        let timelines = freight_analytics::timeline::scan(&engine, &filters, as_of).await?;
         if !priced {
             let models: Vec<String> =
                 grain.models.iter().filter(|m| *m != freight_analytics::grain::UNKNOWN_MODEL).cloned().collect();
@@ -293,6 +296,7 @@ fn compute_with(
             catalog,
             cut,
             scope,
+            &timelines,
         )
         .await?;
         // A scoped report's header names only the repositories its figures come from.
@@ -364,7 +368,7 @@ pub fn demo_company(out: &Path, lines: u64, seed: u64) -> anyhow::Result<Outcome
     // would leave them out, and the server's kept mining would never be current).
     let end = (chrono::Utc::now() - chrono::Duration::days(7)).date_naive();
     let plan = crate::demo::Plan::demo(lines, seed, end);
-    let fingerprint = format!("company v5 {}", plan.fingerprint());
+    let fingerprint = format!("company v6 {}", plan.fingerprint());
     let marker = out.join(".freight-demo-complete");
     if fs_err::read_to_string(&marker).is_ok_and(|text| text == fingerprint) {
         eprintln!("freight: reusing the demo company in {}", out.display());

@@ -85,13 +85,28 @@ fn text_block(rng: &mut impl Rng) -> String {
     format!(r#"{{"type":"text","text":"{}"}}"#, words(rng, 40..600))
 }
 
+/// A tool call: mostly edits, then reads and shell commands (tests, builds, git).
 fn tool_use_block(rng: &mut impl Rng, cwd: &str, tool_id: &str) -> String {
-    let old = words(rng, 20..200);
-    let new = words(rng, 20..320);
     let file = format!("{cwd}/src/{}.rs", hex(rng, 6));
-    format!(
-        r#"{{"type":"tool_use","id":"{tool_id}","name":"Edit","input":{{"file_path":"{file}","old_string":"{old}","new_string":"{new}"}}}}"#
-    )
+    match rng.random_range(0..10) {
+        0..=4 => {
+            let old = words(rng, 20..200);
+            let new = words(rng, 20..320);
+            format!(
+                r#"{{"type":"tool_use","id":"{tool_id}","name":"Edit","input":{{"file_path":"{file}","old_string":"{old}","new_string":"{new}"}}}}"#
+            )
+        }
+        5..=6 => format!(r#"{{"type":"tool_use","id":"{tool_id}","name":"Read","input":{{"file_path":"{file}"}}}}"#),
+        _ => {
+            let command =
+                ["cargo test --workspace", "cargo build", "cargo clippy --all-targets", "git status", "ls src"]
+                    [rng.random_range(0..5)];
+            format!(
+                r#"{{"type":"tool_use","id":"{tool_id}","name":"Bash","input":{{"command":"{command}","description":"{}"}}}}"#,
+                words(rng, 3..12)
+            )
+        }
+    }
 }
 
 /// Session-wide choices.

@@ -5,6 +5,7 @@
 mod claude;
 mod codex;
 pub mod company;
+pub mod labelled;
 mod org;
 pub mod scale;
 mod text;

@@ -3,7 +3,7 @@
 
 mod json;
 pub mod pillars;
-mod table;
+pub mod table;
 
 use crate::cli::UsageView;
 use freight_analytics::UsageGroup;

@@ -102,6 +102,79 @@ fn fate_text(fate: Fate) -> &'static str {
     }
 }
 
+fn share_cell(value: Option<f64>) -> Cell {
+    right(value.map_or_else(|| "-".into(), |v| format!("{:.0}%", v * 100.0)))
+}
+
+/// Level 2: each team's habits, and how widely each habit has spread.
+fn behaviours(behaviours: &freight_analytics::behaviours::Behaviours) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "team",
+        "cache reads",
+        "context p50",
+        "context p90",
+        "restarted",
+        "frontier routine",
+        "verified",
+        "edits rejected",
+        "shipped",
+    ]);
+    let rows = if behaviours.by_person.is_empty() { &behaviours.by_team } else { &behaviours.by_person };
+    for figures in rows.iter().chain([&behaviours.total]) {
+        table.add_row(vec![
+            Cell::new(&figures.key),
+            share_cell(figures.cache_read_share),
+            right(figures.context_median.map_or_else(|| "-".into(), thousands)),
+            right(figures.context_p90.map_or_else(|| "-".into(), thousands)),
+            share_cell(figures.restart_clean_share),
+            share_cell(figures.frontier_routine_share),
+            share_cell(figures.verified_share),
+            share_cell(figures.edit_rejection_rate),
+            share_cell(figures.outcome_share),
+        ]);
+    }
+    let mut text = format!(
+        "\nBehaviours: how well people use their agents (--json has definitions, trends and spreads)\n{table}\n"
+    );
+    let spread: Vec<String> = behaviours
+        .spread
+        .iter()
+        .filter(|spread| spread.team == "all")
+        .map(|spread| format!("{} {}/{}", spread.habit, spread.practising, spread.people))
+        .collect();
+    if !spread.is_empty() {
+        text.push_str(&format!("  people practising each habit: {}\n", spread.join(" · ")));
+    }
+    text
+}
+
+/// Tokenmaxxing flags, most severe first.
+fn flags(flags: &[freight_analytics::tokenmaxxing::Flag]) -> String {
+    if flags.is_empty() {
+        return "\nTokenmaxxing flags: none\n".into();
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec!["flag", "severity", "person", "team", "cost", "evidence"]);
+    for flag in flags.iter().take(SHOWN_WASTE_ITEMS) {
+        table.add_row(vec![
+            Cell::new(flag.kind.as_str()),
+            Cell::new(format!("{:?}", flag.severity).to_lowercase()),
+            Cell::new(&flag.person),
+            Cell::new(&flag.team),
+            money_cell(flag.cost, 0),
+            Cell::new(&flag.summary),
+        ]);
+    }
+    format!(
+        "\nTokenmaxxing flags ({} of {}; evidence in --json; never part of a ranking)\n{table}\n",
+        flags.len().min(SHOWN_WASTE_ITEMS),
+        flags.len()
+    )
+}
+
 pub fn render(output: &PillarsOutput) -> String {
     let report = &output.report;
     let mut text = String::new();
@@ -139,10 +212,11 @@ pub fn render(output: &PillarsOutput) -> String {
     }
     let optimizable = &report.optimizable;
     text.push_str(&format!(
-        "  optimizable: {} (routing routine frontier calls {} · caching repeated context {}; assumptions below)\n",
+        "  optimizable: {} (routing to a cheaper tier that ships as well {} · caching repeated context {} · restarting bloated conversations {}; assumptions below)\n",
         dollars(optimizable.total, 0),
         dollars(optimizable.routing, 0),
         dollars(optimizable.caching, 0),
+        dollars(optimizable.restart, 0),
     ));
     let out = &total.output;
     text.push_str(&format!(
@@ -270,6 +344,8 @@ pub fn render(output: &PillarsOutput) -> String {
             top.output_share * 100.0
         ));
     }
+    text.push_str(&behaviours(&report.behaviours));
+    text.push_str(&flags(&report.flags));
     let links = &report.links;
     text.push_str(&format!(
         "\nLinks: {} of {} sessions linked to outcomes ({} exact links, {} heuristic{})\n",

@@ -24,9 +24,12 @@ fn token(data: &Path, args: &[&str]) -> String {
 fn demo_server(dir: &Path) -> (Server, std::path::PathBuf) {
     let data = dir.join("data");
     let config = dir.join("freight.toml");
+    // Marks low enough that the small demo company raises flags (the marks' defaults are for
+    // real organisations), so the flags' access rules have something to hold.
+    std::fs::write(dir.join("portfolio.toml"), PORTFOLIO).expect("portfolio");
     std::fs::write(
         &config,
-        "[auth]\ntrust_localhost = false\n[api]\ncache_secs = 3600\n[org]\nmine_interval_secs = 0\n",
+        "[auth]\ntrust_localhost = false\n[api]\ncache_secs = 3600\n[org]\nmine_interval_secs = 0\nportfolio = \"portfolio.toml\"\n",
     )
     .expect("config");
     let args = ["--config", config.to_str().expect("utf-8"), "--demo", "--demo-lines", "20000"];
@@ -56,13 +59,19 @@ fn get_json(server: &Server, path: &str, token: &str) -> (u16, Value) {
     (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }
 
+/// The portfolio file the served demo uses.
+const PORTFOLIO: &str = "[marks]\nclock_hours = 6\nclock_days = 1\n";
+
 fn cli_report(data: &Path, extra: &[&str]) -> Value {
     let org = data.join("demo-company/org.toml");
+    let portfolio = data.parent().expect("the test's dir").join("portfolio.toml");
     let output = Command::new(BIN)
         .args(["report", "--json", "--as-of", AS_OF.as_str(), "--store"])
         .arg(data)
         .arg("--org")
         .arg(&org)
+        .arg("--portfolio")
+        .arg(&portfolio)
         .args(extra)
         .output()
         .expect("runs");
@@ -146,10 +155,24 @@ fn every_documented_route_keeps_each_role_within_its_reach() {
             assert_eq!(status, 200, "{role} GET {url}: {answer}");
             // The role's answer is exactly the admin's answer filtered to the role's reach.
             let filtered = format!("{url}{}", reach[role]);
-            let (_, expected) = get_json(&server, &filtered, &tokens["admin"]);
+            let (_, mut expected) = get_json(&server, &filtered, &tokens["admin"]);
+            if *role == "finance" {
+                without_people(&mut expected);
+            }
             assert_eq!(answer, expected, "{role} GET {path} equals the admin's {filtered}");
         }
     }
+
+    // Finance without per-person access sees flags without names; the admin sees the names.
+    let flags_url = format!("/api/v1/flags?as_of={as_of}");
+    let (_, admin_flags) = get_json(&server, &flags_url, &tokens["admin"]);
+    let (_, finance_flags) = get_json(&server, &flags_url, &tokens["finance"]);
+    let admin_flags = admin_flags["flags"].as_array().expect("flags").clone();
+    assert!(!admin_flags.is_empty(), "the demo company has flags");
+    assert!(admin_flags.iter().all(|flag| flag["person"].is_string()));
+    let finance_flags = finance_flags["flags"].as_array().expect("flags").clone();
+    assert_eq!(finance_flags.len(), admin_flags.len());
+    assert!(finance_flags.iter().all(|flag| flag.get("person").is_none() && flag["team"].is_string()));
 
     // A team lead asking for another team, or finance asking for people, is refused.
     assert_eq!(get_json(&server, "/api/v1/report?team=web", &tokens["lead"]).0, 403);
@@ -331,6 +354,19 @@ fn the_dashboard_shows_the_pillars_the_leaderboard_and_a_drill_down() {
             false => assert!(close(shown, &entry["outcomes_per_dollar"]), "{team}: {shown} against {entry}"),
         }
     }
+    // Behaviours by team beside everyone, and every flag with its kind and severity.
+    for figures in
+        report["behaviours"]["by_team"].as_array().expect("teams").iter().chain([&report["behaviours"]["total"]])
+    {
+        let key = figures["key"].as_str().expect("key");
+        assert!(dom.contains(&format!(r#"data-habits="{key}""#)), "the behaviours table has a row for {key}");
+    }
+    let flags = report["flags"].as_array().expect("flags");
+    assert!(!flags.is_empty());
+    for flag in flags.iter().take(30) {
+        let (kind, severity) = (flag["kind"].as_str().expect("kind"), flag["severity"].as_str().expect("severity"));
+        assert!(dom.contains(&format!(r#"data-flag="{kind}" data-severity="{severity}""#)), "flag {flag}");
+    }
 
     let item = &report["waste"][0];
     let dom = render(&chromium, &format!("{base}#/waste/0&token={admin}"), &shots.join("waste-item.png"));
@@ -396,4 +432,17 @@ fn generated_requests_to_every_documented_operation_get_no_server_error() {
     let (status, _) = server.get("/health", &[]);
     assert_eq!(status, 200, "the server is unharmed");
     assert!(server.stop().success());
+}
+
+/// An answer as a token without per-person access gets it: flags without names, no per-person habits.
+fn without_people(answer: &mut Value) {
+    if let Some(flags) = answer.get_mut("flags").and_then(Value::as_array_mut) {
+        for flag in flags.iter_mut().filter_map(Value::as_object_mut) {
+            flag.remove("person");
+            flag.remove("account");
+        }
+    }
+    if let Some(behaviours) = answer.get_mut("behaviours").and_then(Value::as_object_mut) {
+        behaviours.remove("by_person");
+    }
 }

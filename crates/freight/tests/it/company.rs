@@ -95,7 +95,17 @@ fn links_waste_and_output_match_the_generated_truth() {
             .collect()
     };
     let past_grace = |s: &Value| s["last_ms"].as_i64().expect("ms") + 7 * DAY_MS < as_of_ms;
-    assert_eq!(item_sessions("never_shipped"), truth_sessions("nothing", &past_grace));
+    // A session whose grace ends within the hour of the report time is left out of the
+    // comparison: the truth's `last_ms` is when its log ends, freight's its last call, and the
+    // company ends a week before now, so one such session turns up on some runs.
+    let on_the_edge: HashSet<String> = sessions
+        .iter()
+        .filter(|s| (s["last_ms"].as_i64().expect("ms") + 7 * DAY_MS - as_of_ms).abs() < 3_600_000)
+        .map(|s| s["session"].as_str().expect("s").to_string())
+        .collect();
+    let never_shipped: HashSet<String> = item_sessions("never_shipped").difference(&on_the_edge).cloned().collect();
+    let expected: HashSet<String> = truth_sessions("nothing", &past_grace).difference(&on_the_edge).cloned().collect();
+    assert_eq!(never_shipped, expected);
     let reverted = item_sessions("reverted");
     let generated_reverted =
         truth_sessions("reverted", &|s| s["last_ms"].as_i64().expect("ms") + 5 * DAY_MS < as_of_ms);

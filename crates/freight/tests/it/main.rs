@@ -3,6 +3,7 @@
 
 mod api;
 mod company;
+mod eval;
 mod fixtures;
 mod hooks;
 mod outcomes;

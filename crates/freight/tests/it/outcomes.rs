@@ -272,23 +272,43 @@ fn model_call(session: &str, n: usize, model: &str, output: u64, content: &str) 
 }
 
 #[test]
-fn routine_frontier_calls_are_optimizable_at_the_cheaper_models_price() {
+fn work_moves_to_a_cheaper_tier_only_where_that_tier_shipped_as_often() {
     let dir = tempfile::tempdir().expect("tempdir");
     let repo_path = dir.path().join("x");
-    RepoWriter::init(&repo_path)
-        .expect("init")
-        .commit("main", alice(T0), "Initial", &[Change { path: "a", content: Some("1\n") }])
-        .expect("c");
+    // Ten days on, three small changes on the frontier model ship (each commit names its
+    // session); three on the standard model do not.
+    let t1 = T0 + 10 * 86_400;
+    let repo = RepoWriter::init(&repo_path).expect("init");
+    repo.commit("main", alice(T0), "Initial", &[Change { path: "a", content: Some("1\n") }]).expect("c");
+    for n in 0..3 {
+        let message = format!("Change {n}\n\nFreight-Session: edit-frontier-{n}");
+        let content = format!("{n}\n");
+        repo.commit("main", alice(t1 + 300 + n), &message, &[Change { path: "b", content: Some(&content) }])
+            .expect("commit");
+    }
     let logs = dir.path().join("claude");
     let text = r#"{"type":"text","text":"done"}"#;
-    let tool = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"ls"}}"#;
+    let edit = r#"{"type":"tool_use","id":"toolu_1","name":"Edit","input":{"file_path":"/w/x/b","old_string":"a","new_string":"b"}}"#;
     let file = |name: &str, lines: Vec<String>| {
         write_lines(&logs.join("projects").join("-w-x").join(format!("{name}.jsonl")), &lines)
     };
+    // Questions: the same calls on the frontier and the standard model; both ship (the
+    // initial commit is inside their window), so the frontier's questions move down.
     file("routine", (0..3).map(|n| model_call("routine", n, "claude-opus-4-6", 120, text)).collect());
     file("twin", (0..3).map(|n| model_call("twin", n, "claude-sonnet-4-5-20250929", 120, text)).collect());
-    file("tools", (0..3).map(|n| model_call("tools", n, "claude-opus-4-6", 120, tool)).collect());
-    file("long", (0..3).map(|n| model_call("long", n, "claude-opus-4-6", 5000, text)).collect());
+    let at_t1 = |line: String| {
+        line.replace(&iso(T0), &iso(t1)).replace(&iso(T0 + 60), &iso(t1 + 60)).replace(&iso(T0 + 120), &iso(t1 + 120))
+    };
+    for n in 0..3 {
+        let (frontier, standard) = (format!("edit-frontier-{n}"), format!("edit-standard-{n}"));
+        file(&frontier, (0..3).map(|c| at_t1(model_call(&frontier, c, "claude-opus-4-6", 900, edit))).collect());
+        file(
+            &standard,
+            (0..3).map(|c| at_t1(model_call(&standard, c, "claude-sonnet-4-5-20250929", 900, edit))).collect(),
+        );
+    }
+    let portfolio = dir.path().join("portfolio.toml");
+    std::fs::write(&portfolio, "[portfolio]\nmin_sessions = 1\n").expect("portfolio");
     let logs_arg = logs.display().to_string();
     let sessions = freight_json(&["usage", "session", "--json", "--claude-dir", &logs_arg]);
     let cost = |id: &str| -> Decimal {
@@ -296,14 +316,38 @@ fn routine_frontier_calls_are_optimizable_at_the_cheaper_models_price() {
             sessions["sessions"].as_array().expect("sessions").iter().find(|s| s["session_id"] == id).expect("session");
         money(&session["cost_usd_exact"])
     };
-    let report =
-        freight_json(&["report", "--json", "--claude-dir", &logs_arg, "--repo", repo_path.to_str().expect("utf-8")]);
+    let report = freight_json(&[
+        "report",
+        "--json",
+        "--claude-dir",
+        &logs_arg,
+        "--repo",
+        repo_path.to_str().expect("utf-8"),
+        "--portfolio",
+        portfolio.to_str().expect("utf-8"),
+    ]);
     let optimizable = &report["optimizable"];
+    let classes = optimizable["classes"].as_array().expect("classes");
+    let cell = |class: &str, tier: &str| {
+        classes
+            .iter()
+            .find(|c| c["class"] == class && c["tier"] == tier)
+            .cloned()
+            .unwrap_or_else(|| panic!("{class} {tier}: {classes:?}"))
+    };
+    assert_eq!(cell("question", "frontier")["moved_to"], "standard", "{classes:?}");
+    assert_eq!(cell("question", "frontier")["outcome_rate"], 1.0);
+    assert_eq!(cell("small_change", "frontier")["outcome_rate"], 1.0);
+    assert_eq!(cell("small_change", "standard")["outcome_rate"], 0.0);
+    // Where the cheaper tier did worse, nothing moves and nothing is saved.
+    assert!(cell("small_change", "frontier")["moved_to"].is_null());
+    assert_eq!(money(&cell("small_change", "frontier")["saving"]), Decimal::ZERO);
+    // The frontier question's calls, re-priced on the standard model: its twin's cost.
     let routing = money(&optimizable["routing"]);
-    assert!(routing > Decimal::ZERO);
     assert!((routing - (cost("routine") - cost("twin"))).abs() < Decimal::new(1, 9), "{optimizable}");
-    let items = optimizable["items"].as_array().expect("items");
-    assert_eq!(items.len(), 1, "tool calls and long outputs are not routine: {items:?}");
+    let items: Vec<&Value> =
+        optimizable["items"].as_array().expect("items").iter().filter(|item| item["kind"] == "routing").collect();
+    assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["calls"], 3);
     assert!(!optimizable["assumptions"].as_array().expect("assumptions").is_empty());
 }
