@@ -86,16 +86,24 @@ pub fn session_habits(
     habits
 }
 
-/// Buckets of prompt sizes on a log scale, 16 per doubling (each within 4.4%).
-const BUCKETS_PER_DOUBLING: f64 = 16.0;
-const CONTEXT_BUCKETS: usize = 16 * 25;
+/// Buckets of prompt sizes: 16 to each doubling, evenly spaced within it, so a bucket's
+/// middle is within 3.2% of any size in it.
+const SUB_BUCKETS: u32 = 16;
+const CONTEXT_BUCKETS: usize = 16 * 40;
 
 fn context_bucket(context: u64) -> usize {
-    (((context as f64 + 1.0).log2() * BUCKETS_PER_DOUBLING) as usize).min(CONTEXT_BUCKETS - 1)
+    let x = context + 1;
+    let octave = 63 - x.leading_zeros();
+    // The four bits after the leading one.
+    let sub = if octave >= 4 { (x >> (octave - 4)) & 0xF } else { (x << (4 - octave)) & 0xF };
+    (octave * SUB_BUCKETS + sub as u32) as usize
 }
 
 fn bucket_value(bucket: usize) -> u64 {
-    (2f64.powf((bucket as f64 + 0.5) / BUCKETS_PER_DOUBLING) - 1.0).round() as u64
+    let (octave, sub) = (bucket as u32 / SUB_BUCKETS, bucket as u32 % SUB_BUCKETS);
+    let low = 2f64.powi(octave as i32) * (1.0 + f64::from(sub) / 16.0);
+    let high = 2f64.powi(octave as i32) * (1.0 + f64::from(sub + 1) / 16.0);
+    ((low + high) / 2.0 - 1.0).round() as u64
 }
 
 /// Sums of the habits of a group of sessions (a person, a team, a week).
@@ -149,8 +157,10 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 }
 
 impl Tally {
-    fn add(&mut self, person: &str, habits: &SessionHabits, contexts: &[u64]) {
-        self.people.insert(person.to_string());
+    fn add(&mut self, person: &str, habits: &SessionHabits, contexts: &[u16]) {
+        if !self.people.contains(person) {
+            self.people.insert(person.to_string());
+        }
         self.sessions += 1;
         self.calls += habits.calls;
         self.prompt_tokens += habits.prompt_tokens;
@@ -230,7 +240,7 @@ pub struct HabitFigures {
     pub calls: u64,
     /// Cache reads over all prompt tokens (higher is better).
     pub cache_read_share: Option<f64>,
-    /// Prompt tokens per call: median and 90th percentile (within 4.4%).
+    /// Prompt tokens per call: median and 90th percentile (within 3.2%).
     pub context_median: Option<u64>,
     pub context_p90: Option<u64>,
     /// Median over sessions of the last call's prompt over the first's.
@@ -385,15 +395,16 @@ pub fn all_session_habits(
     outcomes: &Outcomes,
     portfolio: &Portfolio,
 ) -> Vec<(usize, SessionHabits)> {
+    use rayon::prelude::*;
     let frontier: Vec<bool> = timelines.models.iter().map(|model| portfolio.is_frontier(model)).collect();
     let commit_times = linked_commit_times(attribution, outcomes);
     let fates = session_fates(attribution);
     attribution
         .sessions
-        .iter()
+        .par_iter()
         .enumerate()
         .filter_map(|(index, spend)| {
-            let timeline = timelines.get(&spend.session)?;
+            let timeline = timelines.session(index, &spend.session)?;
             let times = commit_times.get(spend.session.as_str()).map_or(&[][..], Vec::as_slice);
             Some((index, session_habits(timeline, &frontier, portfolio, times, fates[index])))
         })
@@ -429,8 +440,8 @@ pub fn behaviours(
     let mut team_people: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for (index, session_habits) in habits.iter().filter(|(index, _)| keep(*index)) {
         let spend = &attribution.sessions[*index];
-        let Some(timeline) = timelines.get(&spend.session) else { continue };
-        let contexts: Vec<u64> = timeline.calls.iter().map(|call| context_bucket(call.context()) as u64).collect();
+        let Some(timeline) = timelines.session(*index, &spend.session) else { continue };
+        let contexts: Vec<u16> = timeline.calls.iter().map(|call| context_bucket(call.context()) as u16).collect();
         let member = &spend.member;
         total.add(&member.person, session_habits, &contexts);
         teams.entry(member.team.clone()).or_default().add(&member.person, session_habits, &contexts);
@@ -522,7 +533,7 @@ mod tests {
     fn context_per_turn_median_and_p90() {
         let mut tally = Tally::default();
         let calls: Vec<Call> = (0..100).map(|i| call(i, 1_000 * (i as u32 + 1), 100, EDIT, 0)).collect();
-        let contexts: Vec<u64> = calls.iter().map(|c| context_bucket(c.context()) as u64).collect();
+        let contexts: Vec<u16> = calls.iter().map(|c| context_bucket(c.context()) as u16).collect();
         tally.add("p", &habits_of(calls, &[]), &contexts);
         let figures = tally.figures("p");
         let near = |value: u64, want: f64| (value as f64 / want - 1.0).abs() < 0.045;
@@ -531,7 +542,7 @@ mod tests {
         // Curated context stays small.
         let mut small = Tally::default();
         let calls: Vec<Call> = (0..100).map(|i| call(i, 8_000, 100, EDIT, 0)).collect();
-        let contexts: Vec<u64> = calls.iter().map(|c| context_bucket(c.context()) as u64).collect();
+        let contexts: Vec<u16> = calls.iter().map(|c| context_bucket(c.context()) as u16).collect();
         small.add("q", &habits_of(calls, &[]), &contexts);
         assert!(near(small.figures("q").context_p90.expect("p90"), 8_000.0));
     }

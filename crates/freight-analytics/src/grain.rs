@@ -101,13 +101,35 @@ pub async fn scan(
     rules: GrainRules,
     band_floors: BandFloors,
 ) -> Result<Grain, AnalyticsError> {
+    Ok(scan_calls(engine, filters, rules, band_floors, false).await?.0)
+}
+
+/// The grain and, from the same read of the calls, every session's timeline (the timelines'
+/// sessions and models are the grain's, in its order).
+pub async fn scan_with_timelines(
+    engine: &Engine,
+    filters: &Filters,
+    rules: GrainRules,
+    band_floors: BandFloors,
+) -> Result<(Grain, crate::timeline::Timelines), AnalyticsError> {
+    scan_calls(engine, filters, rules, band_floors, true).await
+}
+
+async fn scan_calls(
+    engine: &Engine,
+    filters: &Filters,
+    rules: GrainRules,
+    band_floors: BandFloors,
+    keep_calls: bool,
+) -> Result<(Grain, crate::timeline::Timelines), AnalyticsError> {
     let started = std::time::Instant::now();
     let timezone = LocalDays::new(&filters.timezone)?;
-    let sql = format!("SELECT {COLUMNS} FROM usage WHERE {}", filter_sql(filters, rules.as_of));
+    let extra = if keep_calls { ", actions, turn" } else { "" };
+    let sql = format!("SELECT {COLUMNS}{extra} FROM usage WHERE {}", filter_sql(filters, rules.as_of));
     let streams = engine.ctx.sql(&sql).await?.execute_stream_partitioned().await?;
     let mut tasks = Vec::new();
     for mut stream in streams {
-        let mut partial = Partial::new(rules, timezone.clone(), band_floors.clone());
+        let mut partial = Partial::new(rules, timezone.clone(), band_floors.clone(), keep_calls);
         tasks.push(tokio::spawn(async move {
             while let Some(batch) = stream.next().await {
                 partial.add(&batch?)?;
@@ -119,9 +141,17 @@ pub async fn scan(
     for task in tasks {
         partials.push(task.await.map_err(|error| AnalyticsError::Task(error.to_string()))??);
     }
-    let grain = merge(partials);
-    crate::engine::note_time(&format!("grain ({} sessions, {} rows)", grain.sessions.len(), grain.rows.len()), started);
-    Ok(grain)
+    let (grain, timelines) = merge(partials);
+    crate::engine::note_time(
+        &format!(
+            "grain ({} sessions, {} rows, {} calls kept)",
+            grain.sessions.len(),
+            grain.rows.len(),
+            timelines.calls()
+        ),
+        started,
+    );
+    Ok((grain, timelines))
 }
 
 /// The same reduction as SQL over `usage` (without the places, which `session_places` gives):
@@ -184,13 +214,13 @@ impl LocalDays {
 
 /// Strings numbered in the order first seen.
 #[derive(Default)]
-pub(crate) struct Names {
+struct Names {
     ids: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
-    pub(crate) names: Vec<Box<str>>,
+    names: Vec<Box<str>>,
 }
 
 impl Names {
-    pub(crate) fn id(&mut self, name: &str) -> u32 {
+    fn id(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
@@ -201,13 +231,13 @@ impl Names {
     }
 }
 
-pub(crate) const NULL: u32 = u32::MAX;
+const NULL: u32 = u32::MAX;
 
 /// Ids of one column's dictionary values, resolved as rows use them and kept while the
 /// batches share the dictionary (a Parquet column chunk's dictionary spans many batches and
 /// can hold far more values than one batch uses).
 #[derive(Default)]
-pub(crate) struct DictionaryIds {
+struct DictionaryIds {
     /// The dictionary's values buffer: the same buffer means the same dictionary.
     values: Option<ArrayRef>,
     ids: Vec<u32>,
@@ -243,11 +273,7 @@ impl<'a> Texts<'a> {
 
 /// Each row's id for a string column (NULL where the value is null): dictionary columns are
 /// resolved once per dictionary value used, plain ones row by row.
-pub(crate) fn row_ids(
-    column: &ArrayRef,
-    names: &mut Names,
-    cache: &mut DictionaryIds,
-) -> Result<Vec<u32>, AnalyticsError> {
+fn row_ids(column: &ArrayRef, names: &mut Names, cache: &mut DictionaryIds) -> Result<Vec<u32>, AnalyticsError> {
     if let DataType::Dictionary(_, _) = column.data_type() {
         let dictionary = column.as_any_dictionary();
         let values = dictionary.values();
@@ -298,7 +324,7 @@ pub(crate) fn row_ids(
         .collect())
 }
 
-pub(crate) fn u64s(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
+fn u64s(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
     let column = batch.column_by_name(name).ok_or(AnalyticsError::Column(name))?;
     Ok(cast(column, &DataType::UInt64)?)
 }
@@ -327,13 +353,15 @@ struct Partial {
     slots: Vec<Vec<(Variant, u32)>>,
     /// Per session: (directory, branch, calls).
     places: Vec<Vec<(u32, u32, u64)>>,
+    /// Per session: its calls, when timelines are kept (model ids this partial's).
+    calls: Option<Vec<Vec<crate::timeline::Call>>>,
 }
 
 /// A row's key within its session: (model, speed, bucket, day).
 type Variant = (u32, u8, u64, i32);
 
 impl Partial {
-    fn new(rules: GrainRules, days: LocalDays, band_floors: BandFloors) -> Partial {
+    fn new(rules: GrainRules, days: LocalDays, band_floors: BandFloors, keep_calls: bool) -> Partial {
         Partial {
             rules,
             band_floors,
@@ -348,6 +376,7 @@ impl Partial {
             rows: Vec::new(),
             slots: Vec::new(),
             places: Vec::new(),
+            calls: keep_calls.then(Vec::new),
         }
     }
 
@@ -400,6 +429,23 @@ impl Partial {
         let sessions_seen = self.sessions.names.len();
         self.slots.resize_with(sessions_seen, Vec::new);
         self.places.resize_with(sessions_seen, Vec::new);
+        let actions_and_turns = match &self.calls {
+            Some(_) => {
+                let actions = cast(column("actions")?, &DataType::UInt16)?;
+                let turns = cast(column("turn")?, &DataType::UInt32)?;
+                Some((actions, turns))
+            }
+            None => None,
+        };
+        let actions_and_turns = actions_and_turns.as_ref().map(|(actions, turns)| {
+            (
+                actions.as_primitive::<datafusion::arrow::datatypes::UInt16Type>(),
+                turns.as_primitive::<datafusion::arrow::datatypes::UInt32Type>(),
+            )
+        });
+        if let Some(calls) = &mut self.calls {
+            calls.resize_with(sessions_seen, Vec::new);
+        }
         let mut last_row: Option<(Key, u32)> = None;
         let mut last_place: Option<((u32, u32, u32), u64)> = None;
         let mut last_owner: Option<(u32, u32, u32)> = None;
@@ -444,6 +490,23 @@ impl Partial {
                     index
                 }
             };
+            if let (Some(calls), Some((actions, turns))) = (&mut self.calls, &actions_and_turns) {
+                let saturate = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+                calls[session as usize].push(crate::timeline::Call {
+                    ts: at,
+                    model: u16::try_from(model).unwrap_or(u16::MAX),
+                    actions: if actions.is_valid(row) {
+                        actions.value(row)
+                    } else {
+                        crate::timeline::Call::UNKNOWN_ACTIONS
+                    },
+                    uncached: saturate(tokens.input),
+                    cache_read: saturate(tokens.cache_read),
+                    cache_write: saturate(tokens.cache_write_5m + tokens.cache_write_1h),
+                    output: saturate(tokens.output),
+                    turn: if turns.is_valid(row) { turns.value(row) } else { 0 },
+                });
+            }
             let grain = &mut self.rows[index as usize];
             grain.tokens += tokens;
             grain.calls += 1;
@@ -512,7 +575,9 @@ impl Partial {
 
 /// The partitions' reductions in one numbering, sorted. A session's calls are mostly in one
 /// partition, so rows are merged by sorting keys, not by hashing every row again.
-fn merge(partials: Vec<Partial>) -> Grain {
+fn merge(mut partials: Vec<Partial>) -> (Grain, crate::timeline::Timelines) {
+    let partial_calls: Vec<Option<Vec<Vec<crate::timeline::Call>>>> =
+        partials.iter_mut().map(|partial| partial.calls.take()).collect();
     let mut session_names: Vec<&str> =
         partials.iter().flat_map(|p| p.sessions.names.iter().map(|name| &**name)).collect();
     session_names.sort_unstable();
@@ -579,8 +644,44 @@ fn merge(partials: Vec<Partial>) -> Grain {
             last = Some(key);
         }
     }
-    let models = model_names.into_iter().map(str::to_string).collect();
-    Grain { sessions, models, rows }
+    // Each session's calls in the merged numbering, in time order.
+    let mut calls: Vec<Vec<crate::timeline::Call>> = Vec::new();
+    let keep_calls = partial_calls.iter().any(Option::is_some);
+    if keep_calls {
+        calls.resize_with(sessions.len(), Vec::new);
+        for (partial, (session_ids, model_ids)) in partial_calls.into_iter().zip(&global_ids) {
+            for (local, mut local_calls) in partial.unwrap_or_default().into_iter().enumerate() {
+                for call in &mut local_calls {
+                    call.model = model_ids.get(call.model as usize).map_or(u16::MAX, |&id| id as u16);
+                }
+                let global = &mut calls[session_ids[local] as usize];
+                if global.is_empty() {
+                    *global = local_calls;
+                } else {
+                    global.append(&mut local_calls);
+                }
+            }
+        }
+    }
+    let models: Vec<String> = model_names.into_iter().map(str::to_string).collect();
+    let timelines = crate::timeline::Timelines {
+        sessions: sessions
+            .iter()
+            .take(if keep_calls { usize::MAX } else { 0 })
+            .zip(calls.into_iter().chain(std::iter::repeat_with(Vec::new)))
+            .map(|(session, mut calls)| {
+                calls.sort_by_key(|call| call.ts);
+                crate::timeline::Timeline {
+                    id: session.id.clone(),
+                    tool: session.tool.clone(),
+                    user: session.user.clone(),
+                    calls,
+                }
+            })
+            .collect(),
+        models: models.clone(),
+    };
+    (Grain { sessions, models, rows }, timelines)
 }
 
 impl GrainRow {

@@ -256,49 +256,61 @@ fn caching_by_row(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio) 
 }
 
 /// Per session and model: the context its calls re-sent after the conversation had bloated
-/// and the grace calls had passed, beyond what the session started with — the share of each
-/// such call's prompt cost a restart would have saved.
+/// and the grace calls had passed, beyond what the session's first call sent — what a restart
+/// would not have re-sent — priced as cache reads (what re-sent context mostly is; a lower
+/// bound where it went uncached). Returns (session, model, saving, calls).
 pub fn restart_savings(
     timelines: &crate::timeline::Timelines,
     attribution: &crate::attribution::Attribution,
     catalog: &PriceCatalog,
     portfolio: &Portfolio,
-    keep: impl Fn(usize, &str) -> bool,
+    keep: impl Fn(usize, &str) -> bool + Sync,
 ) -> Vec<(usize, String, Money, u64)> {
+    use rayon::prelude::*;
     let prices: Vec<_> = timelines.models.iter().map(|model| catalog.resolve(model)).collect();
-    let mut savings = Vec::new();
-    for (index, spend) in attribution.sessions.iter().enumerate() {
-        let Some(timeline) = timelines.get(&spend.session) else { continue };
-        let calls = &timeline.calls;
-        let Some(bloated_at) = calls.iter().position(|call| call.context() >= portfolio.bloat_context) else {
-            continue;
-        };
-        let fresh = calls[0].context();
-        let mut by_model: BTreeMap<u16, (Money, u64)> = BTreeMap::new();
-        for call in calls.iter().skip(bloated_at + 1 + portfolio.restart_grace_calls as usize) {
-            let Some(price) = prices.get(call.model as usize).copied().flatten() else { continue };
-            let context = call.context();
-            if context <= fresh {
-                continue;
+    attribution
+        .sessions
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(index, spend)| {
+            let mut savings = Vec::new();
+            let Some(timeline) = timelines.session(index, &spend.session) else { return savings };
+            let calls = &timeline.calls;
+            let Some(bloated_at) = calls.iter().position(|call| call.context() >= portfolio.bloat_context) else {
+                return savings;
+            };
+            let fresh = calls[0].context();
+            // Excess tokens and calls per (model, price band): linear within a band, so each
+            // group is priced once.
+            let mut groups: BTreeMap<(u16, usize), (u64, u64, u64)> = BTreeMap::new();
+            for call in calls.iter().skip(bloated_at + 1 + portfolio.restart_grace_calls as usize) {
+                let context = call.context();
+                let Some(price) = prices.get(call.model as usize).copied().flatten() else { continue };
+                if context <= fresh {
+                    continue;
+                }
+                let band = price.tiers.iter().filter(|tier| context > tier.above_prompt_tokens).count();
+                let group = groups.entry((call.model, band)).or_insert((0, 0, context));
+                group.0 += context - fresh;
+                group.1 += 1;
             }
-            let prompt = TokenCounts { output: 0, ..call.tokens() };
-            let cost = price.cost_in_band(&prompt, Speed::Standard, context);
-            let excess = rust_decimal::Decimal::from(context - fresh) / rust_decimal::Decimal::from(context);
-            let entry = by_model.entry(call.model).or_default();
-            entry.0 += cost * excess;
-            entry.1 += 1;
-        }
-        for (model, (saving, calls)) in by_model {
-            // At the fact tables' scale (1e-10 $, as allocation rounds), so the cuts' sums
-            // equal the total.
-            let saving = saving.round_dp(10);
-            let name = &timelines.models[model as usize];
-            if keep(index, name) && !saving.is_zero() {
-                savings.push((index, name.clone(), saving, calls));
+            let mut by_model: BTreeMap<u16, (Money, u64)> = BTreeMap::new();
+            for ((model, _), (excess, calls, prompt)) in groups {
+                let Some(price) = prices[model as usize] else { continue };
+                let resent = TokenCounts { cache_read: excess, ..TokenCounts::default() };
+                let entry = by_model.entry(model).or_default();
+                entry.0 += price.cost_in_band(&resent, Speed::Standard, prompt);
+                entry.1 += calls;
             }
-        }
-    }
-    savings
+            for (model, (saving, calls)) in by_model {
+                let name = &timelines.models[model as usize];
+                if keep(index, name) && !saving.is_zero() {
+                    savings.push((index, name.clone(), saving, calls));
+                }
+            }
+            savings
+        })
+        .collect()
 }
 
 /// Optimizable cost: routing (outcome-backed, see `routing`), caching of repeated context and
@@ -390,7 +402,7 @@ pub fn optimizable(
                 portfolio.min_cacheable_input
             ),
             format!(
-                "restart: once a conversation's prompt reached {} tokens and it went on for more than {} calls, each further call's prompt beyond the session's first prompt is what a fresh conversation would not have re-sent, priced at that call's own rates",
+                "restart: once a conversation's prompt reached {} tokens and it went on for more than {} calls, each further call's prompt beyond the session's first prompt is what a fresh conversation would not have re-sent, priced as cache reads (a lower bound where it went uncached)",
                 portfolio.bloat_context, portfolio.restart_grace_calls
             ),
         ],

@@ -861,6 +861,8 @@ pub async fn pillars_report(
     });
     let habits = crate::behaviours::all_session_habits(timelines, &whole, outcomes, portfolio);
     step("routing, restarts, habits");
+    let members: foldhash::HashMap<&str, &freight_core::org::Member> =
+        whole.sessions.iter().map(|s| (s.member.person.as_str(), &s.member)).collect();
     let flags: Vec<crate::tokenmaxxing::Flag> = crate::tokenmaxxing::detect(
         &crate::tokenmaxxing::Inputs {
             grain: whole_grain,
@@ -876,10 +878,7 @@ pub async fn pillars_report(
         &rules.marks,
     )
     .into_iter()
-    .filter(|flag| {
-        let member = whole.sessions.iter().map(|s| &s.member).find(|member| member.person == flag.person);
-        member.map_or(scope.is_everything(), |member| scope.admits_member(member))
-    })
+    .filter(|flag| scope.is_everything() || members.get(flag.person.as_str()).is_some_and(|m| scope.admits_member(m)))
     .collect();
     step("tokenmaxxing detectors");
     let behaviours =

@@ -139,17 +139,24 @@ pub fn session_classes(
     attribution: &Attribution,
     portfolio: &Portfolio,
 ) -> Vec<Option<(TaskClass, usize)>> {
+    use rayon::prelude::*;
+    let mut tiers: std::collections::HashMap<&str, Option<usize>> = Default::default();
+    for spend in &attribution.sessions {
+        for usage in &spend.models {
+            tiers.entry(usage.model.as_str()).or_insert_with(|| portfolio.tier_of(&usage.model));
+        }
+    }
     attribution
         .sessions
-        .iter()
-        .map(|spend| {
-            let timeline = timelines.get(&spend.session)?;
+        .par_iter()
+        .enumerate()
+        .map(|(index, spend)| {
+            let timeline = timelines.session(index, &spend.session)?;
             let main = spend.models.iter().max_by(|a, b| a.cost.cmp(&b.cost).then_with(|| a.calls.cmp(&b.calls)))?;
-            Some((classify(timeline), portfolio.tier_of(&main.model)?))
+            Some((classify(timeline), tiers.get(main.model.as_str()).copied().flatten()?))
         })
         .collect()
 }
-
 /// Outcome rates per (class, tier) and the saving of moving each class's work down.
 pub fn routing(
     grain: &Grain,
@@ -202,21 +209,27 @@ pub fn routing(
         }
     }
     let prices: Vec<_> = grain.models.iter().map(|model| catalog.resolve(model)).collect();
+    let model_tiers: Vec<Option<usize>> = grain.models.iter().map(|model| portfolio.tier_of(model)).collect();
+    // Per (grain model, destination tier): the price work moved there is re-priced at.
+    let targets: Vec<Vec<Option<&freight_core::ModelPrice>>> = grain
+        .models
+        .iter()
+        .map(|model| {
+            (0..portfolio.tiers.len())
+                .map(|tier| portfolio.target(tier, model, catalog).and_then(|target| catalog.resolve(target)))
+                .collect()
+        })
+        .collect();
     let mut by_row = vec![Money::ZERO; grain.rows.len()];
     for (row, saving) in grain.rows.iter().zip(&mut by_row) {
         let Some(Some((class, tier))) = session_class.get(row.session as usize) else { continue };
         let Some(&destination) = moves.get(&(*class, *tier)) else { continue };
-        let model = &grain.models[row.model as usize];
+        let model = row.model as usize;
         // Calls already on the destination tier or cheaper stay where they are.
-        if portfolio.tier_of(model).is_none_or(|own| own >= destination) {
+        if model_tiers[model].is_none_or(|own| own >= destination) {
             continue;
         }
-        let (Some(actual), Some(target)) = (
-            prices[row.model as usize],
-            portfolio.target(destination, model, catalog).and_then(|target| catalog.resolve(target)),
-        ) else {
-            continue;
-        };
+        let (Some(actual), Some(target)) = (prices[model], targets[model][destination]) else { continue };
         let difference = actual.cost_in_band(&row.tokens, row.speed, row.bucket)
             - target.cost_in_band(&row.tokens, Speed::Standard, row.bucket);
         *saving = difference.max(Money::ZERO);

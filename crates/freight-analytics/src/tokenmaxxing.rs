@@ -13,6 +13,7 @@ use crate::routing::TaskClass;
 use crate::timeline::{Call, Timeline, Timelines};
 use freight_core::org::Directory;
 use freight_core::{Money, PriceCatalog, Speed};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -278,6 +279,7 @@ fn examples(sessions: &[&str]) -> (Vec<String>, u64) {
 
 /// Runs every detector.
 pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
+    let started = std::time::Instant::now();
     let attribution = inputs.attribution;
     let prices: Vec<_> = inputs.timelines.models.iter().map(|model| inputs.catalog.resolve(model)).collect();
     let call_cost = |call: &Call| {
@@ -296,11 +298,13 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     let mut flags = Vec::new();
 
     // Idle or looping agents: one flag per person, over their looping sessions.
-    for (person, sessions) in &by_person {
+    let looping_flags: Vec<Flag> = by_person
+        .par_iter()
+        .filter_map(|(person, sessions)| {
         let mut looping: Vec<(&str, usize, usize, i64, Money)> = Vec::new();
         for &index in sessions {
             let spend = &attribution.sessions[index];
-            let Some(timeline) = inputs.timelines.get(&spend.session) else { continue };
+            let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
             if let Some((start, length, repeats)) = longest_loop(timeline, marks) {
                 let run = &timeline.calls[start..start + length];
                 let minutes = (run[length - 1].ts - run[0].ts) / 60_000;
@@ -308,7 +312,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             }
         }
         if looping.is_empty() {
-            continue;
+            return None;
         }
         let longest = looping.iter().map(|l| l.1).max().unwrap_or(0);
         let most = looping.iter().map(|l| l.2).max().unwrap_or(0);
@@ -317,7 +321,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         let minutes: i64 = looping.iter().map(|l| l.3).sum();
         let member = member_of(sessions[0]);
         let (examples, total) = examples(&looping.iter().map(|l| l.0).collect::<Vec<_>>());
-        flags.push(Flag {
+        Some(Flag {
             kind: FlagKind::IdleLoop,
             severity: Severity::of(most as f64 / marks.loop_calls as f64),
             person: person.to_string(),
@@ -338,18 +342,25 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
                 looping.len(),
                 100.0 * repeated as f64 / calls.max(1) as f64
             ),
-        });
-    }
+        })
 
+            })
+        .collect();
+    flags.extend(looping_flags);
+
+    crate::engine::note_time("detector: idle loops", started);
+    let started = std::time::Instant::now();
     // Machine-like cadence: regular sessions, or days around the clock.
-    for (person, sessions) in &by_person {
+    let cadence_flags: Vec<Flag> = by_person
+        .par_iter()
+        .filter_map(|(person, sessions)| {
         let mut regular: Vec<(&str, f64, usize)> = Vec::new();
         // Per UTC day, the hours with calls as 24 bits.
         let mut hours_by_day: HashMap<i64, u32> = HashMap::new();
         let mut cost = Money::ZERO;
         for &index in sessions {
             let spend = &attribution.sessions[index];
-            let Some(timeline) = inputs.timelines.get(&spend.session) else { continue };
+            let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
             let mut last_hour = i64::MIN;
             for call in &timeline.calls {
                 let hour = call.ts.div_euclid(3_600_000);
@@ -380,7 +391,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         let regular_hit = regular.len() as u64 >= marks.cadence_sessions;
         let clock_hit = clock_days >= marks.clock_days;
         if !regular_hit && !clock_hit {
-            continue;
+            return None;
         }
         let lowest = regular.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
         let max_hours = hours_by_day.values().map(|hours| hours.count_ones()).max().unwrap_or(0);
@@ -396,7 +407,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         if lowest.is_finite() {
             evidence.push(under("lowest_gap_variation", lowest, marks.cadence_max_variation));
         }
-        flags.push(Flag {
+        Some(Flag {
             kind: FlagKind::MachineCadence,
             severity: Severity::of(ratio),
             person: person.to_string(),
@@ -415,9 +426,14 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
                 (true, false) => format!("{} session(s) sent requests at near-fixed intervals", regular.len()),
                 _ => format!("{clock_days} day(s) had calls in {}+ distinct hours of the day", marks.clock_hours),
             },
-        });
-    }
+        })
 
+            })
+        .collect();
+    flags.extend(cadence_flags);
+
+    crate::engine::note_time("detector: cadence", started);
+    let started = std::time::Instant::now();
     // High usage, nothing shipped over weeks. Usage ranks by tokens, as the token
     // leaderboards being gamed do.
     let tokens_of = |index: usize| attribution.sessions[index].models.iter().map(|m| m.tokens.total()).sum::<u64>();
@@ -487,6 +503,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         });
     }
 
+    crate::engine::note_time("detector: spend with no outcome", started);
+    let started = std::time::Instant::now();
     // Frontier models on trivial work, at volume.
     for (person, sessions) in &by_person {
         let mut frontier_sessions = 0u64;
@@ -533,6 +551,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         });
     }
 
+    crate::engine::note_time("detector: frontier on trivial work", started);
+    let started = std::time::Instant::now();
     // Output inflation: split pull requests, trivial tickets.
     let size = |pull: &freight_core::outcome::PullRequest| pull.lines_added + pull.lines_removed;
     let median = |values: &mut Vec<u64>| {
@@ -608,6 +628,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         });
     }
 
+    crate::engine::note_time("detector: output inflation", started);
+    let started = std::time::Instant::now();
     // One account from several machines at once.
     let mut by_account: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let grain_index: HashMap<&str, usize> =
@@ -660,6 +682,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             ),
         });
     }
+    crate::engine::note_time("detector: shared accounts", started);
     flags.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then_with(|| a.kind.cmp(&b.kind)).then_with(|| a.person.cmp(&b.person))
     });

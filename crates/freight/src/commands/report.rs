@@ -273,8 +273,8 @@ fn compute_with(
             }
         };
         let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
-        let grain = freight_analytics::grain::scan(&engine, &filters, rules.grain(), band_floors).await?;
-        let timelines = freight_analytics::timeline::scan(&engine, &filters, as_of).await?;
+        let (grain, timelines) =
+            freight_analytics::grain::scan_with_timelines(&engine, &filters, rules.grain(), band_floors).await?;
         if !priced {
             let models: Vec<String> =
                 grain.models.iter().filter(|m| *m != freight_analytics::grain::UNKNOWN_MODEL).cloned().collect();

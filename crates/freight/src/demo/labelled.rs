@@ -232,6 +232,11 @@ impl Generator<'_> {
     /// The cost of `tokens` on tier `tier`'s model.
     fn price(&self, tier: usize, tokens: &TokenCounts) -> Money {
         let prompt = tokens.input + tokens.cache_read + tokens.cache_write_5m + tokens.cache_write_1h;
+        self.price_in_band(tier, tokens, prompt)
+    }
+
+    /// The cost of `tokens` on tier `tier`'s model at the rates of a `prompt`-token call.
+    fn price_in_band(&self, tier: usize, tokens: &TokenCounts, prompt: u64) -> Money {
         self.prices[tier].map_or(Money::ZERO, |price| price.cost_in_band(tokens, Speed::Standard, prompt))
     }
 
@@ -487,9 +492,8 @@ impl Generator<'_> {
                 && n > at + GRACE
                 && prompt > first_prompt
             {
-                let prompt_tokens = TokenCounts { output: 0, ..tokens };
-                let share = rust_decimal::Decimal::from(prompt - first_prompt) / rust_decimal::Decimal::from(prompt);
-                restart += self.price(plan.tier, &prompt_tokens) * share;
+                let resent = TokenCounts { cache_read: prompt - first_prompt, ..TokenCounts::default() };
+                restart += self.price_in_band(plan.tier, &resent, prompt);
             }
             self.events.push((
                 UsageEvent {
