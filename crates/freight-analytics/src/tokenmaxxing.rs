@@ -689,15 +689,6 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     flags
 }
 
-/// Flags per kind and severity, for the report's header and the metrics.
-pub fn counts(flags: &[Flag]) -> BTreeMap<&'static str, u64> {
-    let mut counts = BTreeMap::new();
-    for flag in flags {
-        *counts.entry(flag.kind.as_str()).or_default() += 1;
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
