@@ -69,10 +69,6 @@ impl Timeline {
     pub fn first_ts(&self) -> i64 {
         self.calls.first().map_or(0, |call| call.ts)
     }
-
-    pub fn last_ts(&self) -> i64 {
-        self.calls.last().map_or(0, |call| call.ts)
-    }
 }
 
 /// Every session's timeline.

@@ -75,6 +75,14 @@ pub struct Evaluation {
 /// directory and truth.
 pub fn write_dataset(labelled: &Labelled, dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
+        // Only an earlier evaluation's folder (or an empty one) is replaced.
+        let empty = fs_err::read_dir(dir)?.next().is_none();
+        if !empty && !dir.join("truth.json").exists() {
+            anyhow::bail!(
+                "{}: not empty and not an earlier `freight eval --out` folder; choose another",
+                dir.display()
+            );
+        }
         fs_err::remove_dir_all(dir)?;
     }
     fs_err::create_dir_all(dir)?;

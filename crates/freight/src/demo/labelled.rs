@@ -281,7 +281,7 @@ impl Generator<'_> {
                     break;
                 }
                 let class = self.draw_class(profile);
-                let tier = self.draw_tier(profile, class);
+                let tier = self.draw_tier(profile);
                 let home = match profile {
                     Profile::SharedAccount => format!(
                         "/home/{}",
@@ -371,7 +371,7 @@ impl Generator<'_> {
         Class::Feature
     }
 
-    fn draw_tier(&mut self, profile: Profile, _class: Class) -> usize {
+    fn draw_tier(&mut self, profile: Profile) -> usize {
         let weights: [u32; 3] = match profile {
             Profile::HonestHeavy => [60, 30, 10],
             _ => [35, 45, 20],
