@@ -101,7 +101,7 @@ pub async fn scan(
     rules: GrainRules,
     band_floors: BandFloors,
 ) -> Result<Grain, AnalyticsError> {
-    Ok(scan_calls(engine, filters, rules, band_floors, false).await?.0)
+    Ok(scan_calls(engine, filters, rules, band_floors, false).await?.grain)
 }
 
 /// The grain and, from the same read of the calls, every session's timeline (the timelines'
@@ -112,6 +112,19 @@ pub async fn scan_with_timelines(
     rules: GrainRules,
     band_floors: BandFloors,
 ) -> Result<(Grain, crate::timeline::Timelines), AnalyticsError> {
+    let days = scan_calls(engine, filters, rules, band_floors, true).await?;
+    Ok((days.grain, days.timelines))
+}
+
+/// The grain and timelines of every day `filters` admit, kept so that the grain of any
+/// period within them can be cut from it ([`DayGrain::period`]) without reading the calls
+/// again. A server answering queries over many periods keeps one per read of its store.
+pub async fn scan_days(
+    engine: &Engine,
+    filters: &Filters,
+    rules: GrainRules,
+    band_floors: BandFloors,
+) -> Result<DayGrain, AnalyticsError> {
     scan_calls(engine, filters, rules, band_floors, true).await
 }
 
@@ -121,7 +134,7 @@ async fn scan_calls(
     rules: GrainRules,
     band_floors: BandFloors,
     keep_calls: bool,
-) -> Result<(Grain, crate::timeline::Timelines), AnalyticsError> {
+) -> Result<DayGrain, AnalyticsError> {
     let started = std::time::Instant::now();
     let timezone = LocalDays::new(&filters.timezone)?;
     let extra = if keep_calls { ", actions, turn" } else { "" };
@@ -141,17 +154,17 @@ async fn scan_calls(
     for task in tasks {
         partials.push(task.await.map_err(|error| AnalyticsError::Task(error.to_string()))??);
     }
-    let (grain, timelines) = merge(partials);
+    let days = merge(partials, timezone);
     crate::engine::note_time(
         &format!(
             "grain ({} sessions, {} rows, {} calls kept)",
-            grain.sessions.len(),
-            grain.rows.len(),
-            timelines.calls()
+            days.grain.sessions.len(),
+            days.grain.rows.len(),
+            days.timelines.calls()
         ),
         started,
     );
-    Ok((grain, timelines))
+    Ok(days)
 }
 
 /// The same reduction as SQL over `usage` (without the places, which `session_places` gives):
@@ -343,16 +356,16 @@ struct Partial {
     speeds: Names,
     /// Tools, users, directories and branches.
     strings: Names,
-    /// Per session: (tool, user) ids.
-    owners: Vec<(u32, u32)>,
+    /// Per session: (local day, tool, user) ids, the smallest tool and user of each day.
+    owners: Vec<Vec<(i32, u32, u32)>>,
     /// Per string column read: its dictionary's ids.
     dictionaries: [DictionaryIds; 7],
     rows: Vec<GrainRow>,
     /// Per session: its rows' keys (model, speed, bucket, day) and indices. A session has a
     /// handful, found by a short scan where hashing every call's key cost more.
     slots: Vec<Vec<(Variant, u32)>>,
-    /// Per session: (directory, branch, calls).
-    places: Vec<Vec<(u32, u32, u64)>>,
+    /// Per session: (directory, branch, local day, calls).
+    places: Vec<Vec<(u32, u32, i32, u64)>>,
     /// Per session: its calls, when timelines are kept (model ids this partial's).
     calls: Option<Vec<Vec<crate::timeline::Call>>>,
 }
@@ -447,8 +460,8 @@ impl Partial {
             calls.resize_with(sessions_seen, Vec::new);
         }
         let mut last_row: Option<(Key, u32)> = None;
-        let mut last_place: Option<((u32, u32, u32), u64)> = None;
-        let mut last_owner: Option<(u32, u32, u32)> = None;
+        let mut last_place: Option<((u32, u32, u32, i32), u64)> = None;
+        let mut last_owner: Option<(u32, u32, u32, i32)> = None;
         for row in 0..batch.num_rows() {
             let session = sessions[row];
             let tokens = crate::columns::token_row(token_columns, row);
@@ -523,7 +536,7 @@ impl Partial {
                 grain.routine += tokens;
                 grain.routine_calls += 1;
             }
-            let place = (session, cwds[row], branches[row]);
+            let place = (session, cwds[row], branches[row], key.4);
             match &mut last_place {
                 Some((last, count)) if *last == place => *count += 1,
                 _ => {
@@ -533,7 +546,7 @@ impl Partial {
                     last_place = Some((place, 1));
                 }
             }
-            let owner = (session, tools[row], users[row]);
+            let owner = (session, tools[row], users[row], key.4);
             if last_owner != Some(owner) {
                 self.own(owner);
                 last_owner = Some(owner);
@@ -545,21 +558,29 @@ impl Partial {
         Ok(())
     }
 
-    fn count_place(&mut self, (session, cwd, branch): (u32, u32, u32), calls: u64) {
+    fn count_place(&mut self, (session, cwd, branch, day): (u32, u32, u32, i32), calls: u64) {
         let places = &mut self.places[session as usize];
-        match places.iter_mut().find(|place| place.0 == cwd && place.1 == branch) {
-            Some(place) => place.2 += calls,
-            None => places.push((cwd, branch, calls)),
+        match places.iter_mut().find(|place| place.0 == cwd && place.1 == branch && place.2 == day) {
+            Some(place) => place.3 += calls,
+            None => places.push((cwd, branch, day, calls)),
         }
     }
 
-    /// Keeps the smallest tool and user seen for a session.
-    fn own(&mut self, (session, tool, user): (u32, u32, u32)) {
+    /// Keeps the smallest tool and user seen for a session on a day.
+    fn own(&mut self, (session, tool, user, day): (u32, u32, u32, i32)) {
         let session = session as usize;
         if self.owners.len() <= session {
-            self.owners.resize(session + 1, (NULL, NULL));
+            self.owners.resize_with(session + 1, Vec::new);
         }
-        let (current_tool, current_user) = &mut self.owners[session];
+        let owners = &mut self.owners[session];
+        let index = match owners.iter().position(|owner| owner.0 == day) {
+            Some(index) => index,
+            None => {
+                owners.push((day, NULL, NULL));
+                owners.len() - 1
+            }
+        };
+        let (_, current_tool, current_user) = &mut owners[index];
         let names = &self.strings.names;
         let smaller = |candidate: u32, current: u32| {
             candidate != NULL && (current == NULL || names[candidate as usize] < names[current as usize])
@@ -573,9 +594,158 @@ impl Partial {
     }
 }
 
+/// What one session held on one local day: its smallest tool and user, and its places with
+/// their calls (ids into [`DayGrain`]'s strings).
+#[derive(Debug, Clone)]
+struct SessionDay {
+    day: i32,
+    tool: u32,
+    user: u32,
+    places: Vec<(u32, u32, u64)>,
+}
+
+/// The grain and timelines of a run of days, with what each session held on each day, so
+/// that any period's grain can be cut from them ([`DayGrain::period`]).
+#[derive(Clone)]
+pub struct DayGrain {
+    pub grain: Grain,
+    pub timelines: crate::timeline::Timelines,
+    /// Per session of the grain: its days, ascending.
+    days: Vec<Vec<SessionDay>>,
+    /// Tools, users, directories and branches.
+    strings: Vec<Box<str>>,
+    local_days: LocalDays,
+}
+
+impl DayGrain {
+    fn text(&self, id: u32) -> Option<&str> {
+        (id != NULL).then(|| &*self.strings[id as usize])
+    }
+
+    /// A session as the days `keep` admits show it: the smallest tool and user named on
+    /// them, and its places with their calls, most calls first.
+    fn session_of_days(&self, id: &str, days: &[SessionDay], keep: impl Fn(i32) -> bool) -> GrainSession {
+        let (mut tool, mut user): (Option<&str>, Option<&str>) = (None, None);
+        let mut places: Vec<(u32, u32, u64)> = Vec::new();
+        for day in days.iter().filter(|day| keep(day.day)) {
+            if let Some(candidate) = self.text(day.tool).filter(|t| tool.is_none_or(|current| *t < current)) {
+                tool = Some(candidate);
+            }
+            if let Some(candidate) = self.text(day.user).filter(|u| user.is_none_or(|current| *u < current)) {
+                user = Some(candidate);
+            }
+            for &(cwd, branch, calls) in &day.places {
+                match places.iter_mut().find(|place| place.0 == cwd && place.1 == branch) {
+                    Some(place) => place.2 += calls,
+                    None => places.push((cwd, branch, calls)),
+                }
+            }
+        }
+        let mut places: Vec<(Option<String>, Option<String>, u64)> = places
+            .into_iter()
+            .map(|(cwd, branch, calls)| {
+                (self.text(cwd).map(str::to_string), self.text(branch).map(str::to_string), calls)
+            })
+            .collect();
+        places.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+        GrainSession {
+            id: id.to_string(),
+            tool: tool.unwrap_or_default().to_string(),
+            user: user.map(str::to_string),
+            places,
+        }
+    }
+
+    /// The grain and timelines of the local days from `since` to `until` (each included; None:
+    /// open), exactly as a scan with those days as its filters would reduce the calls.
+    pub fn period(
+        &self,
+        since: Option<chrono::NaiveDate>,
+        until: Option<chrono::NaiveDate>,
+    ) -> (Grain, crate::timeline::Timelines) {
+        let started = std::time::Instant::now();
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");
+        let day_of = |date: chrono::NaiveDate| (date - epoch).num_days() as i32;
+        let (first, last) = (since.map_or(i32::MIN, day_of), until.map_or(i32::MAX, day_of));
+        let keep = |day: i32| first <= day && day <= last;
+        let grain = &self.grain;
+        // New indices of the sessions and models with calls in the period; whether each
+        // session's calls all are.
+        let (mut session_ids, mut model_ids) = (vec![NULL; grain.sessions.len()], vec![NULL; grain.models.len()]);
+        let mut whole = vec![true; grain.sessions.len()];
+        for row in &grain.rows {
+            if keep(row.day) {
+                session_ids[row.session as usize] = 0;
+                model_ids[row.model as usize] = 0;
+            } else {
+                whole[row.session as usize] = false;
+            }
+        }
+        let number = |ids: &mut Vec<u32>| {
+            for (next, id) in ids.iter_mut().filter(|id| **id != NULL).enumerate() {
+                *id = next as u32;
+            }
+        };
+        number(&mut session_ids);
+        number(&mut model_ids);
+        let models: Vec<String> =
+            grain.models.iter().zip(&model_ids).filter(|(_, id)| **id != NULL).map(|(m, _)| m.clone()).collect();
+        let rows: Vec<GrainRow> = grain
+            .rows
+            .iter()
+            .filter(|row| keep(row.day))
+            .map(|row| GrainRow {
+                session: session_ids[row.session as usize],
+                model: model_ids[row.model as usize],
+                ..row.clone()
+            })
+            .collect();
+        let kept: Vec<usize> = (0..grain.sessions.len()).filter(|&index| session_ids[index] != NULL).collect();
+        let sessions: Vec<GrainSession> = kept
+            .iter()
+            .map(|&index| self.session_of_days(&grain.sessions[index].id, &self.days[index], keep))
+            .collect();
+        let models_renumbered = model_ids.iter().enumerate().any(|(index, &id)| id != NULL && id as usize != index);
+        let mut local_days = self.local_days.clone();
+        let timelines = crate::timeline::Timelines {
+            sessions: match self.timelines.sessions.is_empty() {
+                true => Vec::new(),
+                false => kept
+                    .iter()
+                    .zip(&sessions)
+                    .map(|(&index, session)| {
+                        let all = &self.timelines.sessions[index].calls;
+                        let calls = match (whole[index], models_renumbered) {
+                            (true, false) => all.clone(),
+                            _ => std::sync::Arc::new(
+                                all.iter()
+                                    .filter(|call| keep(local_days.day(call.ts)))
+                                    .map(|call| crate::timeline::Call {
+                                        model: model_ids.get(call.model as usize).map_or(u16::MAX, |&id| id as u16),
+                                        ..*call
+                                    })
+                                    .collect(),
+                            ),
+                        };
+                        crate::timeline::Timeline {
+                            id: session.id.clone(),
+                            tool: session.tool.clone(),
+                            user: session.user.clone(),
+                            calls,
+                        }
+                    })
+                    .collect(),
+            },
+            models: models.clone(),
+        };
+        crate::engine::note_time(&format!("the period's grain ({} sessions)", sessions.len()), started);
+        (Grain { sessions, models, rows }, timelines)
+    }
+}
+
 /// The partitions' reductions in one numbering, sorted. A session's calls are mostly in one
 /// partition, so rows are merged by sorting keys, not by hashing every row again.
-fn merge(mut partials: Vec<Partial>) -> (Grain, crate::timeline::Timelines) {
+fn merge(mut partials: Vec<Partial>, local_days: LocalDays) -> DayGrain {
     let partial_calls: Vec<Option<Vec<Vec<crate::timeline::Call>>>> =
         partials.iter_mut().map(|partial| partial.calls.take()).collect();
     let mut session_names: Vec<&str> =
@@ -586,22 +756,52 @@ fn merge(mut partials: Vec<Partial>) -> (Grain, crate::timeline::Timelines) {
     model_names.sort_unstable();
     model_names.dedup();
     let position = |names: &[&str], name: &str| names.binary_search(&name).map_or(NULL, |index| index as u32);
-    let mut sessions: Vec<GrainSession> =
-        session_names.iter().map(|id| GrainSession { id: id.to_string(), ..GrainSession::default() }).collect();
+    let mut strings = Names::default();
+    let mut days: Vec<Vec<SessionDay>> = vec![Vec::new(); session_names.len()];
     let mut keys: Vec<(Key, u32, u32)> = Vec::with_capacity(partials.iter().map(|p| p.rows.len()).sum());
     let mut global_ids: Vec<(Vec<u32>, Vec<u32>)> = Vec::with_capacity(partials.len());
     for (which, partial) in partials.iter().enumerate() {
         let session_ids: Vec<u32> = partial.sessions.names.iter().map(|name| position(&session_names, name)).collect();
         let model_ids: Vec<u32> = partial.models.names.iter().map(|name| position(&model_names, name)).collect();
-        let text = |id: u32| (id != NULL).then(|| &*partial.strings.names[id as usize]);
-        for (local, &(tool, user)) in partial.owners.iter().enumerate() {
-            let session = &mut sessions[session_ids[local] as usize];
-            if let Some(tool) = text(tool).filter(|tool| session.tool.is_empty() || *tool < session.tool.as_str()) {
-                session.tool = tool.to_string();
+        let string_ids: Vec<u32> = partial.strings.names.iter().map(|name| strings.id(name)).collect();
+        let global = |id: u32| if id == NULL { NULL } else { string_ids[id as usize] };
+        let day_of = |days: &mut Vec<SessionDay>, day: i32| -> usize {
+            match days.iter().position(|entry| entry.day == day) {
+                Some(index) => index,
+                None => {
+                    days.push(SessionDay { day, tool: NULL, user: NULL, places: Vec::new() });
+                    days.len() - 1
+                }
             }
-            if let Some(user) = text(user).filter(|user| session.user.as_deref().is_none_or(|current| user < &current))
-            {
-                session.user = Some(user.to_string());
+        };
+        let names = &strings.names;
+        let smaller = |candidate: u32, current: u32| {
+            candidate != NULL && (current == NULL || names[candidate as usize] < names[current as usize])
+        };
+        for (local, owners) in partial.owners.iter().enumerate() {
+            let session_days = &mut days[session_ids[local] as usize];
+            for &(day, tool, user) in owners {
+                let index = day_of(session_days, day);
+                let entry = &mut session_days[index];
+                let (tool, user) = (global(tool), global(user));
+                if smaller(tool, entry.tool) {
+                    entry.tool = tool;
+                }
+                if smaller(user, entry.user) {
+                    entry.user = user;
+                }
+            }
+        }
+        for (local, places) in partial.places.iter().enumerate() {
+            let session_days = &mut days[session_ids[local] as usize];
+            for &(cwd, branch, day, calls) in places {
+                let index = day_of(session_days, day);
+                let entry = &mut session_days[index];
+                let (cwd, branch) = (global(cwd), global(branch));
+                match entry.places.iter_mut().find(|place| place.0 == cwd && place.1 == branch) {
+                    Some(place) => place.2 += calls,
+                    None => entry.places.push((cwd, branch, calls)),
+                }
             }
         }
         for (index, row) in partial.rows.iter().enumerate() {
@@ -614,23 +814,10 @@ fn merge(mut partials: Vec<Partial>) -> (Grain, crate::timeline::Timelines) {
             );
             keys.push((key, which as u32, index as u32));
         }
-        for (session, &(cwd, branch, calls)) in partial
-            .places
-            .iter()
-            .enumerate()
-            .flat_map(|(session, places)| places.iter().map(move |place| (session, place)))
-        {
-            let places = &mut sessions[session_ids[session] as usize].places;
-            let (cwd, branch) = (text(cwd), text(branch));
-            match places.iter_mut().find(|place| place.0.as_deref() == cwd && place.1.as_deref() == branch) {
-                Some(place) => place.2 += calls,
-                None => places.push((cwd.map(str::to_string), branch.map(str::to_string), calls)),
-            }
-        }
         global_ids.push((session_ids, model_ids));
     }
-    for session in &mut sessions {
-        session.places.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+    for session_days in &mut days {
+        session_days.sort_unstable_by_key(|entry| entry.day);
     }
     keys.sort_unstable_by_key(|&(key, _, _)| key);
     let mut rows: Vec<GrainRow> = Vec::with_capacity(keys.len());
@@ -648,7 +835,7 @@ fn merge(mut partials: Vec<Partial>) -> (Grain, crate::timeline::Timelines) {
     let mut calls: Vec<Vec<crate::timeline::Call>> = Vec::new();
     let keep_calls = partial_calls.iter().any(Option::is_some);
     if keep_calls {
-        calls.resize_with(sessions.len(), Vec::new);
+        calls.resize_with(session_names.len(), Vec::new);
         for (partial, (session_ids, model_ids)) in partial_calls.into_iter().zip(&global_ids) {
             for (local, mut local_calls) in partial.unwrap_or_default().into_iter().enumerate() {
                 for call in &mut local_calls {
@@ -664,24 +851,36 @@ fn merge(mut partials: Vec<Partial>) -> (Grain, crate::timeline::Timelines) {
         }
     }
     let models: Vec<String> = model_names.into_iter().map(str::to_string).collect();
-    let timelines = crate::timeline::Timelines {
-        sessions: sessions
-            .iter()
-            .take(if keep_calls { usize::MAX } else { 0 })
-            .zip(calls.into_iter().chain(std::iter::repeat_with(Vec::new)))
-            .map(|(session, mut calls)| {
-                calls.sort_by_key(|call| call.ts);
-                crate::timeline::Timeline {
-                    id: session.id.clone(),
-                    tool: session.tool.clone(),
-                    user: session.user.clone(),
-                    calls,
-                }
-            })
-            .collect(),
-        models: models.clone(),
+    let session_names: Vec<String> = session_names.into_iter().map(str::to_string).collect();
+    drop(partials);
+    let mut day_grain = DayGrain {
+        grain: Grain { sessions: Vec::new(), models: models.clone(), rows },
+        timelines: crate::timeline::Timelines { sessions: Vec::new(), models },
+        days,
+        strings: strings.names,
+        local_days,
     };
-    (Grain { sessions, models, rows }, timelines)
+    let sessions: Vec<GrainSession> = session_names
+        .iter()
+        .zip(&day_grain.days)
+        .map(|(id, days)| day_grain.session_of_days(id, days, |_| true))
+        .collect();
+    day_grain.timelines.sessions = sessions
+        .iter()
+        .take(if keep_calls { usize::MAX } else { 0 })
+        .zip(calls.into_iter().chain(std::iter::repeat_with(Vec::new)))
+        .map(|(session, mut calls)| {
+            calls.sort_by_key(|call| call.ts);
+            crate::timeline::Timeline {
+                id: session.id.clone(),
+                tool: session.tool.clone(),
+                user: session.user.clone(),
+                calls: std::sync::Arc::new(calls),
+            }
+        })
+        .collect();
+    day_grain.grain.sessions = sessions;
+    day_grain
 }
 
 impl GrainRow {
@@ -781,6 +980,8 @@ mod tests {
                 Field::new("model", string_type.clone(), true),
                 Field::new("speed", string_type, false),
                 Field::new("tool_use", DataType::Boolean, false),
+                Field::new("actions", DataType::UInt16, true),
+                Field::new("turn", DataType::UInt32, true),
             ]
             .into_iter()
             .chain(crate::columns::token_fields())
@@ -797,6 +998,10 @@ mod tests {
             text(models.into_iter().map(|m| m.map(str::to_string)).collect()),
             text(some(speeds.into_iter().map(str::to_string).collect())),
             Arc::new(BooleanArray::from(tool_use)),
+            Arc::new(datafusion::arrow::array::UInt16Array::from(
+                (0..n).map(|i| (i % 5 != 0).then_some((i % 7) as u16)).collect::<Vec<_>>(),
+            )),
+            Arc::new(datafusion::arrow::array::UInt32Array::from((0..n).map(|i| i as u32 % 3).collect::<Vec<_>>())),
             tokens(input),
             tokens(output),
             tokens(cache_read),
@@ -960,6 +1165,47 @@ mod tests {
                 assert_eq!(session.places.len(), 2);
                 assert_eq!(session.user.as_deref(), Some(format!("u{}@example.com", &session.id[1..]).as_str()));
                 assert_eq!(session.tool, "claude-code");
+            }
+        }
+    }
+
+    #[test]
+    fn a_period_cut_from_the_days_is_the_scan_of_the_period() {
+        let catalog = PriceCatalog::pinned().expect("catalog");
+        let floors = band_floors(&catalog, &Portfolio::default());
+        let rules = GrainRules { as_of: i64::MAX / 2, small_output: 200, min_cacheable_input: 1024 };
+        let (schema, batch) = calls(true);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let batches = vec![batch.slice(0, 90), batch.slice(90, 160), batch.slice(250, 150)];
+        let engine = runtime.block_on(Engine::new(schema, batches, &catalog)).expect("engine");
+        let date = |day: u32| chrono::NaiveDate::from_ymd_opt(2025, 11, day);
+        for timezone in ["UTC", "America/Los_Angeles"] {
+            let whole = Filters { timezone: timezone.into(), ..Filters::default() };
+            let days = runtime.block_on(scan_days(&engine, &whole, rules, floors.clone())).expect("days");
+            assert!(days.grain.rows.iter().map(|row| row.day).collect::<std::collections::BTreeSet<_>>().len() >= 3);
+            for (since, until) in [
+                (None, None),
+                (date(14), None),
+                (None, date(14)),
+                (date(13), date(13)),
+                (date(14), date(15)),
+                (date(20), None),
+                (None, date(1)),
+            ] {
+                let filters = Filters { since, until, ..whole.clone() };
+                let (grain, timelines) =
+                    runtime.block_on(scan_with_timelines(&engine, &filters, rules, floors.clone())).expect("scan");
+                let (cut, cut_timelines) = days.period(since, until);
+                let period = format!("{timezone} {since:?}..{until:?}");
+                assert_eq!(cut.sessions, grain.sessions, "{period}");
+                assert_eq!(cut.models, grain.models, "{period}");
+                assert_eq!(cut.rows, grain.rows, "{period}");
+                assert_eq!(cut_timelines.sessions, timelines.sessions, "{period}");
+                assert_eq!(cut_timelines.models, timelines.models, "{period}");
+                // Not everything: some periods leave sessions, days and calls out.
+                if since.is_some() {
+                    assert!(cut.rows.len() < days.grain.rows.len(), "{period}");
+                }
             }
         }
     }

@@ -61,8 +61,8 @@ pub struct Timeline {
     pub id: String,
     pub tool: String,
     pub user: Option<String>,
-    /// In time order.
-    pub calls: Vec<Call>,
+    /// In time order; shared between the timelines of periods cut from the same days.
+    pub calls: std::sync::Arc<Vec<Call>>,
 }
 
 impl Timeline {
@@ -121,6 +121,6 @@ pub mod build {
     }
 
     pub fn timeline(id: &str, user: &str, calls: Vec<Call>) -> Timeline {
-        Timeline { id: id.into(), tool: "claude-code".into(), user: Some(user.into()), calls }
+        Timeline { id: id.into(), tool: "claude-code".into(), user: Some(user.into()), calls: calls.into() }
     }
 }

@@ -362,7 +362,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             let spend = &attribution.sessions[index];
             let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
             let mut last_hour = i64::MIN;
-            for call in &timeline.calls {
+            for call in timeline.calls.iter() {
                 let hour = call.ts.div_euclid(3_600_000);
                 if hour != last_hour {
                     last_hour = hour;

@@ -3,7 +3,7 @@
 //! the CLI prints for the same inputs and as-of time.
 
 use crate::cli::{OutcomeArgs, ReportArgs, UsageView, WeekStart};
-use crate::commands::report::{UsageSource, compute, directory_of};
+use crate::commands::report::{Prepared, compute_prepared, directory_of, prepare};
 use crate::commands::usage::{ReportSettings, build_report, load_catalog};
 use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use freight_analytics::Scope;
@@ -31,7 +31,24 @@ pub struct StoreReports {
     /// The server's store: its counters say when the last read of it is out of date.
     store: Arc<Store>,
     last_read: Mutex<Option<(StoreVersion, Arc<StoreRead>)>>,
+    /// What reports of the last store read share, per as-of time and time zone, newest first.
+    prepared: Mutex<Vec<Kept>>,
+    /// How long a preparation made "now" answers queries that name no as-of time (the API
+    /// cache's `cache_secs`: a report that old is what the cache serves anyway).
+    now_lasts: std::time::Duration,
 }
+
+/// One preparation and what it answers.
+struct Kept {
+    version: StoreVersion,
+    /// Made for queries naming no as-of time.
+    for_now: bool,
+    made: std::time::Instant,
+    prepared: Arc<Prepared>,
+}
+
+/// Preparations kept at once (each holds every call's timeline: 32 bytes a call).
+const PREPARED_KEPT: usize = 2;
 
 /// What the store held at one read: its events and the people its telemetry placed.
 struct StoreRead {
@@ -76,12 +93,14 @@ impl StoreReports {
             catalog: load_catalog(config.org.prices.as_ref())?,
             store,
             last_read: Mutex::new(None),
+            prepared: Mutex::new(Vec::new()),
+            now_lasts: std::time::Duration::from_secs(config.api.cache_secs),
         })
     }
 
     /// The store's events and telemetry people, read again only when the store changed since
     /// the last read (reading ten million events takes seconds; a report over them, less).
-    fn read(&self) -> anyhow::Result<Arc<StoreRead>> {
+    fn read(&self) -> anyhow::Result<(StoreVersion, Arc<StoreRead>)> {
         let stats = self.store.stats();
         let version = (
             stats.events_stored.load(Ordering::Acquire),
@@ -92,7 +111,7 @@ impl StoreReports {
         if let Some((seen, read)) = last.as_ref()
             && *seen == version
         {
-            return Ok(read.clone());
+            return Ok((version, read.clone()));
         }
         let snapshot = freight_store::read_snapshot(&self.data_dir)?;
         let read = Arc::new(StoreRead {
@@ -100,7 +119,40 @@ impl StoreReports {
             people: crate::commands::store::telemetry_people(&snapshot)?,
         });
         *last = Some((version, read.clone()));
-        Ok(read)
+        Ok((version, read))
+    }
+
+    /// The preparation for this store read, as-of time and time zone: kept, or made now. A
+    /// query naming no as-of time takes that of a preparation made for such queries within
+    /// `now_lasts` (its answer states it), so it is not prepared again for every second.
+    fn prepared(
+        &self,
+        version: StoreVersion,
+        read: &StoreRead,
+        settings: &mut ReportSettings,
+        for_now: bool,
+        outcomes: &OutcomeArgs,
+    ) -> anyhow::Result<Arc<Prepared>> {
+        let mut kept = self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.retain(|entry| entry.version == version);
+        let found = kept.iter().position(|entry| {
+            entry.prepared.timezone == settings.filters.timezone
+                && match for_now {
+                    true => entry.for_now && entry.made.elapsed() < self.now_lasts,
+                    false => entry.prepared.as_of == settings.as_of,
+                }
+        });
+        if let Some(index) = found {
+            let entry = kept.remove(index);
+            settings.as_of = entry.prepared.as_of;
+            let prepared = entry.prepared.clone();
+            kept.insert(0, entry);
+            return Ok(prepared);
+        }
+        let prepared = Arc::new(prepare(&read.usage, &self.catalog, settings, outcomes)?);
+        kept.insert(0, Kept { version, for_now, made: std::time::Instant::now(), prepared: prepared.clone() });
+        kept.truncate(PREPARED_KEPT);
+        Ok(prepared)
     }
 
     /// The settings `freight report` would take from the same flags; a wrong date, time zone or
@@ -136,12 +188,15 @@ impl StoreReports {
 
 impl Reports for StoreReports {
     fn pillars(&self, query: &ReportQuery) -> Result<Value, ReportError> {
-        let settings = Self::settings(query, UsageView::Daily)?;
+        let mut settings = Self::settings(query, UsageView::Daily)?;
         let cut = cut_of(query.cut.as_deref().unwrap_or("team"))?;
-        let read = self.read().map_err(failed)?;
+        let (version, read) = self.read().map_err(failed)?;
         let outcomes = self.outcome_args(&read).map_err(failed)?;
-        let usage = UsageSource::Logs(read.usage.clone());
-        let output = compute(usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope).map_err(failed)?;
+        let prepared =
+            self.prepared(version, &read, &mut settings, query.as_of.is_none(), &outcomes).map_err(failed)?;
+        let output =
+            compute_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope)
+                .map_err(failed)?;
         serde_json::to_value(&output).map_err(|error| ReportError::Failed(error.to_string()))
     }
 
@@ -155,7 +210,7 @@ impl Reports for StoreReports {
             other => return Err(ReportError::Query(format!("usage/{other}: no such view"))),
         };
         let settings = Self::settings(query, view)?;
-        let read = self.read().map_err(failed)?;
+        let (_, read) = self.read().map_err(failed)?;
         let mut usage = read.usage.clone();
         if !query.scope.is_everything() {
             let directory = directory_of(&self.outcome_args(&read).map_err(failed)?).map_err(failed)?;

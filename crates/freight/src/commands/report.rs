@@ -129,17 +129,60 @@ pub fn directory_of(args: &OutcomeArgs) -> anyhow::Result<Directory> {
     .with_unlisted(args.telemetry_people.iter().cloned()))
 }
 
-/// Reads the org directory, mines the repositories and reads the event files.
-pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
-    let directory = directory_of(args)?;
-    // A dataset brings its own outcomes, and a store its registered repositories: the
-    // repository around the current directory is only read when nothing else says where the
-    // work is (a server must not mine whatever folder it was started in).
-    let repo_paths: Vec<PathBuf> = if args.repos.is_empty() && args.dataset.is_none() && args.mined_in.is_none() {
+/// The repositories a report mines. A dataset brings its own outcomes, and a store its
+/// registered repositories: the repository around the current directory is only read when
+/// nothing else says where the work is (a server must not mine whatever folder it was started
+/// in).
+fn repo_paths(args: &OutcomeArgs) -> Vec<PathBuf> {
+    if args.repos.is_empty() && args.dataset.is_none() && args.mined_in.is_none() {
         std::env::current_dir().ok().and_then(|dir| freight_git::discover_workdir(&dir)).into_iter().collect()
     } else {
         args.repos.clone()
+    }
+}
+
+/// What [`gather`] would read, as it stands now: each file's size and modification time (a
+/// dataset's files among them), each repository's branch tip and the people telemetry placed.
+/// While it is unchanged, so is what `gather` returns.
+pub fn gather_inputs(args: &OutcomeArgs) -> String {
+    use std::fmt::Write;
+    let mut inputs = String::new();
+    let file = |inputs: &mut String, path: &Path| {
+        let meta = std::fs::metadata(path).map(|m| (m.len(), m.modified().ok()));
+        let _ = writeln!(inputs, "{} {meta:?}", path.display());
     };
+    let files = [&args.pull_files, &args.ticket_files, &args.deploy_files, &args.incident_files, &args.outcome_files];
+    for path in args.org.iter().chain(files.into_iter().flatten()) {
+        file(&mut inputs, path);
+    }
+    if let Some(dataset) = &args.dataset {
+        let mut pending = vec![dataset.clone()];
+        while let Some(dir) = pending.pop() {
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect(),
+                Err(error) => {
+                    let _ = writeln!(inputs, "{} {error}", dir.display());
+                    continue;
+                }
+            };
+            entries.sort();
+            for path in entries {
+                if path.is_dir() { pending.push(path) } else { file(&mut inputs, &path) }
+            }
+        }
+    }
+    for path in repo_paths(args) {
+        let tip = freight_git::branch_tip(&path, args.branch.as_deref()).map_err(|error| error.to_string());
+        let _ = writeln!(inputs, "{} {tip:?}", path.display());
+    }
+    let _ = writeln!(inputs, "{:?}", args.telemetry_people);
+    inputs
+}
+
+/// Reads the org directory, mines the repositories and reads the event files.
+pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
+    let directory = directory_of(args)?;
+    let repo_paths = repo_paths(args);
     let options = MineOptions {
         branch: args.branch.clone(),
         as_of: Some(as_of),
@@ -229,20 +272,103 @@ pub fn compute(
     })
 }
 
-fn compute_with(
-    usage: UsageSource,
+/// What reports over one read of the usage at one as-of time share, whatever their period,
+/// cut or scope: the grain of every day, its timelines, and the outcomes and org directory.
+/// A server keeps one and answers each query from it ([`compute_prepared`]), so a new period
+/// does not read ten million calls again.
+pub struct Prepared {
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    pub timezone: String,
+    days: freight_analytics::grain::DayGrain,
+    /// The outcomes and directory, with the inputs they were read from ([`gather_inputs`]):
+    /// read again when those change (a webhook stored, a commit mined).
+    gathered: std::sync::Mutex<(String, std::sync::Arc<Gathered>)>,
+}
+
+impl Prepared {
+    /// The gathered outcomes and directory, read again if their inputs changed.
+    fn gathered(&self, args: &OutcomeArgs) -> anyhow::Result<std::sync::Arc<Gathered>> {
+        let inputs = gather_inputs(args);
+        let mut kept = self.gathered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.0 != inputs {
+            *kept = (inputs, std::sync::Arc::new(gather(args, self.as_of.timestamp_millis())?));
+        }
+        Ok(kept.1.clone())
+    }
+}
+
+/// [`Prepared`] for `table` at `settings`' as-of time and time zone (its period is ignored:
+/// every day is kept).
+pub fn prepare(
+    table: &UsageTable,
+    catalog: &PriceCatalog,
+    settings: &ReportSettings,
+    args: &OutcomeArgs,
+) -> anyhow::Result<Prepared> {
+    let rules = rules_of(args, settings)?;
+    let filters = Filters { since: None, until: None, ..settings.filters.clone() };
+    std::thread::scope(|threads| {
+        let gathering = threads.spawn(|| {
+            let inputs = gather_inputs(args);
+            Ok::<_, anyhow::Error>((inputs, std::sync::Arc::new(gather(args, settings.as_of.timestamp_millis())?)))
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let days = runtime.block_on(async {
+            let engine = Engine::new(table.schema.clone(), table.batches.clone(), catalog).await?;
+            let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
+            freight_analytics::grain::scan_days(&engine, &filters, rules.grain(), band_floors).await
+        })?;
+        let gathered =
+            gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")))?;
+        Ok(Prepared {
+            as_of: settings.as_of,
+            timezone: filters.timezone.clone(),
+            days,
+            gathered: std::sync::Mutex::new(gathered),
+        })
+    })
+}
+
+/// The report `compute` would give for `table` with these settings, from what `prepared`
+/// kept of the same table, as-of time and time zone.
+pub fn compute_prepared(
+    prepared: &Prepared,
+    table: &UsageTable,
     catalog: &PriceCatalog,
     settings: &ReportSettings,
     args: &OutcomeArgs,
     cut: Option<Cut>,
     scope: &Scope,
-    gathered: impl FnOnce() -> anyhow::Result<Gathered>,
 ) -> anyhow::Result<PillarsOutput> {
+    if prepared.as_of != settings.as_of || prepared.timezone != settings.filters.timezone {
+        bail!(
+            "a report prepared as of {} in {} cannot answer one as of {} in {}",
+            prepared.as_of,
+            prepared.timezone,
+            settings.as_of,
+            settings.filters.timezone
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let started = std::time::Instant::now();
+        let engine = Engine::new(table.schema.clone(), table.batches.clone(), catalog).await?;
+        let (grain, timelines) = prepared.days.period(settings.filters.since, settings.filters.until);
+        freight_analytics::engine::note_time("engine and the period's grain", started);
+        let gathered = prepared.gathered(args)?;
+        let mut rules = rules_of(args, settings)?;
+        rules.default_identity = gathered.default_identity.clone();
+        let source = Computed { engine: &engine, grain: &grain, timelines: &timelines, ingest: table.report.clone() };
+        finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
+    })
+}
+
+/// The rules a report runs by, from its flags (the default identity comes with the outcomes).
+fn rules_of(args: &OutcomeArgs, settings: &ReportSettings) -> anyhow::Result<Rules> {
     let hours = |h: f64| (h * 3_600_000.0).round() as i64;
-    let as_of = settings.as_of.timestamp_millis();
     let portfolio = args.portfolio_file()?;
-    let mut rules = Rules {
-        as_of,
+    Ok(Rules {
+        as_of: settings.as_of.timestamp_millis(),
         link: LinkRules { grace_ms: hours(args.link_grace_hours), ..LinkRules::default() },
         revert_window_ms: hours(args.revert_window_days * 24.0),
         ship_grace_ms: hours(args.never_shipped_after_days * 24.0),
@@ -252,7 +378,19 @@ fn compute_with(
         marks: portfolio.marks,
         review_rate: args.review_rate,
         default_review_minutes: args.review_minutes,
-    };
+    })
+}
+
+fn compute_with(
+    usage: UsageSource,
+    catalog: &PriceCatalog,
+    settings: &ReportSettings,
+    args: &OutcomeArgs,
+    cut: Option<Cut>,
+    scope: &Scope,
+    gathered: impl FnOnce() -> anyhow::Result<Gathered>,
+) -> anyhow::Result<PillarsOutput> {
+    let mut rules = rules_of(args, settings)?;
     let filters: Filters = settings.filters.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
@@ -286,45 +424,71 @@ fn compute_with(
         if let Some(dir) = &args.export_dataset {
             freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
         }
-        let (report, facts) = pillars_report(
-            &engine,
-            &grain,
-            &filters,
-            &gathered.directory,
-            &gathered.outcomes,
-            &rules,
-            catalog,
-            cut,
-            scope,
-            &timelines,
-        )
-        .await?;
-        // A scoped report's header names only the repositories its figures come from.
-        let in_scope = match scope.is_everything() {
-            true => None,
-            false => Some(Scope::repos_in(&facts)?),
-        };
-        if let Some(dir) = &args.facts_dir {
-            let started = std::time::Instant::now();
-            freight_analytics::pillars::write_facts(&engine, &facts, &filters, &rules, dir).await?;
-            freight_analytics::engine::note_time("facts written", started);
-        }
-        Ok(PillarsOutput {
-            as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            timezone: filters.timezone.clone(),
-            since: filters.since.map(|d| d.to_string()),
-            until: filters.until.map(|d| d.to_string()),
-            scope: scope.clone(),
-            report,
-            repos: gathered
-                .repos
-                .iter()
-                .filter(|repo| in_scope.as_ref().is_none_or(|names| names.contains(&repo.name)))
-                .cloned()
-                .collect(),
-            unpriced_models: engine.unpriced_models.clone(),
-            ingest,
-        })
+        let source = Computed { engine: &engine, grain: &grain, timelines: &timelines, ingest };
+        finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
+    })
+}
+
+/// The usage side of a report, reduced.
+struct Computed<'a> {
+    engine: &'a Engine,
+    grain: &'a freight_analytics::grain::Grain,
+    timelines: &'a freight_analytics::timeline::Timelines,
+    ingest: IngestReport,
+}
+
+/// The four pillars from the reduced usage and the gathered outcomes.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    usage: Computed<'_>,
+    gathered: &Gathered,
+    rules: &Rules,
+    catalog: &PriceCatalog,
+    settings: &ReportSettings,
+    args: &OutcomeArgs,
+    cut: Option<Cut>,
+    scope: &Scope,
+) -> anyhow::Result<PillarsOutput> {
+    let filters = &settings.filters;
+    let engine = usage.engine;
+    let (report, facts) = pillars_report(
+        engine,
+        usage.grain,
+        filters,
+        &gathered.directory,
+        &gathered.outcomes,
+        rules,
+        catalog,
+        cut,
+        scope,
+        usage.timelines,
+    )
+    .await?;
+    // A scoped report's header names only the repositories its figures come from.
+    let in_scope = match scope.is_everything() {
+        true => None,
+        false => Some(Scope::repos_in(&facts)?),
+    };
+    if let Some(dir) = &args.facts_dir {
+        let started = std::time::Instant::now();
+        freight_analytics::pillars::write_facts(engine, &facts, filters, rules, dir).await?;
+        freight_analytics::engine::note_time("facts written", started);
+    }
+    Ok(PillarsOutput {
+        as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        timezone: filters.timezone.clone(),
+        since: filters.since.map(|d| d.to_string()),
+        until: filters.until.map(|d| d.to_string()),
+        scope: scope.clone(),
+        report,
+        repos: gathered
+            .repos
+            .iter()
+            .filter(|repo| in_scope.as_ref().is_none_or(|names| names.contains(&repo.name)))
+            .cloned()
+            .collect(),
+        unpriced_models: engine.unpriced_models.clone(),
+        ingest: usage.ingest,
     })
 }
 

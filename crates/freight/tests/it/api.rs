@@ -217,6 +217,18 @@ fn the_api_answers_what_the_cli_prints_and_exports_its_tables() {
     let (_, scoped) =
         get_json(&server, &format!("/api/v1/report?as_of={as_of}&team=payments&model=claude-opus-4-6"), &admin);
     assert_eq!(scoped, cli_report(&data, &["--team", "payments", "--model", "claude-opus-4-6"]));
+    // Periods in two time zones: the server cuts them from the days it keeps, the CLI reads
+    // only their calls.
+    let day = |back: i64| (chrono::Utc::now() - chrono::Duration::days(back)).date_naive().to_string();
+    for (since, until, zone) in [(day(20), day(9), "Europe/Berlin"), (day(13), day(13), "UTC")] {
+        let path = format!("/api/v1/report?as_of={as_of}&since={since}&until={until}&timezone={zone}&cut=person");
+        let (status, period) = get_json(&server, &path, &admin);
+        assert_eq!(status, 200, "{period}");
+        let args = ["--by", "person", "--since", &since, "--until", &until, "--timezone", zone];
+        assert_eq!(period, cli_report(&data, &args), "the API's report of {since}..{until} in {zone} is the CLI's");
+        assert!(period["total"]["calls"].as_u64().is_some_and(|calls| calls > 0), "{path}: calls in the period");
+        assert_ne!(period["total"]["calls"], api["total"]["calls"], "{path}: a part of the calls");
+    }
     let (_, board) = get_json(&server, &format!("/api/v1/leaderboard?as_of={as_of}"), &admin);
     assert_eq!(board["leaderboard"], cli_report(&data, &[])["leaderboard"]);
     assert_eq!(board["as_of"], AS_OF.as_str());
