@@ -197,7 +197,10 @@ impl Reports for StoreReports {
         let output =
             compute_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope)
                 .map_err(failed)?;
-        serde_json::to_value(&output).map_err(|error| ReportError::Failed(error.to_string()))
+        let started = std::time::Instant::now();
+        let document = serde_json::to_value(&output).map_err(|error| ReportError::Failed(error.to_string()));
+        freight_analytics::engine::note_time("the report as JSON", started);
+        document
     }
 
     fn usage(&self, view: &str, query: &ReportQuery) -> Result<Value, ReportError> {
