@@ -44,11 +44,11 @@ pub enum ReportError {
 
 /// Computes reports over the server's store (implemented by the `freight` binary).
 pub trait Reports: Send + Sync {
-    /// The four-pillar report, as `freight report --store DIR --json` prints it.
-    fn pillars(&self, query: &ReportQuery) -> Result<Value, ReportError>;
+    /// The four-pillar report, as `freight report --store DIR --json` prints it (compact JSON).
+    fn pillars(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError>;
     /// A usage report (`daily`, `weekly`, `monthly`, `session`, `blocks`), as `freight usage
-    /// <view> --store DIR --json` prints it.
-    fn usage(&self, view: &str, query: &ReportQuery) -> Result<Value, ReportError>;
+    /// <view> --store DIR --json` prints it (compact JSON).
+    fn usage(&self, view: &str, query: &ReportQuery) -> Result<Vec<u8>, ReportError>;
 }
 
 /// Query parameters every report endpoint takes. Lists are comma-separated.
@@ -148,33 +148,77 @@ impl ApiParams {
 /// Computed reports by query, kept for a while.
 pub struct ReportCache {
     ttl: Duration,
+    /// Bytes the kept reports and their rendered answers may take.
+    budget: usize,
     entries: Mutex<HashMap<String, Arc<CacheEntry>>>,
     /// One computation at a time: each holds a whole report in memory.
     computing: tokio::sync::Semaphore,
 }
 
-/// A computed report and the answers already rendered from it (a large report takes longer
-/// to serialise than to look up).
+/// A computed report and the answers already rendered from it. The report is kept as its
+/// compact JSON: parsed, a 10M-event report's 14 MB took eight times that, and most
+/// requests want the JSON as it is.
 pub struct Computed {
-    pub document: Value,
+    json: axum::body::Bytes,
     rendered: Mutex<HashMap<String, axum::body::Bytes>>,
 }
 
 impl Computed {
-    fn new(document: Value) -> Computed {
-        Computed { document, rendered: Mutex::new(HashMap::new()) }
+    fn new(json: Vec<u8>) -> Computed {
+        Computed { json: json.into(), rendered: Mutex::new(HashMap::new()) }
     }
 
-    /// The answer body kept under `key`, rendered once.
-    fn rendered(
+    /// The report, parsed.
+    pub fn document(&self) -> Result<Value, Refusal> {
+        serde_json::from_slice(&self.json).map_err(|error| {
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("the kept report does not read: {error}"))
+        })
+    }
+
+    /// The report's JSON as computed.
+    pub fn json(&self) -> axum::body::Bytes {
+        self.json.clone()
+    }
+
+    /// Bytes kept: the report and the answers rendered from it.
+    fn size(&self) -> usize {
+        let rendered = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.json.len() + rendered.values().map(axum::body::Bytes::len).sum::<usize>()
+    }
+
+    /// The report's top-level `keys` only (the rest is scanned, not built: a part of a large
+    /// report reads in a fraction of the time the whole takes).
+    pub fn document_of(&self, keys: &[&str]) -> Result<Value, Refusal> {
+        let unreadable = |error: serde_json::Error| {
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("the kept report does not read: {error}"))
+        };
+        let top: HashMap<String, &serde_json::value::RawValue> =
+            serde_json::from_slice(&self.json).map_err(unreadable)?;
+        let mut document = serde_json::Map::new();
+        for key in keys {
+            if let Some(raw) = top.get(*key) {
+                document.insert((*key).to_string(), serde_json::from_str(raw.get()).map_err(unreadable)?);
+            }
+        }
+        Ok(Value::Object(document))
+    }
+
+    /// The answer body kept under `key`, rendered once from the parsed report (only its
+    /// top-level `keys` when given).
+    pub fn rendered(
         &self,
         key: &str,
+        keys: Option<&[&str]>,
         render: impl FnOnce(&Value) -> Result<Vec<u8>, Refusal>,
     ) -> Result<axum::body::Bytes, Refusal> {
         if let Some(body) = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key) {
             return Ok(body.clone());
         }
-        let body = axum::body::Bytes::from(render(&self.document)?);
+        let document = match keys {
+            Some(keys) => self.document_of(keys)?,
+            None => self.document()?,
+        };
+        let body = axum::body::Bytes::from(render(&document)?);
         self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_string(), body.clone());
         Ok(body)
     }
@@ -186,21 +230,29 @@ struct CacheEntry {
     refresh: Arc<tokio::sync::Mutex<()>>,
 }
 
+impl CacheEntry {
+    fn computed_at(&self) -> Option<Instant> {
+        self.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref().map(|(at, _)| *at)
+    }
+}
+
 const CACHE_ENTRIES: usize = 256;
 
 impl ReportCache {
-    pub fn new(ttl: Duration) -> ReportCache {
-        ReportCache { ttl, entries: Mutex::new(HashMap::new()), computing: tokio::sync::Semaphore::new(1) }
+    pub fn new(ttl: Duration, budget_bytes: usize) -> ReportCache {
+        ReportCache {
+            ttl,
+            budget: budget_bytes,
+            entries: Mutex::new(HashMap::new()),
+            computing: tokio::sync::Semaphore::new(1),
+        }
     }
 
     fn entry(&self, key: &str) -> Arc<CacheEntry> {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= CACHE_ENTRIES && !entries.contains_key(key) {
             // Drop the entry computed longest ago.
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, entry)| entry.value.lock().ok().and_then(|v| v.as_ref().map(|(at, _)| *at)))
-                .map(|(key, _)| key.clone());
+            let oldest = entries.iter().min_by_key(|(_, entry)| entry.computed_at()).map(|(key, _)| key.clone());
             if let Some(oldest) = oldest {
                 entries.remove(&oldest);
             }
@@ -208,12 +260,34 @@ impl ReportCache {
         entries.entry(key.to_string()).or_default().clone()
     }
 
+    /// Keeps `value` under `entry`, then drops the reports computed longest ago while the kept
+    /// ones take more than the budget (the newest is always kept).
+    fn keep(&self, entry: &CacheEntry, value: Arc<Computed>) {
+        *entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), value));
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept: Vec<(Instant, String, usize)> = entries
+            .iter()
+            .filter_map(|(key, entry)| {
+                let value = entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                value.as_ref().map(|(at, computed)| (*at, key.clone(), computed.size()))
+            })
+            .collect();
+        kept.sort_unstable_by_key(|(at, _, _)| std::cmp::Reverse(*at));
+        let mut total = 0;
+        for (index, (_, key, size)) in kept.into_iter().enumerate() {
+            total += size;
+            if index > 0 && total > self.budget {
+                entries.remove(&key);
+            }
+        }
+    }
+
     /// The report for `key`: fresh from the cache, stale while a refresh runs behind it, or
     /// computed now.
     pub async fn get(
         self: &Arc<Self>,
         key: String,
-        compute: impl Fn() -> Result<Value, ReportError> + Send + Sync + 'static,
+        compute: impl Fn() -> Result<Vec<u8>, ReportError> + Send + Sync + 'static,
     ) -> Result<Arc<Computed>, ReportError> {
         let entry = self.entry(&key);
         let current = entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
@@ -226,8 +300,7 @@ impl ReportCache {
                     tokio::spawn(async move {
                         let _guard = guard;
                         if let Ok(value) = cache.run(compute).await {
-                            *entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                                Some((Instant::now(), value));
+                            cache.keep(&entry, value);
                         }
                     });
                 }
@@ -240,8 +313,7 @@ impl ReportCache {
                     return Ok(value);
                 }
                 let value = self.run(compute).await?;
-                *entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Some((Instant::now(), value.clone()));
+                self.keep(&entry, value.clone());
                 Ok(value)
             }
         }
@@ -249,13 +321,13 @@ impl ReportCache {
 
     async fn run(
         &self,
-        compute: Arc<impl Fn() -> Result<Value, ReportError> + Send + Sync + 'static>,
+        compute: Arc<impl Fn() -> Result<Vec<u8>, ReportError> + Send + Sync + 'static>,
     ) -> Result<Arc<Computed>, ReportError> {
         let _permit = self.computing.acquire().await.map_err(|error| ReportError::Failed(error.to_string()))?;
         tokio::task::spawn_blocking(move || compute())
             .await
             .map_err(|error| ReportError::Failed(format!("the report computation stopped: {error}")))?
-            .map(|document| Arc::new(Computed::new(document)))
+            .map(|json| Arc::new(Computed::new(json)))
     }
 }
 
@@ -356,8 +428,15 @@ fn answer(
         if let Some(table) = &params.table {
             return Err(bad_request(format!("table={table} goes with format=csv or format=parquet")));
         }
+        if part.is_none() && sees_people {
+            return Ok(([(header::CONTENT_TYPE, "application/json")], computed.json()).into_response());
+        }
         let key = format!("json {}{view}", part.map_or("", |part| part.path));
-        let body = computed.rendered(&key, |document| {
+        let keys: Option<Vec<&str>> = part.filter(|part| !part.keys.is_empty()).map(|part| {
+            let trimmed_rows: &[&str] = if part.keys.contains(&"rows") { &["total", "rows"] } else { &[] };
+            HEADER_KEYS.iter().chain(part.keys).chain(trimmed_rows).copied().collect()
+        });
+        let body = computed.rendered(&key, keys.as_deref(), |document| {
             let redacted;
             let document = match sees_people {
                 true => document,
@@ -382,13 +461,13 @@ fn answer(
     };
     match format {
         "csv" => {
-            let body = computed.rendered(&format!("csv {name}{view}"), |document| {
+            let body = computed.rendered(&format!("csv {name}{view}"), None, |document| {
                 freight_analytics::export::csv(&table_rows(document)?).map_err(|error| failed(error.to_string()))
             })?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
         }
         "parquet" => {
-            let body = computed.rendered(&format!("parquet {name}{view}"), |document| {
+            let body = computed.rendered(&format!("parquet {name}{view}"), None, |document| {
                 freight_analytics::export::parquet(&table_rows(document)?).map_err(|error| failed(error.to_string()))
             })?;
             Ok((
@@ -564,6 +643,66 @@ mod tests {
 
     fn principal(role: Role) -> Principal {
         Principal { id: "t1".into(), role }
+    }
+
+    #[test]
+    fn kept_reports_stay_within_the_memory_budget() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let cache = Arc::new(ReportCache::new(Duration::from_secs(3600), 250));
+        let computed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let get = |key: &str| {
+            let counter = computed.clone();
+            let report = runtime
+                .block_on(cache.get(key.to_string(), move || {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(format!("{{\"rows\":\"{}\"}}", "x".repeat(90)).into_bytes())
+                }))
+                .expect("computed");
+            assert_eq!(report.document().expect("parses")["rows"].as_str().map(str::len), Some(90));
+        };
+        get("a");
+        get("b");
+        assert_eq!(computed.load(std::sync::atomic::Ordering::SeqCst), 2, "two ~100-byte reports fit in 250");
+        get("a");
+        assert_eq!(computed.load(std::sync::atomic::Ordering::SeqCst), 2, "a is kept");
+        get("c");
+        let kept: BTreeSet<String> = cache
+            .entries
+            .lock()
+            .expect("entries")
+            .iter()
+            .filter(|(_, entry)| entry.computed_at().is_some())
+            .map(|(key, _)| key.clone())
+            .collect();
+        assert_eq!(kept, ["b".to_string(), "c".to_string()].into(), "the report computed longest ago went");
+        get("a");
+        assert_eq!(computed.load(std::sync::atomic::Ordering::SeqCst), 4, "a dropped report is computed again");
+        // The newest is kept even when it alone is over the budget.
+        let tiny = ReportCache::new(Duration::from_secs(3600), 10);
+        let tiny = Arc::new(tiny);
+        runtime.block_on(tiny.get("big".into(), || Ok(b"[1,2,3,4,5,6,7,8,9,10]".to_vec()))).expect("computed");
+        assert_eq!(tiny.entries.lock().expect("entries").len(), 1);
+    }
+
+    #[test]
+    fn a_part_read_from_its_keys_is_the_part_of_the_whole() {
+        let document = serde_json::json!({
+            "as_of": "2026-11-20T00:00:00Z", "timezone": "UTC", "since": null, "until": null, "cut": "team",
+            "total": {"key": "total", "unit": {"per_pr": "1.5"}, "output": {"prs": 2}, "cost": "3"},
+            "rows": [{"key": "web", "unit": {"per_pr": "1"}, "output": {"prs": 1}, "cost": "1"}],
+            "leaderboard": [{"team": "web"}], "waste": [{"amount": "1"}], "links": {"sessions": 3},
+            "session_links": [{"session": "s"}], "optimizable": {"total": "0"}, "adoption": {"seats": 2},
+            "trend": [], "behaviours": {"teams": []}, "flags": [{"person": "ana", "kind": "loops"}],
+            "repos": [], "ingest": {},
+        });
+        let computed = Computed::new(serde_json::to_vec(&document).expect("json"));
+        for part in PARTS.iter().filter(|part| !part.keys.is_empty()) {
+            let trimmed_rows: &[&str] = if part.keys.contains(&"rows") { &["total", "rows"] } else { &[] };
+            let keys: Vec<&str> = HEADER_KEYS.iter().chain(part.keys).chain(trimmed_rows).copied().collect();
+            let from_keys = computed.document_of(&keys).expect("reads");
+            assert_eq!(part_of(&from_keys, part), part_of(&document, part), "{}", part.path);
+            assert!(from_keys.get("session_links").is_none() || part.keys.contains(&"session_links"));
+        }
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct ApiConfig {
     /// How long a computed report is served before it is computed again (seconds); a stale
     /// one is served while the new one is made.
     pub cache_secs: u64,
+    /// Memory the kept reports and their rendered answers may take (MiB, estimated by their
+    /// bytes); beyond it the reports computed longest ago are dropped.
+    pub cache_mb: u64,
 }
 
 impl Default for AuthConfig {
@@ -48,7 +51,7 @@ impl Default for AuthConfig {
 
 impl Default for ApiConfig {
     fn default() -> ApiConfig {
-        ApiConfig { cache_secs: 60 }
+        ApiConfig { cache_secs: 60, cache_mb: 1024 }
     }
 }
 

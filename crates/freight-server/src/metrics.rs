@@ -83,7 +83,16 @@ pub async fn metrics(State(state): State<Shared>) -> Response {
         };
         let reports = state.reports.clone();
         match state.report_cache.get(key, move || reports.pillars(&query)).await {
-            Ok(report) => report_families(&mut registry, &report.document, cut),
+            // Only the rows are read: rendered once per computed report, then parsed small.
+            Ok(report) => match report
+                .rendered("metrics rows", Some(&["rows"]), |document| {
+                    Ok(serde_json::to_vec(&document["rows"]).unwrap_or_default())
+                })
+                .map(|rows| serde_json::from_slice::<Value>(&rows).unwrap_or_default())
+            {
+                Ok(rows) => report_families(&mut registry, &serde_json::json!({ "rows": rows }), cut),
+                Err(_) => eprintln!("freight serve: /metrics could not read the report by {cut}"),
+            },
             Err(error) => eprintln!("freight serve: /metrics could not compute the report by {cut}: {error}"),
         }
     }

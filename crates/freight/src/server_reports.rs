@@ -12,7 +12,6 @@ use freight_core::org::Directory;
 use freight_ingest::UsageTable;
 use freight_server::api::{ReportError, ReportQuery, Reports};
 use freight_store::Store;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -187,7 +186,7 @@ impl StoreReports {
 }
 
 impl Reports for StoreReports {
-    fn pillars(&self, query: &ReportQuery) -> Result<Value, ReportError> {
+    fn pillars(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {
         let mut settings = Self::settings(query, UsageView::Daily)?;
         let cut = cut_of(query.cut.as_deref().unwrap_or("team"))?;
         let (version, read) = self.read().map_err(failed)?;
@@ -198,12 +197,12 @@ impl Reports for StoreReports {
             compute_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope)
                 .map_err(failed)?;
         let started = std::time::Instant::now();
-        let document = serde_json::to_value(&output).map_err(|error| ReportError::Failed(error.to_string()));
+        let json = serde_json::to_vec(&output).map_err(|error| ReportError::Failed(error.to_string()));
         freight_analytics::engine::note_time("the report as JSON", started);
-        document
+        json
     }
 
-    fn usage(&self, view: &str, query: &ReportQuery) -> Result<Value, ReportError> {
+    fn usage(&self, view: &str, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {
         let view = match view {
             "daily" => UsageView::Daily,
             "weekly" => UsageView::Weekly,
@@ -220,7 +219,7 @@ impl Reports for StoreReports {
             usage = scoped_usage(usage, &query.scope, &directory).map_err(failed)?;
         }
         let report = build_report(usage, &self.catalog, &settings).map_err(failed)?;
-        Ok(crate::render::usage_json(&report))
+        serde_json::to_vec(&crate::render::usage_json(&report)).map_err(|error| ReportError::Failed(error.to_string()))
     }
 }
 

@@ -59,9 +59,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             config.org.directory.clone().or_else(|| args.demo.then(|| dir.join("demo-company").join("org.toml"))),
             store.clone(),
         )?),
-        report_cache: Arc::new(freight_server::api::ReportCache::new(std::time::Duration::from_secs(
-            config.api.cache_secs,
-        ))),
+        report_cache: Arc::new(freight_server::api::ReportCache::new(
+            std::time::Duration::from_secs(config.api.cache_secs),
+            usize::try_from(config.api.cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        )),
         tokens: freight_server::auth::Tokens::open(&dir),
         audit: freight_server::auth::Audit::open(&dir)?,
         trust_localhost: config.auth.trust_localhost,
