@@ -428,18 +428,30 @@ fn generated_requests_to_every_documented_operation_get_no_server_error() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for role in [vec!["--role", "admin"], vec!["--role", "team-lead", "--team", "payments"]] {
         let secret = token(&data, &role);
-        let output = Command::new(&schemathesis)
-            .arg("run")
-            .arg(root.join("docs/openapi.json"))
-            .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
-            .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance"])
-            .args(["--max-examples", "10", "--workers", "2", "--request-timeout", "120", "--seed", "7"])
-            .args(["--header", &format!("Authorization: Bearer {secret}")])
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("schemathesis runs");
-        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        assert!(output.status.success(), "schemathesis found failures as {role:?}:\n{report}");
+        let run = || {
+            let output = Command::new(&schemathesis)
+                .arg("run")
+                .arg(root.join("docs/openapi.json"))
+                .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
+                .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance"])
+                .args(["--max-examples", "10", "--workers", "2", "--request-timeout", "120", "--seed", "7"])
+                .args(["--header", &format!("Authorization: Bearer {secret}")])
+                .env("NO_COLOR", "1")
+                .output()
+                .expect("schemathesis runs");
+            let report =
+                format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+            (output.status.success(), report)
+        };
+        let (mut passed, mut report) = run();
+        // schemathesis itself sometimes stops on an error of its own while generating a case
+        // (CPython 3.11's "AST constructor recursion depth mismatch" inside Hypothesis): with no
+        // failure found in the server's answers, that run is repeated once.
+        if !passed && !report.contains("FAILURES") && report.contains("Runtime Error") {
+            eprintln!("schemathesis stopped on an error of its own as {role:?}; running it again");
+            (passed, report) = run();
+        }
+        assert!(passed, "schemathesis found failures as {role:?}:\n{report}");
     }
     let (status, _) = server.get("/health", &[]);
     assert_eq!(status, 200, "the server is unharmed");
