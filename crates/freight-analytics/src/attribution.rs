@@ -165,10 +165,11 @@ pub fn session_queries(engine: &Engine, filters: &Filters, rules: &Rules) -> [(&
 
 /// Each grain row's cost (None when its model has no price).
 pub fn grain_costs(grain: &Grain, catalog: &PriceCatalog) -> Vec<Option<Money>> {
+    use rayon::prelude::*;
     let prices: Vec<_> = grain.models.iter().map(|model| catalog.resolve(model)).collect();
     grain
         .rows
-        .iter()
+        .par_iter()
         .map(|row| prices[row.model as usize].map(|price| price.cost_in_band(&row.tokens, row.speed, row.bucket)))
         .collect()
 }
@@ -223,9 +224,10 @@ fn session_spend(
         }
     }
     let repos = RepoIndex::new(&outcomes.repos);
+    use rayon::prelude::*;
     let windows = sessions
-        .iter_mut()
-        .zip(&grain.sessions)
+        .par_iter_mut()
+        .zip(grain.sessions.par_iter())
         .map(|(session, places)| {
             let mut cwds: Vec<String> = Vec::new();
             let mut branches: Vec<String> = Vec::new();
@@ -310,7 +312,7 @@ pub fn attribute(
         }
     };
     // Sorted shas, for abbreviated merge shas only: built the first time one is met.
-    let by_sha: std::cell::OnceCell<Vec<(&str, &str, usize)>> = std::cell::OnceCell::new();
+    let by_sha: std::sync::OnceLock<Vec<(&str, &str, usize)>> = std::sync::OnceLock::new();
     let sorted_shas = || {
         by_sha.get_or_init(|| {
             let mut list: Vec<(&str, &str, usize)> =
@@ -360,39 +362,49 @@ pub fn attribute(
     for link in &links {
         by_session.entry(link.session.as_str()).or_default().push(link);
     }
-    let mut shares = Vec::new();
-    for (index, session) in sessions.iter().enumerate() {
-        let linked = by_session.get(session.session.as_str()).map(Vec::as_slice).unwrap_or_default();
-        if linked.is_empty() {
-            let fate =
-                if session.last_ts + rules.ship_grace_ms < rules.as_of { Fate::NeverShipped } else { Fate::Pending };
+    // Each session's shares on its own, on every core, in session order.
+    use rayon::prelude::*;
+    let shares: Vec<Share> = sessions
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(index, session)| {
+            let mut shares = Vec::new();
+            let linked = by_session.get(session.session.as_str()).map(Vec::as_slice).unwrap_or_default();
+            if linked.is_empty() {
+                let fate = if session.last_ts + rules.ship_grace_ms < rules.as_of {
+                    Fate::NeverShipped
+                } else {
+                    Fate::Pending
+                };
+                for model in &session.models {
+                    shares.push(Share {
+                        session: index,
+                        model: model.model.clone(),
+                        outcome: None,
+                        fate,
+                        evidence: None,
+                        amount: model.cost,
+                    });
+                }
+                return shares;
+            }
+            let fates: Vec<(Fate, u64)> = linked.iter().map(|link| fate_of(&link.outcome)).collect();
+            let weights: Vec<u64> = fates.iter().map(|(_, lines)| *lines).collect();
             for model in &session.models {
-                shares.push(Share {
-                    session: index,
-                    model: model.model.clone(),
-                    outcome: None,
-                    fate,
-                    evidence: None,
-                    amount: model.cost,
-                });
+                for ((link, (fate, _)), amount) in linked.iter().zip(&fates).zip(split(model.cost, &weights)) {
+                    shares.push(Share {
+                        session: index,
+                        model: model.model.clone(),
+                        outcome: Some(link.outcome.clone()),
+                        fate: *fate,
+                        evidence: Some(link.evidence.level()),
+                        amount,
+                    });
+                }
             }
-            continue;
-        }
-        let fates: Vec<(Fate, u64)> = linked.iter().map(|link| fate_of(&link.outcome)).collect();
-        let weights: Vec<u64> = fates.iter().map(|(_, lines)| *lines).collect();
-        for model in &session.models {
-            for ((link, (fate, _)), amount) in linked.iter().zip(&fates).zip(split(model.cost, &weights)) {
-                shares.push(Share {
-                    session: index,
-                    model: model.model.clone(),
-                    outcome: Some(link.outcome.clone()),
-                    fate: *fate,
-                    evidence: Some(link.evidence.level()),
-                    amount,
-                });
-            }
-        }
-    }
+            shares
+        })
+        .collect();
     Attribution { sessions, links, shares, reverts: reverts_all }
 }
 

@@ -154,6 +154,7 @@ async fn scan_calls(
     for task in tasks {
         partials.push(task.await.map_err(|error| AnalyticsError::Task(error.to_string()))??);
     }
+    crate::engine::note_time("grain: calls read", started);
     let days = merge(partials, timezone);
     crate::engine::note_time(
         &format!(

@@ -266,8 +266,44 @@ pub fn compute(
 ) -> anyhow::Result<PillarsOutput> {
     std::thread::scope(|threads| {
         let gathering = threads.spawn(|| gather(args, settings.as_of.timestamp_millis()));
-        compute_with(usage, catalog, settings, args, cut, scope, || {
-            gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")))
+        let gathered =
+            || gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")));
+        let mut rules = rules_of(args, settings)?;
+        let filters: Filters = settings.filters.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(async {
+            let started = std::time::Instant::now();
+            let (mut engine, ingest, priced) = match usage {
+                UsageSource::Logs(table) => {
+                    if let Some(dir) = &args.export_dataset {
+                        freight_analytics::dataset::write_usage(dir, table.schema.clone(), &table.batches)?;
+                    }
+                    (Engine::new(table.schema, table.batches, catalog).await?, table.report, true)
+                }
+                UsageSource::Dataset(dir) => {
+                    if let Some(target) = &args.export_dataset {
+                        freight_analytics::dataset::copy_usage(&dir, target)?;
+                    }
+                    let usage = dir.join(freight_analytics::dataset::USAGE_DIR);
+                    (Engine::over_parquet(&usage, catalog).await?, IngestReport::default(), false)
+                }
+            };
+            let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
+            let (grain, timelines) =
+                freight_analytics::grain::scan_with_timelines(&engine, &filters, rules.grain(), band_floors).await?;
+            if !priced {
+                let models: Vec<String> =
+                    grain.models.iter().filter(|m| *m != freight_analytics::grain::UNKNOWN_MODEL).cloned().collect();
+                engine.price(catalog, &models).await?;
+            }
+            freight_analytics::engine::note_time("engine and grain", started);
+            let gathered = gathered()?;
+            rules.default_identity = gathered.default_identity.clone();
+            if let Some(dir) = &args.export_dataset {
+                freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
+            }
+            let source = Computed { engine: &engine, grain: &grain, timelines: &timelines, ingest };
+            finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
         })
     })
 }
@@ -378,54 +414,6 @@ fn rules_of(args: &OutcomeArgs, settings: &ReportSettings) -> anyhow::Result<Rul
         marks: portfolio.marks,
         review_rate: args.review_rate,
         default_review_minutes: args.review_minutes,
-    })
-}
-
-fn compute_with(
-    usage: UsageSource,
-    catalog: &PriceCatalog,
-    settings: &ReportSettings,
-    args: &OutcomeArgs,
-    cut: Option<Cut>,
-    scope: &Scope,
-    gathered: impl FnOnce() -> anyhow::Result<Gathered>,
-) -> anyhow::Result<PillarsOutput> {
-    let mut rules = rules_of(args, settings)?;
-    let filters: Filters = settings.filters.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let started = std::time::Instant::now();
-        let (mut engine, ingest, priced) = match usage {
-            UsageSource::Logs(table) => {
-                if let Some(dir) = &args.export_dataset {
-                    freight_analytics::dataset::write_usage(dir, table.schema.clone(), &table.batches)?;
-                }
-                (Engine::new(table.schema, table.batches, catalog).await?, table.report, true)
-            }
-            UsageSource::Dataset(dir) => {
-                if let Some(target) = &args.export_dataset {
-                    freight_analytics::dataset::copy_usage(&dir, target)?;
-                }
-                let usage = dir.join(freight_analytics::dataset::USAGE_DIR);
-                (Engine::over_parquet(&usage, catalog).await?, IngestReport::default(), false)
-            }
-        };
-        let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
-        let (grain, timelines) =
-            freight_analytics::grain::scan_with_timelines(&engine, &filters, rules.grain(), band_floors).await?;
-        if !priced {
-            let models: Vec<String> =
-                grain.models.iter().filter(|m| *m != freight_analytics::grain::UNKNOWN_MODEL).cloned().collect();
-            engine.price(catalog, &models).await?;
-        }
-        freight_analytics::engine::note_time("engine and grain", started);
-        let gathered = gathered()?;
-        rules.default_identity = gathered.default_identity.clone();
-        if let Some(dir) = &args.export_dataset {
-            freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
-        }
-        let source = Computed { engine: &engine, grain: &grain, timelines: &timelines, ingest };
-        finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
     })
 }
 
