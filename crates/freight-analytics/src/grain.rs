@@ -728,12 +728,17 @@ impl DayGrain {
                                     .collect(),
                             ),
                         };
-                        crate::timeline::Timeline {
-                            id: session.id.clone(),
-                            tool: session.tool.clone(),
-                            user: session.user.clone(),
+                        let mut timeline = crate::timeline::Timeline::new(
+                            session.id.clone(),
+                            session.tool.clone(),
+                            session.user.clone(),
                             calls,
+                        );
+                        // The same calls: what was read from them holds for this period too.
+                        if whole[index] {
+                            timeline.memo = self.timelines.sessions[index].memo.clone();
                         }
+                        timeline
                     })
                     .collect(),
             },
@@ -872,12 +877,12 @@ fn merge(mut partials: Vec<Partial>, local_days: LocalDays) -> DayGrain {
         .zip(calls.into_iter().chain(std::iter::repeat_with(Vec::new)))
         .map(|(session, mut calls)| {
             calls.sort_by_key(|call| call.ts);
-            crate::timeline::Timeline {
-                id: session.id.clone(),
-                tool: session.tool.clone(),
-                user: session.user.clone(),
-                calls: std::sync::Arc::new(calls),
-            }
+            crate::timeline::Timeline::new(
+                session.id.clone(),
+                session.tool.clone(),
+                session.user.clone(),
+                std::sync::Arc::new(calls),
+            )
         })
         .collect();
     day_grain.grain.sessions = sessions;
@@ -1203,6 +1208,13 @@ mod tests {
                 assert_eq!(cut.rows, grain.rows, "{period}");
                 assert_eq!(cut_timelines.sessions, timelines.sessions, "{period}");
                 assert_eq!(cut_timelines.models, timelines.models, "{period}");
+                // A session wholly in the period shares its calls and what was read from them.
+                for timeline in &cut_timelines.sessions {
+                    let all = days.timelines.get(&timeline.id).expect("a session of the days");
+                    let shared = std::sync::Arc::ptr_eq(&timeline.calls, &all.calls);
+                    assert_eq!(shared, std::sync::Arc::ptr_eq(&timeline.memo, &all.memo), "{period}");
+                    assert_eq!(timeline.class(), crate::routing::classify(timeline), "{period}");
+                }
                 // Not everything: some periods leave sessions, days and calls out.
                 if since.is_some() {
                     assert!(cut.rows.len() < days.grain.rows.len(), "{period}");

@@ -153,7 +153,7 @@ pub fn session_classes(
         .map(|(index, spend)| {
             let timeline = timelines.session(index, &spend.session)?;
             let main = spend.models.iter().max_by(|a, b| a.cost.cmp(&b.cost).then_with(|| a.calls.cmp(&b.calls)))?;
-            Some((classify(timeline), tiers.get(main.model.as_str()).copied().flatten()?))
+            Some((timeline.class(), tiers.get(main.model.as_str()).copied().flatten()?))
         })
         .collect()
 }

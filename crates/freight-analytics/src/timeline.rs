@@ -63,11 +63,58 @@ pub struct Timeline {
     pub user: Option<String>,
     /// In time order; shared between the timelines of periods cut from the same days.
     pub calls: std::sync::Arc<Vec<Call>>,
+    /// What is read from the calls alone, shared with `calls`: a period that holds a whole
+    /// session reuses what an earlier period found.
+    pub memo: std::sync::Arc<Memo>,
+}
+
+/// Results that depend on a timeline's calls only, each computed once.
+#[derive(Debug, Default)]
+pub struct Memo {
+    class: std::sync::OnceLock<crate::routing::TaskClass>,
+    /// The longest loop, with the marks it was looked for with.
+    longest_loop: std::sync::OnceLock<(LoopMarks, Option<Loop>)>,
+    gap_variation: std::sync::OnceLock<Option<f64>>,
+}
+
+/// The marks a loop is looked for with: lookback, calls, repeated share (its bits).
+type LoopMarks = (usize, u64, u64);
+
+/// A loop: its first call, calls and repeated calls.
+type Loop = (usize, usize, usize);
+
+/// Results kept aside are not part of what a timeline is.
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
 }
 
 impl Timeline {
+    pub fn new(id: String, tool: String, user: Option<String>, calls: std::sync::Arc<Vec<Call>>) -> Timeline {
+        Timeline { id, tool, user, calls, memo: Default::default() }
+    }
+
     pub fn first_ts(&self) -> i64 {
         self.calls.first().map_or(0, |call| call.ts)
+    }
+
+    /// The session's task class ([`crate::routing::classify`]).
+    pub fn class(&self) -> crate::routing::TaskClass {
+        *self.memo.class.get_or_init(|| crate::routing::classify(self))
+    }
+
+    /// The session's longest loop ([`crate::tokenmaxxing::longest_loop`]).
+    pub fn longest_loop(&self, marks: &crate::tokenmaxxing::Marks) -> Option<Loop> {
+        let key = (marks.loop_lookback, marks.loop_calls, marks.loop_repeat_share.to_bits());
+        let (found_with, found) =
+            self.memo.longest_loop.get_or_init(|| (key, crate::tokenmaxxing::longest_loop(self, marks)));
+        if *found_with == key { *found } else { crate::tokenmaxxing::longest_loop(self, marks) }
+    }
+
+    /// The variation of the gaps between the session's calls ([`crate::tokenmaxxing::gap_variation`]).
+    pub fn gap_variation(&self) -> Option<f64> {
+        *self.memo.gap_variation.get_or_init(|| crate::tokenmaxxing::gap_variation(&self.calls))
     }
 }
 
@@ -121,6 +168,6 @@ pub mod build {
     }
 
     pub fn timeline(id: &str, user: &str, calls: Vec<Call>) -> Timeline {
-        Timeline { id: id.into(), tool: "claude-code".into(), user: Some(user.into()), calls: calls.into() }
+        Timeline::new(id.into(), "claude-code".into(), Some(user.into()), calls.into())
     }
 }

@@ -305,7 +305,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         for &index in sessions {
             let spend = &attribution.sessions[index];
             let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
-            if let Some((start, length, repeats)) = longest_loop(timeline, marks) {
+            if let Some((start, length, repeats)) = timeline.longest_loop(marks) {
                 let run = &timeline.calls[start..start + length];
                 let minutes = (run[length - 1].ts - run[0].ts) / 60_000;
                 looping.push((spend.session.as_str(), length, repeats, minutes, run.iter().map(call_cost).sum()));
@@ -370,7 +370,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
                 }
             }
             if timeline.calls.len() >= marks.cadence_min_calls
-                && let Some(variation) = gap_variation(&timeline.calls)
+                && let Some(variation) = timeline.gap_variation()
                 && variation <= marks.cadence_max_variation
             {
                 regular.push((spend.session.as_str(), variation, timeline.calls.len()));
@@ -701,13 +701,19 @@ mod tests {
         // 60 polls of the same command, then an edit.
         let mut calls: Vec<Call> = (0..60).map(|i| call(i, 5_000, 50, Actions::SHELL, 77)).collect();
         calls.push(call(61, 5_000, 300, Actions::EDIT, 5));
-        let found = longest_loop(&timeline("s", "p", calls), &marks).expect("a loop");
+        let found = longest_loop(&timeline("s", "p", calls.clone()), &marks).expect("a loop");
         assert_eq!((found.0, found.1), (0, 60));
         assert!(found.2 >= 59);
         // Waiting on CI: twelve reads, then thirty polls; under the mark though the run is long.
         let mut waits: Vec<Call> = (0..12).map(|i| call(i, 5_000, 50, Actions::READ, 500 + i as u32)).collect();
         waits.extend((12..42).map(|i| call(i, 5_000, 50, Actions::SHELL, 42)));
         assert_eq!(longest_loop(&timeline("s", "p", waits), &marks), None);
+        // Kept with the timeline for the marks it was found with, found again for others.
+        let looping = timeline("s", "p", calls.clone());
+        assert_eq!(looping.longest_loop(&marks), Some(found));
+        let stricter = Marks { loop_calls: found.2 as u64 + 1, ..marks.clone() };
+        assert_eq!(looping.longest_loop(&stricter), None);
+        assert_eq!(looping.longest_loop(&marks), Some(found));
         // Sixty reads of different files: busy, not looping.
         let reads: Vec<Call> = (0..60).map(|i| call(i, 5_000, 50, Actions::READ, 1_000 + i as u32)).collect();
         assert_eq!(longest_loop(&timeline("s", "p", reads), &marks), None);
