@@ -266,8 +266,7 @@ pub fn compute(
 ) -> anyhow::Result<PillarsOutput> {
     std::thread::scope(|threads| {
         let gathering = threads.spawn(|| gather(args, settings.as_of.timestamp_millis()));
-        let gathered =
-            || gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")));
+        let gathered = || joined(gathering);
         let mut rules = rules_of(args, settings)?;
         let filters: Filters = settings.filters.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -306,6 +305,11 @@ pub fn compute(
             finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
         })
     })
+}
+
+/// What the thread reading the outcomes returned.
+fn joined<T>(gathering: std::thread::ScopedJoinHandle<'_, anyhow::Result<T>>) -> anyhow::Result<T> {
+    gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")))
 }
 
 /// What reports over one read of the usage at one as-of time share, whatever their period,
@@ -354,8 +358,7 @@ pub fn prepare(
             let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
             freight_analytics::grain::scan_days(&engine, &filters, rules.grain(), band_floors).await
         })?;
-        let gathered =
-            gathering.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the outcomes failed unexpectedly")))?;
+        let gathered = joined(gathering)?;
         Ok(Prepared {
             as_of: settings.as_of,
             timezone: filters.timezone.clone(),
