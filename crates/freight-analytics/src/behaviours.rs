@@ -52,9 +52,59 @@ pub fn session_habits(
     commit_times: &[i64],
     shipped: Option<bool>,
 ) -> SessionHabits {
-    let calls = &timeline.calls;
-    let mut habits = SessionHabits { calls: calls.len() as u64, shipped, ..SessionHabits::default() };
-    let mut actions_known = false;
+    let from_calls = timeline.call_habits(frontier, portfolio);
+    let mut habits = SessionHabits { shipped, ..from_calls.habits.clone() };
+    if from_calls.actions_known
+        && let Some(&last_commit) = commit_times.iter().max()
+    {
+        habits.verified = Some(from_calls.first_verified.is_some_and(|at| at <= last_commit));
+    }
+    habits
+}
+
+/// What a session's habits read from its calls alone.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CallHabits {
+    /// Without `verified` and `shipped`, which need its links.
+    habits: SessionHabits,
+    /// Whether the source says what any of its calls did.
+    actions_known: bool,
+    /// When a test or build command first ran.
+    first_verified: Option<i64>,
+}
+
+/// The settings [`CallHabits`] were read with: frontier models, bloat mark, routine output,
+/// restart grace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallHabitMarks {
+    frontier: Vec<bool>,
+    bloat_context: u64,
+    small_output: u64,
+    restart_grace_calls: u64,
+}
+
+impl CallHabitMarks {
+    pub fn of(frontier: &[bool], portfolio: &Portfolio) -> CallHabitMarks {
+        CallHabitMarks {
+            frontier: frontier.to_vec(),
+            bloat_context: portfolio.bloat_context,
+            small_output: portfolio.small_output,
+            restart_grace_calls: portfolio.restart_grace_calls,
+        }
+    }
+
+    pub fn is(&self, frontier: &[bool], portfolio: &Portfolio) -> bool {
+        self.frontier == frontier
+            && self.bloat_context == portfolio.bloat_context
+            && self.small_output == portfolio.small_output
+            && self.restart_grace_calls == portfolio.restart_grace_calls
+    }
+}
+
+/// [`CallHabits`] of `calls` ([`Timeline::call_habits`] keeps them with the timeline).
+pub fn call_habits(calls: &[Call], frontier: &[bool], portfolio: &Portfolio) -> CallHabits {
+    let mut habits = SessionHabits { calls: calls.len() as u64, ..SessionHabits::default() };
+    let (mut actions_known, mut first_verified) = (false, None::<i64>);
     for (index, call) in calls.iter().enumerate() {
         habits.prompt_tokens += call.context();
         habits.cache_read_tokens += u64::from(call.cache_read);
@@ -69,6 +119,9 @@ pub fn session_habits(
             actions_known = true;
             habits.edit_calls += u64::from(actions.contains(Actions::EDIT));
             habits.rejected_calls += u64::from(actions.contains(Actions::REJECTED));
+            if actions.verified() {
+                first_verified = Some(first_verified.map_or(call.ts, |at| at.min(call.ts)));
+            }
         }
     }
     if let (Some(first), Some(last)) = (calls.first(), calls.last()) {
@@ -78,12 +131,7 @@ pub fn session_habits(
         let after = (calls.len() - at - 1) as u64;
         habits.dragged_calls = after.saturating_sub(portfolio.restart_grace_calls);
     }
-    if actions_known && let Some(&last_commit) = commit_times.iter().max() {
-        habits.verified = Some(
-            calls.iter().any(|call| call.ts <= last_commit && call.actions().is_some_and(|actions| actions.verified())),
-        );
-    }
-    habits
+    CallHabits { habits, actions_known, first_verified }
 }
 
 /// Buckets of prompt sizes: 16 to each doubling, evenly spaced within it, so a bucket's
@@ -97,6 +145,21 @@ fn context_bucket(context: u64) -> usize {
     // The four bits after the leading one.
     let sub = if octave >= 4 { (x >> (octave - 4)) & 0xF } else { (x << (4 - octave)) & 0xF };
     (octave * SUB_BUCKETS + sub as u32) as usize
+}
+
+/// How many of `calls` sent a prompt in each size bucket ([`context_bucket`]), by bucket: a
+/// session's few sizes, added to a group's tally instead of each of its calls.
+pub fn context_histogram(calls: &[Call]) -> Vec<(u16, u32)> {
+    let mut buckets: Vec<u16> = calls.iter().map(|call| context_bucket(call.context()) as u16).collect();
+    buckets.sort_unstable();
+    let mut histogram: Vec<(u16, u32)> = Vec::new();
+    for bucket in buckets {
+        match histogram.last_mut() {
+            Some((last, count)) if *last == bucket => *count += 1,
+            _ => histogram.push((bucket, 1)),
+        }
+    }
+    histogram
 }
 
 fn bucket_value(bucket: usize) -> u64 {
@@ -157,7 +220,7 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 }
 
 impl Tally {
-    fn add(&mut self, person: &str, habits: &SessionHabits, contexts: &[u16]) {
+    fn add(&mut self, person: &str, habits: &SessionHabits, contexts: &[(u16, u32)]) {
         if !self.people.contains(person) {
             self.people.insert(person.to_string());
         }
@@ -165,8 +228,8 @@ impl Tally {
         self.calls += habits.calls;
         self.prompt_tokens += habits.prompt_tokens;
         self.cache_read_tokens += habits.cache_read_tokens;
-        for bucket in contexts {
-            self.contexts[*bucket as usize] += 1;
+        for &(bucket, calls) in contexts {
+            self.contexts[bucket as usize] += u64::from(calls);
         }
         if habits.calls > 0 {
             self.growths.push(habits.growth);
@@ -441,12 +504,12 @@ pub fn behaviours(
     for (index, session_habits) in habits.iter().filter(|(index, _)| keep(*index)) {
         let spend = &attribution.sessions[*index];
         let Some(timeline) = timelines.session(*index, &spend.session) else { continue };
-        let contexts: Vec<u16> = timeline.calls.iter().map(|call| context_bucket(call.context()) as u16).collect();
+        let contexts = timeline.context_histogram();
         let member = &spend.member;
-        total.add(&member.person, session_habits, &contexts);
-        teams.entry(member.team.clone()).or_default().add(&member.person, session_habits, &contexts);
-        people.entry(member.person.clone()).or_default().add(&member.person, session_habits, &contexts);
-        weeks.entry(monday(timeline.first_ts())).or_default().add(&member.person, session_habits, &contexts);
+        total.add(&member.person, session_habits, contexts);
+        teams.entry(member.team.clone()).or_default().add(&member.person, session_habits, contexts);
+        people.entry(member.person.clone()).or_default().add(&member.person, session_habits, contexts);
+        weeks.entry(monday(timeline.first_ts())).or_default().add(&member.person, session_habits, contexts);
         team_people.entry(member.team.clone()).or_default().insert(member.person.clone());
     }
     let person_figures: BTreeMap<&String, HabitFigures> =
@@ -533,7 +596,7 @@ mod tests {
     fn context_per_turn_median_and_p90() {
         let mut tally = Tally::default();
         let calls: Vec<Call> = (0..100).map(|i| call(i, 1_000 * (i as u32 + 1), 100, EDIT, 0)).collect();
-        let contexts: Vec<u16> = calls.iter().map(|c| context_bucket(c.context()) as u16).collect();
+        let contexts = context_histogram(&calls);
         tally.add("p", &habits_of(calls, &[]), &contexts);
         let figures = tally.figures("p");
         let near = |value: u64, want: f64| (value as f64 / want - 1.0).abs() < 0.045;
@@ -542,9 +605,41 @@ mod tests {
         // Curated context stays small.
         let mut small = Tally::default();
         let calls: Vec<Call> = (0..100).map(|i| call(i, 8_000, 100, EDIT, 0)).collect();
-        let contexts: Vec<u16> = calls.iter().map(|c| context_bucket(c.context()) as u16).collect();
+        let contexts = context_histogram(&calls);
         small.add("q", &habits_of(calls, &[]), &contexts);
         assert!(near(small.figures("q").context_p90.expect("p90"), 8_000.0));
+    }
+
+    #[test]
+    fn a_histogram_counts_each_call_once_by_size() {
+        let calls: Vec<Call> =
+            [8_000, 8_000, 50_000, 8_000, 200_000].iter().map(|&c| call(0, c, 100, EDIT, 0)).collect();
+        let histogram = context_histogram(&calls);
+        assert_eq!(histogram.iter().map(|&(_, n)| n).sum::<u32>(), 5);
+        assert!(histogram.windows(2).all(|pair| pair[0].0 < pair[1].0), "{histogram:?}");
+        assert_eq!(histogram.first(), Some(&(context_bucket(8_000) as u16, 3)));
+    }
+
+    #[test]
+    fn habits_kept_with_a_timeline_are_read_again_for_other_marks_and_links() {
+        // A test at minute 5, commits linked before and after it.
+        let mut calls: Vec<Call> = (0..10).map(|i| call(i, 30_000 * (i as u32 + 1), 100, READ, 0)).collect();
+        calls[5].actions = Actions::TEST.0;
+        let session = timeline("s", "p@x", calls.clone());
+        let portfolio = Portfolio::default();
+        let at = |minute: i64| calls[0].ts + minute * 60_000;
+        let before = session_habits(&session, &[true], &portfolio, &[at(3)], None);
+        let after = session_habits(&session, &[true], &portfolio, &[at(3), at(7)], None);
+        assert_eq!((before.verified, after.verified), (Some(false), Some(true)));
+        assert_eq!(session_habits(&session, &[true], &portfolio, &[], None).verified, None);
+        // Another bloat mark or frontier list is not answered from what was kept.
+        let kept = session_habits(&session, &[true], &portfolio, &[], None);
+        let stricter = Portfolio { bloat_context: portfolio.bloat_context * 2, ..portfolio.clone() };
+        let fresh = session_habits(&timeline("s", "p@x", calls.clone()), &[true], &stricter, &[], None);
+        assert_eq!(session_habits(&session, &[true], &stricter, &[], None), fresh);
+        assert_ne!(fresh.bloated_at, kept.bloated_at);
+        assert_eq!(session_habits(&session, &[false], &portfolio, &[], None).frontier_calls, 0);
+        assert_eq!(session_habits(&session, &[true], &portfolio, &[], None), kept);
     }
 
     #[test]

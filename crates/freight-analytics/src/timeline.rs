@@ -75,6 +75,9 @@ pub struct Memo {
     /// The longest loop, with the marks it was looked for with.
     longest_loop: std::sync::OnceLock<(LoopMarks, Option<Loop>)>,
     gap_variation: std::sync::OnceLock<Option<f64>>,
+    context_histogram: std::sync::OnceLock<Vec<(u16, u32)>>,
+    hours_by_day: std::sync::OnceLock<Vec<(i64, u32)>>,
+    call_habits: std::sync::OnceLock<(crate::behaviours::CallHabitMarks, crate::behaviours::CallHabits)>,
 }
 
 /// The marks a loop is looked for with: lookback, calls, repeated share (its bits).
@@ -115,6 +118,34 @@ impl Timeline {
     /// The variation of the gaps between the session's calls ([`crate::tokenmaxxing::gap_variation`]).
     pub fn gap_variation(&self) -> Option<f64> {
         *self.memo.gap_variation.get_or_init(|| crate::tokenmaxxing::gap_variation(&self.calls))
+    }
+
+    /// What the session's habits read from its calls ([`crate::behaviours::call_habits`]).
+    pub fn call_habits(
+        &self,
+        frontier: &[bool],
+        portfolio: &crate::optimizable::Portfolio,
+    ) -> std::borrow::Cow<'_, crate::behaviours::CallHabits> {
+        use crate::behaviours::{CallHabitMarks, call_habits};
+        let (found_with, found) = self
+            .memo
+            .call_habits
+            .get_or_init(|| (CallHabitMarks::of(frontier, portfolio), call_habits(&self.calls, frontier, portfolio)));
+        match found_with.is(frontier, portfolio) {
+            true => std::borrow::Cow::Borrowed(found),
+            false => std::borrow::Cow::Owned(call_habits(&self.calls, frontier, portfolio)),
+        }
+    }
+
+    /// The hours of each day the session had calls in ([`crate::tokenmaxxing::hours_by_day`]).
+    pub fn hours_by_day(&self) -> &[(i64, u32)] {
+        self.memo.hours_by_day.get_or_init(|| crate::tokenmaxxing::hours_by_day(&self.calls))
+    }
+
+    /// How many of the session's calls sent a prompt of each size
+    /// ([`crate::behaviours::context_histogram`]).
+    pub fn context_histogram(&self) -> &[(u16, u32)] {
+        self.memo.context_histogram.get_or_init(|| crate::behaviours::context_histogram(&self.calls))
     }
 }
 

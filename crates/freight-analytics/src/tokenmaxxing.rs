@@ -247,6 +247,24 @@ pub fn peak_concurrency(intervals: &mut [(i64, i64)]) -> usize {
     peak as usize
 }
 
+/// Per UTC day (days since the epoch) with calls, the hours that had calls, as 24 bits.
+pub fn hours_by_day(calls: &[Call]) -> Vec<(i64, u32)> {
+    let mut days: Vec<(i64, u32)> = Vec::new();
+    let mut last_hour = i64::MIN;
+    for call in calls {
+        let hour = call.ts.div_euclid(3_600_000);
+        if hour != last_hour {
+            last_hour = hour;
+            let (day, bit) = (hour.div_euclid(24), 1u32 << hour.rem_euclid(24));
+            match days.iter_mut().find(|(known, _)| *known == day) {
+                Some((_, hours)) => *hours |= bit,
+                None => days.push((day, bit)),
+            }
+        }
+    }
+    days
+}
+
 /// The machine a working directory is on, as far as a path tells: its home folder
 /// (`/home/ana`, `/Users/ana`, `C:\Users\ana`), else its first two components.
 pub fn machine_of(cwd: &str) -> String {
@@ -361,13 +379,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         for &index in sessions {
             let spend = &attribution.sessions[index];
             let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
-            let mut last_hour = i64::MIN;
-            for call in timeline.calls.iter() {
-                let hour = call.ts.div_euclid(3_600_000);
-                if hour != last_hour {
-                    last_hour = hour;
-                    *hours_by_day.entry(hour.div_euclid(24)).or_default() |= 1 << hour.rem_euclid(24);
-                }
+            for &(day, hours) in timeline.hours_by_day() {
+                *hours_by_day.entry(day).or_default() |= hours;
             }
             if timeline.calls.len() >= marks.cadence_min_calls
                 && let Some(variation) = timeline.gap_variation()
@@ -632,31 +645,43 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     let started = std::time::Instant::now();
     // One account from several machines at once.
     let mut by_account: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let grain_index: HashMap<&str, usize> =
-        inputs.grain.sessions.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    // The grain's sessions are the attribution's, in the same order; searched for otherwise.
+    let grain_session = |index: usize, id: &str| match inputs.grain.sessions.get(index) {
+        Some(session) if session.id == id => Some(session),
+        _ => inputs
+            .grain
+            .sessions
+            .binary_search_by(|session| session.id.as_str().cmp(id))
+            .ok()
+            .map(|found| &inputs.grain.sessions[found]),
+    };
     for (index, spend) in attribution.sessions.iter().enumerate() {
-        if let Some(user) =
-            grain_index.get(spend.session.as_str()).and_then(|&g| inputs.grain.sessions[g].user.as_deref())
-        {
+        if let Some(user) = grain_session(index, &spend.session).and_then(|session| session.user.as_deref()) {
             by_account.entry(user).or_default().push(index);
         }
     }
-    for (account, sessions) in by_account {
-        let mut machines: BTreeSet<String> = BTreeSet::new();
-        let mut intervals: Vec<(i64, i64)> = Vec::new();
-        for &index in &sessions {
-            let spend = &attribution.sessions[index];
-            intervals.push((spend.first_ts, spend.last_ts));
-            if let Some(&g) = grain_index.get(spend.session.as_str()) {
-                machines.extend(
-                    inputs.grain.sessions[g].places.iter().filter_map(|place| place.0.as_deref()).map(machine_of),
-                );
+    let shared: Vec<(&str, Vec<usize>, BTreeSet<String>, usize)> = by_account
+        .into_par_iter()
+        .filter_map(|(account, sessions)| {
+            let mut machines: BTreeSet<String> = BTreeSet::new();
+            let mut intervals: Vec<(i64, i64)> = Vec::new();
+            for &index in &sessions {
+                let spend = &attribution.sessions[index];
+                intervals.push((spend.first_ts, spend.last_ts));
+                if let Some(session) = grain_session(index, &spend.session) {
+                    machines.extend(session.places.iter().filter_map(|place| place.0.as_deref()).map(machine_of));
+                }
             }
-        }
-        let concurrency = peak_concurrency(&mut intervals);
-        if machines.len() < marks.shared_machines || concurrency < marks.shared_concurrency {
-            continue;
-        }
+            let concurrency = peak_concurrency(&mut intervals);
+            (machines.len() >= marks.shared_machines && concurrency >= marks.shared_concurrency).then_some((
+                account,
+                sessions,
+                machines,
+                concurrency,
+            ))
+        })
+        .collect();
+    for (account, sessions, machines, concurrency) in shared {
         let member = member_of(sessions[0]);
         let ids: Vec<&str> = sessions.iter().map(|&i| attribution.sessions[i].session.as_str()).collect();
         let (examples, total) = examples(&ids);
@@ -729,6 +754,16 @@ mod tests {
                 })
                 .collect();
         assert_eq!(longest_loop(&timeline("s", "p", cycle), &marks), None);
+    }
+
+    #[test]
+    fn hours_are_marked_per_utc_day() {
+        let hour = 3_600_000;
+        let at = |ts: i64| Call { ts, ..Call::default() };
+        // 23:10 and 23:50 on day 0, 00:30 and 05:00 on day 1.
+        let calls = [at(23 * hour + 600_000), at(23 * hour + 3_000_000), at(24 * hour + 1_800_000), at(29 * hour)];
+        assert_eq!(hours_by_day(&calls), vec![(0, 1 << 23), (1, 1 | 1 << 5)]);
+        assert!(hours_by_day(&[]).is_empty());
     }
 
     #[test]
