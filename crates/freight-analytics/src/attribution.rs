@@ -269,7 +269,13 @@ pub fn attribute(
     outcomes: &Outcomes,
     rules: &Rules,
 ) -> Attribution {
+    let mut started = std::time::Instant::now();
+    let mut step = |name: &str| {
+        crate::engine::note_time(name, started);
+        started = std::time::Instant::now();
+    };
     let (sessions, windows) = session_spend(grain, catalog, directory, outcomes, rules);
+    step("attribution: sessions' spend");
     let mut people_of: HashMap<String, Option<String>> = HashMap::new();
     let mut person_of = |identity: &str| match people_of.get(identity) {
         Some(person) => person.clone(),
@@ -296,6 +302,7 @@ pub fn attribute(
         repos: &outcomes.repos,
     };
     let links = link_sessions(&windows, inputs, rules.link);
+    step("attribution: links");
 
     let reverts_all = settle_reverts(&outcomes.commits, rules.as_of);
     let commit_index: foldhash::HashMap<(&str, &str), usize> =
@@ -405,6 +412,7 @@ pub fn attribute(
             shares
         })
         .collect();
+    step("attribution: reverts and shares");
     Attribution { sessions, links, shares, reverts: reverts_all }
 }
 

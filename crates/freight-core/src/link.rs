@@ -214,10 +214,12 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
         }
     }
 
-    for session in sessions.iter().filter(|s| !exact_sessions.contains(s.session.as_str())) {
+    // Each session's heuristic links on its own, on every core, in session order.
+    let heuristic = |session: &SessionWindow| -> Vec<Link> {
+        let mut links = Vec::new();
         let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repo_index.find(cwd)).collect();
         if places.is_empty() {
-            continue;
+            return links;
         }
         let window_end = session.last_ts + rules.grace_ms;
         let mut candidates: Vec<usize> = Vec::new();
@@ -308,7 +310,12 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
                 },
             );
         }
-    }
+        links
+    };
+    use rayon::prelude::*;
+    let heuristic_links: Vec<Link> =
+        sessions.par_iter().filter(|s| !exact_sessions.contains(s.session.as_str())).flat_map_iter(heuristic).collect();
+    links.extend(heuristic_links);
     links
 }
 
