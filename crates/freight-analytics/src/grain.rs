@@ -70,6 +70,21 @@ pub struct Grain {
     pub rows: Vec<GrainRow>,
 }
 
+impl Grain {
+    /// Session `id`, expected at `index` (the attribution's sessions are in the same order);
+    /// found by search otherwise.
+    pub fn session(&self, index: usize, id: &str) -> Option<&GrainSession> {
+        match self.sessions.get(index) {
+            Some(session) if session.id == id => Some(session),
+            _ => self
+                .sessions
+                .binary_search_by(|session| session.id.as_str().cmp(id))
+                .ok()
+                .map(|found| &self.sessions[found]),
+        }
+    }
+}
+
 /// What makes a call routine or cacheable.
 #[derive(Debug, Clone, Copy)]
 pub struct GrainRules {

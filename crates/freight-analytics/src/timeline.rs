@@ -110,9 +110,13 @@ impl Timeline {
     /// The session's longest loop ([`crate::tokenmaxxing::longest_loop`]).
     pub fn longest_loop(&self, marks: &crate::tokenmaxxing::Marks) -> Option<Loop> {
         let key = (marks.loop_lookback, marks.loop_calls, marks.loop_repeat_share.to_bits());
-        let (found_with, found) =
-            self.memo.longest_loop.get_or_init(|| (key, crate::tokenmaxxing::longest_loop(self, marks)));
-        if *found_with == key { *found } else { crate::tokenmaxxing::longest_loop(self, marks) }
+        let found = kept_for(
+            &self.memo.longest_loop,
+            || key,
+            |kept| *kept == key,
+            || crate::tokenmaxxing::longest_loop(self, marks),
+        );
+        *found
     }
 
     /// The variation of the gaps between the session's calls ([`crate::tokenmaxxing::gap_variation`]).
@@ -127,14 +131,12 @@ impl Timeline {
         portfolio: &crate::optimizable::Portfolio,
     ) -> std::borrow::Cow<'_, crate::behaviours::CallHabits> {
         use crate::behaviours::{CallHabitMarks, call_habits};
-        let (found_with, found) = self
-            .memo
-            .call_habits
-            .get_or_init(|| (CallHabitMarks::of(frontier, portfolio), call_habits(&self.calls, frontier, portfolio)));
-        match found_with.is(frontier, portfolio) {
-            true => std::borrow::Cow::Borrowed(found),
-            false => std::borrow::Cow::Owned(call_habits(&self.calls, frontier, portfolio)),
-        }
+        kept_for(
+            &self.memo.call_habits,
+            || CallHabitMarks::of(frontier, portfolio),
+            |kept| kept.is(frontier, portfolio),
+            || call_habits(&self.calls, frontier, portfolio),
+        )
     }
 
     /// The hours of each day the session had calls in ([`crate::tokenmaxxing::hours_by_day`]).
@@ -146,6 +148,21 @@ impl Timeline {
     /// ([`crate::behaviours::context_histogram`]).
     pub fn context_histogram(&self) -> &[(u16, u32)] {
         self.memo.context_histogram.get_or_init(|| crate::behaviours::context_histogram(&self.calls))
+    }
+}
+
+/// What `cell` keeps when it was worked out with marks that `matches`, else worked out again
+/// (the first marks asked with are the ones kept).
+fn kept_for<'a, K, V: Clone>(
+    cell: &'a std::sync::OnceLock<(K, V)>,
+    marks: impl FnOnce() -> K,
+    matches: impl FnOnce(&K) -> bool,
+    work: impl Fn() -> V,
+) -> std::borrow::Cow<'a, V> {
+    let (kept_with, kept) = cell.get_or_init(|| (marks(), work()));
+    match matches(kept_with) {
+        true => std::borrow::Cow::Borrowed(kept),
+        false => std::borrow::Cow::Owned(work()),
     }
 }
 

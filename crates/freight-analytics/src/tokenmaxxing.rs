@@ -645,18 +645,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     let started = std::time::Instant::now();
     // One account from several machines at once.
     let mut by_account: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    // The grain's sessions are the attribution's, in the same order; searched for otherwise.
-    let grain_session = |index: usize, id: &str| match inputs.grain.sessions.get(index) {
-        Some(session) if session.id == id => Some(session),
-        _ => inputs
-            .grain
-            .sessions
-            .binary_search_by(|session| session.id.as_str().cmp(id))
-            .ok()
-            .map(|found| &inputs.grain.sessions[found]),
-    };
     for (index, spend) in attribution.sessions.iter().enumerate() {
-        if let Some(user) = grain_session(index, &spend.session).and_then(|session| session.user.as_deref()) {
+        if let Some(user) = inputs.grain.session(index, &spend.session).and_then(|session| session.user.as_deref()) {
             by_account.entry(user).or_default().push(index);
         }
     }
@@ -668,7 +658,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             for &index in &sessions {
                 let spend = &attribution.sessions[index];
                 intervals.push((spend.first_ts, spend.last_ts));
-                if let Some(session) = grain_session(index, &spend.session) {
+                if let Some(session) = inputs.grain.session(index, &spend.session) {
                     machines.extend(session.places.iter().filter_map(|place| place.0.as_deref()).map(machine_of));
                 }
             }
