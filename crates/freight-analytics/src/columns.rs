@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type, TimeUnit, Timestamp
 use freight_core::TokenCounts;
 use rust_decimal::Decimal;
 
-fn column(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
+pub(crate) fn column(batch: &RecordBatch, name: &'static str) -> Result<ArrayRef, AnalyticsError> {
     batch.column_by_name(name).cloned().ok_or(AnalyticsError::Column(name))
 }
 

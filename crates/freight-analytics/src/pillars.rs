@@ -9,7 +9,7 @@ use crate::dataset::table;
 use crate::engine::{AnalyticsError, Engine};
 use crate::grain::Grain;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray, UInt64Array,
+    ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray, UInt64Array,
 };
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -151,6 +151,18 @@ impl OutputWindow {
     }
 }
 
+/// The rows of `outputs_as_of` (an [`outputs_as_of`] table, built with `window`'s as-of time)
+/// inside `window`, in their order.
+fn outputs_in(outputs_as_of: &RecordBatch, window: &OutputWindow) -> Result<RecordBatch, AnalyticsError> {
+    if window.from.is_none() && window.to.is_none() {
+        return Ok(outputs_as_of.clone());
+    }
+    let at = columns::column(outputs_as_of, "at")?;
+    let at = at.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    let inside: BooleanArray = at.iter().map(|at| Some(at.is_some_and(|at| window.holds(at)))).collect();
+    Ok(datafusion::arrow::compute::filter_record_batch(outputs_as_of, &inside)?)
+}
+
 /// The three fact tables.
 pub struct Facts {
     pub spend: RecordBatch,
@@ -162,14 +174,13 @@ pub struct Facts {
 pub fn facts(
     attribution: &Attribution,
     optimizable: &OptimizableBySession,
-    outcomes: &Outcomes,
-    directory: &Directory,
+    outputs_as_of: &RecordBatch,
     window: &OutputWindow,
 ) -> Result<Facts, AnalyticsError> {
     // The three tables are independent: built side by side.
     let (spend, (usage, outputs)) = rayon::join(
         || spend_table(attribution),
-        || rayon::join(|| usage_table(attribution, optimizable), || outputs_table(outcomes, directory, window)),
+        || rayon::join(|| usage_table(attribution, optimizable), || outputs_in(outputs_as_of, window)),
     );
     Ok(Facts { spend: spend?, session_usage: usage?, outputs: outputs? })
 }
@@ -259,12 +270,11 @@ fn usage_table(attribution: &Attribution, optimizable: &OptimizableBySession) ->
 }
 
 /// `outputs`: commits on main, pull requests, tickets, other outcome events.
-fn outputs_table(
-    outcomes: &Outcomes,
-    directory: &Directory,
-    window: &OutputWindow,
-) -> Result<RecordBatch, AnalyticsError> {
-    // outputs: commits on main, pull requests, tickets, other outcome events.
+/// The `outputs` table of every time up to `as_of`: commits on main, pull requests, tickets,
+/// other outcome events. A report's period is cut from it ([`outputs_in`]), so a server builds
+/// it once per outcomes, directory and as-of time, not once per query.
+pub fn outputs_as_of(outcomes: &Outcomes, directory: &Directory, as_of: Millis) -> Result<RecordBatch, AnalyticsError> {
+    let window = OutputWindow { from: None, to: None, as_of };
     struct Output {
         kind: &'static str,
         member: freight_core::org::Member,
@@ -482,7 +492,7 @@ pub struct PillarRow {
 }
 
 fn float(batch: &RecordBatch, name: &'static str) -> Result<Vec<f64>, AnalyticsError> {
-    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::array::Array;
     use datafusion::arrow::compute::cast;
     use datafusion::arrow::datatypes::Float64Type;
     let column = batch.column_by_name(name).ok_or(AnalyticsError::Column(name))?;
@@ -819,6 +829,8 @@ pub fn output_window(filters: &crate::usage::Filters, as_of: Millis) -> Result<O
 }
 
 /// Attribution, facts and the pillar SQL, for one cut; the facts are returned for export.
+/// `outputs_as_of` is the [`outputs_as_of`] table of `outcomes` and `directory` at the rules'
+/// as-of time (kept by a caller that answers many periods).
 #[allow(clippy::too_many_arguments)]
 pub async fn pillars_report(
     engine: &Engine,
@@ -826,6 +838,7 @@ pub async fn pillars_report(
     filters: &crate::usage::Filters,
     directory: &Directory,
     outcomes: &Outcomes,
+    outputs_as_of: &RecordBatch,
     rules: &crate::attribution::Rules,
     catalog: &freight_core::PriceCatalog,
     cut: Option<Cut>,
@@ -889,7 +902,7 @@ pub async fn pillars_report(
     step("behaviours, optimizable");
     let window = output_window(filters, rules.as_of)?;
     let facts =
-        scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outcomes, directory, &window)?)?;
+        scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outputs_as_of, &window)?)?;
     step("facts");
     register_facts(engine, &facts)?;
     let trend = crate::trend::weekly_trend(grain, catalog, attribution, &facts.outputs, &filters.timezone)?;
@@ -965,4 +978,43 @@ pub async fn pillars_report(
         flags,
     };
     Ok((report, facts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use freight_core::outcome::Ticket;
+
+    fn ticket(id: &str, resolved_at: Millis) -> Ticket {
+        Ticket { id: id.into(), team: Some("web".into()), person: None, resolved_at, weight: 1.0 }
+    }
+
+    #[test]
+    fn a_period_is_cut_from_the_kept_outputs_in_order() {
+        let outcomes = Outcomes {
+            tickets: vec![ticket("a", 10), ticket("b", 20), ticket("c", 30), ticket("d", 40), ticket("late", 60)],
+            ..Outcomes::default()
+        };
+        let as_of = 50;
+        let kept = outputs_as_of(&outcomes, &Directory::default(), as_of).expect("outputs");
+        // Nothing after the as-of time is kept at all.
+        assert_eq!(kept.num_rows(), 4);
+        let at_of = |batch: &RecordBatch| -> Vec<i64> {
+            batch
+                .column_by_name("at")
+                .expect("at")
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .values()
+                .to_vec()
+        };
+        let period = OutputWindow { from: Some(20), to: Some(40), as_of };
+        let cut = outputs_in(&kept, &period).expect("cut");
+        // Inclusive start, exclusive end, in the kept order, every column cut alike.
+        assert_eq!(at_of(&cut), vec![20, 30]);
+        assert_eq!(cut.num_columns(), kept.num_columns());
+        let everything = OutputWindow { from: None, to: None, as_of };
+        assert_eq!(at_of(&outputs_in(&kept, &everything).expect("all")), vec![10, 20, 30, 40]);
+        let open_start = OutputWindow { from: None, to: Some(30), as_of };
+        assert_eq!(at_of(&outputs_in(&kept, &open_start).expect("open")), vec![10, 20]);
+    }
 }

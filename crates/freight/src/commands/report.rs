@@ -4,12 +4,14 @@
 use crate::cli::{CutArg, OutcomeArgs, PillarArgs, UsageView};
 use crate::commands::usage::{ReportSettings, find_files, load_catalog, read_logs};
 use anyhow::{Context, bail};
+use datafusion::arrow::record_batch::RecordBatch;
 use freight_analytics::attribution::{Outcomes, Rules};
 use freight_analytics::pillars::{Cut, PillarsReport, pillars_report};
 use freight_analytics::{Engine, Filters, Scope};
 use freight_core::PriceCatalog;
 use freight_core::link::LinkRules;
 use freight_core::org::Directory;
+use freight_core::outcome::Millis;
 use freight_git::{MineOptions, MinedRepo};
 use freight_ingest::{IngestReport, SourceFile, UsageTable, discover_people};
 use serde::Serialize;
@@ -31,6 +33,24 @@ pub struct Gathered {
     pub outcomes: Outcomes,
     pub repos: Vec<RepoSummary>,
     pub default_identity: Option<String>,
+    /// The outcomes as `outputs` rows at one as-of time, built by the first report that asks
+    /// (a server answers many periods from the same gathered outcomes).
+    outputs: std::sync::Mutex<Option<(Millis, RecordBatch)>>,
+}
+
+impl Gathered {
+    /// The `outputs` table of every time up to `as_of` (`pillars::outputs_as_of`).
+    fn outputs_as_of(&self, as_of: Millis) -> anyhow::Result<RecordBatch> {
+        let mut kept = self.outputs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((kept_as_of, outputs)) = kept.as_ref()
+            && *kept_as_of == as_of
+        {
+            return Ok(outputs.clone());
+        }
+        let outputs = freight_analytics::pillars::outputs_as_of(&self.outcomes, &self.directory, as_of)?;
+        *kept = Some((as_of, outputs.clone()));
+        Ok(outputs)
+    }
 }
 
 /// The report with what it was computed from.
@@ -250,6 +270,7 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
         outcomes,
         repos,
         default_identity: if args.people_dir.is_some() { None } else { default_identity },
+        outputs: std::sync::Mutex::new(None),
     })
 }
 
@@ -442,12 +463,14 @@ async fn finish(
 ) -> anyhow::Result<PillarsOutput> {
     let filters = &settings.filters;
     let engine = usage.engine;
+    let outputs = gathered.outputs_as_of(rules.as_of)?;
     let (report, facts) = pillars_report(
         engine,
         usage.grain,
         filters,
         &gathered.directory,
         &gathered.outcomes,
+        &outputs,
         rules,
         catalog,
         cut,
