@@ -56,7 +56,7 @@ pub const NO_COST_CENTRE: &str = "(none)";
 /// The one SQL text of the pillars. `{cut}` is a column of the three fact tables (or, for the
 /// total, an expression that is `'all'` on every row). Kept engine-neutral: plain GROUP BY,
 /// aggregates with the standard `FILTER (WHERE …)` clause (a fifth faster than `SUM(CASE …)` in
-/// DataFusion: no CASE array is built per row) and joins on non-null keys.
+/// DataFusion: the condition is passed as a mask, no CASE array is built) and joins on non-null keys.
 pub const PILLARS_SQL: &str = "
 WITH s AS (
   SELECT {cut} AS k,
@@ -269,7 +269,6 @@ fn usage_table(attribution: &Attribution, optimizable: &OptimizableBySession) ->
     table(usage)
 }
 
-/// `outputs`: commits on main, pull requests, tickets, other outcome events.
 /// The `outputs` table of every time up to `as_of`: commits on main, pull requests, tickets,
 /// other outcome events. A report's period is cut from it ([`outputs_in`]), so a server builds
 /// it once per outcomes, directory and as-of time, not once per query.
