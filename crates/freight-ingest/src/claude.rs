@@ -45,6 +45,110 @@ pub struct ClaudeLine<'a> {
     /// The content holds the result of a tool call the user rejected (read by
     /// [`parse_user_line`] only).
     pub rejection: bool,
+    /// Where the values that differ between the lines of one call sit.
+    pub varying: Varying,
+}
+
+/// Claude Code writes a call with several content blocks as several lines that differ only
+/// in `parentUuid`, `uuid`, `timestamp`, `message.content` and `message.usage` (the output
+/// count grows as the blocks stream). A line records where those values sit, so that the
+/// next line can be checked against it byte for byte outside them ([`parse_repeat`]) instead
+/// of being read key by key.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Varying {
+    /// Byte ranges of the values, by [`VaryingValue`].
+    spans: [Option<(usize, usize)>; 5],
+    /// A key came twice, or the fields came from a wrapped message: the line is no pattern.
+    unusable: bool,
+}
+
+/// The values [`Varying`] locates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VaryingValue {
+    ParentUuid = 0,
+    Uuid = 1,
+    Timestamp = 2,
+    Content = 3,
+    Usage = 4,
+}
+
+impl Varying {
+    fn record(&mut self, value: VaryingValue, start: usize, end: usize) {
+        let slot = &mut self.spans[value as usize];
+        self.unusable |= slot.is_some();
+        *slot = Some((start, end));
+    }
+
+    /// The values' ranges in line order, when the line can serve as a pattern (it has a
+    /// timestamp, a content and a usage).
+    fn in_order(&self) -> Option<Vec<(usize, usize, VaryingValue)>> {
+        let has = |value: VaryingValue| self.spans[value as usize].is_some();
+        if self.unusable || !has(VaryingValue::Timestamp) || !has(VaryingValue::Content) || !has(VaryingValue::Usage) {
+            return None;
+        }
+        let values = [
+            VaryingValue::ParentUuid,
+            VaryingValue::Uuid,
+            VaryingValue::Timestamp,
+            VaryingValue::Content,
+            VaryingValue::Usage,
+        ];
+        let mut found: Vec<(usize, usize, VaryingValue)> = values
+            .into_iter()
+            .filter_map(|value| self.spans[value as usize].map(|(start, end)| (start, end, value)))
+            .collect();
+        found.sort_unstable_by_key(|&(start, ..)| start);
+        Some(found)
+    }
+}
+
+/// What a repeat of an earlier line reads to: its own timestamp, usage and tool calls.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Repeat<'a> {
+    pub timestamp: Option<Cow<'a, str>>,
+    pub usage: Option<ClaudeUsage>,
+    pub tool_use: bool,
+    pub tool_calls: Vec<ToolCall<'a>>,
+}
+
+impl Repeat<'_> {
+    pub fn timestamp_millis(&self) -> Option<i64> {
+        self.timestamp.as_deref().and_then(parse_millis)
+    }
+
+    /// What the content's tool calls did.
+    pub fn actions(&self) -> Actions {
+        tools::actions_of(&self.tool_calls)
+    }
+}
+
+/// Reads `bytes` as a repeat of `pattern` (a line read with [`parse_line`], whose `varying`
+/// it was): `None` unless the two are equal byte for byte outside the varying values and
+/// those values read. Equal bytes read to equal fields, so a repeat is a copy of the same
+/// call, and only its timestamp, usage and content are its own.
+pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], varying: &Varying) -> Option<Repeat<'a>> {
+    let mut repeat = Repeat::default();
+    let mut scanner = Scanner::new(bytes);
+    let mut in_pattern = 0usize;
+    for (start, end, value) in varying.in_order()? {
+        let same = pattern.get(in_pattern..start)?;
+        if !bytes.get(scanner.position()..)?.starts_with(same) {
+            return None;
+        }
+        scanner.skip_to(scanner.position() + same.len());
+        match value {
+            VaryingValue::Content => {
+                let mut line = ClaudeLine::default();
+                content(&mut scanner, &mut line, false).ok()?;
+                (repeat.tool_use, repeat.tool_calls) = (line.tool_use, line.tool_calls);
+            }
+            VaryingValue::Timestamp => repeat.timestamp = scanner.string().ok()?,
+            VaryingValue::Usage => repeat.usage = usage(&mut scanner).ok()?,
+            VaryingValue::ParentUuid | VaryingValue::Uuid => scanner.skip().ok()?,
+        }
+        in_pattern = end;
+    }
+    (bytes.get(scanner.position()..)? == pattern.get(in_pattern..)?).then_some(repeat)
 }
 
 /// `message.usage` as written.
@@ -248,8 +352,21 @@ fn record<'a>(
     nested: &mut Option<ClaudeLine<'a>>,
     rejections: bool,
 ) -> ScanResult<()> {
+    let varying = |s: &mut Scanner<'a>, line: &mut ClaudeLine<'a>, value: VaryingValue, read: bool| {
+        s.peek()?;
+        let start = s.position();
+        if read {
+            line.timestamp = s.string()?;
+        } else {
+            s.skip()?;
+        }
+        line.varying.record(value, start, s.position());
+        Ok(())
+    };
     scanner.object(|s, key| match key {
-        b"timestamp" => s.string().map(|v| line.timestamp = v),
+        b"timestamp" => varying(s, line, VaryingValue::Timestamp, true),
+        b"parentUuid" => varying(s, line, VaryingValue::ParentUuid, false),
+        b"uuid" => varying(s, line, VaryingValue::Uuid, false),
         b"sessionId" => s.string().map(|v| line.session_id = v),
         b"requestId" => s.string().map(|v| line.request_id = v),
         b"cwd" => s.string().map(|v| line.cwd = v),
@@ -268,8 +385,20 @@ fn record<'a>(
             s.object(|s, key| match key {
                 b"id" => s.string().map(|v| line.message_id = v),
                 b"model" => s.string().map(|v| line.model = v),
-                b"usage" => usage(s).map(|v| line.usage = v),
-                b"content" => content(s, line, rejections),
+                b"usage" => {
+                    s.peek()?;
+                    let start = s.position();
+                    line.usage = usage(s)?;
+                    line.varying.record(VaryingValue::Usage, start, s.position());
+                    Ok(())
+                }
+                b"content" => {
+                    s.peek()?;
+                    let start = s.position();
+                    content(s, line, rejections)?;
+                    line.varying.record(VaryingValue::Content, start, s.position());
+                    Ok(())
+                }
                 _ => s.skip(),
             })
         }
@@ -322,6 +451,7 @@ fn parse(bytes: &[u8], rejections: bool) -> ScanResult<ClaudeLine<'_>> {
             session_id,
             cwd: inner.cwd.clone().or(cwd),
             git_branch: inner.git_branch.clone().or(git_branch),
+            varying: Varying { unusable: true, ..Varying::default() },
             ..inner
         };
     }
@@ -367,6 +497,42 @@ mod tests {
         // Text that mentions a tool call is not one: its quotes are escaped.
         let quoted = LINE.replace(r#"a \"quoted\" {brace"#, r#"\"type\":\"tool_use\""#);
         assert!(!parse_line(quoted.as_bytes()).expect("parses").tool_use);
+    }
+
+    #[test]
+    fn a_repeat_differs_only_in_its_ids_time_and_content() {
+        let pattern = parse_line(LINE.as_bytes()).expect("parses");
+        let bash = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"cargo test"}}"#;
+        let next_block = with_content(bash)
+            .replace(r#""parentUuid":"4d21""#, r#""parentUuid":"6648""#)
+            .replace(r#""uuid":"6648""#, r#""uuid":"77a0""#)
+            .replace("00:52:34.495Z", "00:52:35.001Z");
+        let next_block = next_block.replace(r#""output_tokens":172"#, r#""output_tokens":1720"#);
+        let repeat = parse_repeat(next_block.as_bytes(), LINE.as_bytes(), &pattern.varying).expect("a repeat");
+        let full = parse_line(next_block.as_bytes()).expect("parses");
+        assert_eq!(repeat.timestamp_millis(), full.timestamp_millis());
+        assert_eq!(repeat.usage, full.usage);
+        assert_eq!(repeat.usage.as_ref().map(|usage| usage.tokens().output), Some(1720));
+        assert_eq!((repeat.tool_use, &repeat.tool_calls), (full.tool_use, &full.tool_calls));
+        assert_eq!(repeat.actions(), Actions::TEST);
+
+        // Anything else that differs is read in full.
+        for changed in [
+            LINE.replace(r#""model":"claude-sonnet-4-5-20250929""#, r#""model":"claude-opus-4-5""#),
+            LINE.replace(r#""requestId":"req_01""#, r#""requestId":"req_02""#),
+            LINE.replace(r#""isSidechain":false"#, r#""isSidechain":true"#),
+            LINE.replace(r#""type":"assistant","uuid""#, r#""type": "assistant","uuid""#),
+            LINE.replace("6648\",\"timestamp", "6648\",\"timestamp\":1,\"timestamp"),
+            format!("{LINE} "),
+            LINE[..LINE.len() - 1].to_string(),
+        ] {
+            assert_ne!(changed, LINE);
+            assert!(parse_repeat(changed.as_bytes(), LINE.as_bytes(), &pattern.varying).is_none(), "{changed}");
+        }
+        // A wrapped message, or a line whose keys repeat, is no pattern.
+        let twice = LINE.replace(r#""uuid":"6648""#, r#""uuid":"6648","uuid":"6649""#);
+        let twice_read = parse_line(twice.as_bytes()).expect("parses");
+        assert!(parse_repeat(twice.as_bytes(), twice.as_bytes(), &twice_read.varying).is_none());
     }
 
     fn with_content(blocks: &str) -> String {

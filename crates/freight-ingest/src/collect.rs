@@ -6,10 +6,11 @@ use crate::codex::{self, CodexSession};
 use crate::discover::SourceFile;
 use crate::intern::{Interner, NONE, StringId};
 use crate::lines::for_each_line;
+use crate::merge::{self, FileIds, FileRow, IdArena, IdRef, MAX_ID_BYTES, Merged, Rows, TooManyCalls};
+use crate::tools::{self, ToolCall};
 use freight_core::{Actions, Speed, TokenCounts, Tool, TurnFingerprint};
 use memchr::memmem;
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,6 +39,8 @@ pub enum IngestError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("malformed line (strict mode): {0}")]
     Malformed(LineProblem),
+    #[error(transparent)]
+    TooManyCalls(#[from] TooManyCalls),
     #[cfg(feature = "arrow")]
     #[error("building the usage table: {0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
@@ -102,14 +105,9 @@ pub(crate) struct Row {
     /// The fingerprint of the call's tool calls (0: none).
     pub turn: u32,
     pub reported_cost: Option<f64>,
-    pub message_id: Option<Box<str>>,
-    pub request_id: Option<Box<str>>,
-    /// Hashes of the keys that copies of one call share, computed while reading (in
-    /// parallel) so the ordered merge only probes: for Claude Code, `primary` is
-    /// (`message.id`, `requestId`) and `scoped` is (session, `message.id`); for Codex,
-    /// `primary` is (time, model, tokens).
-    pub primary_key: Option<u64>,
-    pub scoped_key: Option<u64>,
+    /// `message.id` and `requestId`, in the file's [`FileIds`] while read, then in the
+    /// collection's [`IdArena`].
+    pub ids: IdRef,
 }
 
 /// The distinct strings of each string column; rows hold ids into them.
@@ -152,7 +150,8 @@ impl Remap {
 
 /// Rows of one file, before the cross-file merge.
 struct FileRows {
-    rows: Vec<Row>,
+    rows: Vec<FileRow>,
+    ids: FileIds,
     strings: Strings,
     report: IngestReport,
     /// The tool calls of the last row so far: Claude Code writes a call's content blocks on
@@ -173,7 +172,8 @@ pub struct IngestOptions<'a> {
 /// All calls found, de-duplicated, ready to become Arrow batches.
 pub struct Collected {
     pub(crate) files: Vec<SourceFile>,
-    pub(crate) rows: Vec<Row>,
+    pub(crate) rows: Rows,
+    pub(crate) ids: IdArena,
     pub(crate) strings: Strings,
     pub report: IngestReport,
 }
@@ -181,6 +181,7 @@ pub struct Collected {
 fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Result<FileRows, IngestError> {
     let mut out = FileRows {
         rows: Vec::new(),
+        ids: FileIds::default(),
         strings: Strings::default(),
         report: IngestReport::default(),
         last_turn: TurnFingerprint::default(),
@@ -203,6 +204,9 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
             strict_failure = Some(problem);
         }
     };
+    // The last line read in full that had a call: the next lines may repeat it (the call's
+    // other content blocks).
+    let mut pattern = Pattern::default();
     let result = for_each_line(&file.path, options.progress, |line_number, bytes| {
         out.report.lines += 1;
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -219,13 +223,27 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                     note_rejection(file, bytes, &mut out);
                 }
             }
-            None => match claude::parse_line(bytes) {
-                Ok(line) => claude_row(file, index, &line, &mut out),
-                Err(error) => malformed(&mut out, line_number, error.to_string()),
-            },
+            None => {
+                if pattern.row.is_some()
+                    && let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.varying)
+                {
+                    claude_repeat(&repeat, &pattern, &mut out);
+                    return;
+                }
+                match claude::parse_line(bytes) {
+                    Ok(line) => {
+                        if let Some(call) = claude_call(file, index, &line, &mut out) {
+                            add_call(&call, line.tool_use, &line.tool_calls, &mut out);
+                            pattern.keep(bytes, line.varying.clone(), &call);
+                        }
+                    }
+                    Err(error) => malformed(&mut out, line_number, error.to_string()),
+                }
+            }
             Some(session) => match codex::parse_line(bytes) {
                 Ok(line) => {
                     if let Some(call) = session.feed(&line) {
+                        let primary_key = Some(hash_of((call.timestamp_ms, call.model.as_deref(), call.tokens)));
                         let row = Row {
                             ts_ms: call.timestamp_ms,
                             tokens: call.tokens,
@@ -240,12 +258,9 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                             actions: call.actions,
                             turn: call.turn,
                             reported_cost: None,
-                            message_id: None,
-                            request_id: None,
-                            primary_key: Some(hash_of((call.timestamp_ms, call.model.as_deref(), call.tokens))),
-                            scoped_key: None,
+                            ids: IdRef::default(),
                         };
-                        out.rows.push(row);
+                        out.rows.push(FileRow { row, primary_key, scoped_key: None });
                     }
                 }
                 Err(error) => malformed(&mut out, line_number, error.to_string()),
@@ -313,223 +328,211 @@ fn note_rejection(file: &SourceFile, bytes: &[u8], out: &mut FileRows) {
     }
 }
 
-fn claude_row(file: &SourceFile, index: u32, line: &claude::ClaudeLine<'_>, out: &mut FileRows) {
-    let Some(usage) = &line.usage else { return };
+/// The checked fields of a line with usage: its call as a row without tool calls or strings
+/// (interned only when the call becomes a row, so a copy adds no string), its strings, and
+/// the keys its copies share.
+#[derive(Debug, Clone)]
+struct Call<'l> {
+    row: Row,
+    strings: CallStrings<&'l str>,
+    primary_key: Option<u64>,
+    scoped_key: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CallStrings<S> {
+    session: S,
+    model: Option<S>,
+    cwd: Option<S>,
+    branch: Option<S>,
+}
+
+/// A [`Call`] kept as the pattern for the lines that repeat its line.
+#[derive(Debug, Default)]
+struct Pattern {
+    line: Vec<u8>,
+    varying: claude::Varying,
+    row: Option<Row>,
+    strings: CallStrings<String>,
+    primary_key: Option<u64>,
+    scoped_key: Option<u64>,
+}
+
+impl Pattern {
+    /// Keeps `line`, read to `varying` and `call`, reusing the buffers of the last pattern.
+    fn keep(&mut self, line: &[u8], varying: claude::Varying, call: &Call<'_>) {
+        let copy = |kept: &mut String, text: &str| {
+            kept.clear();
+            kept.push_str(text);
+        };
+        let copy_option = |kept: &mut Option<String>, text: Option<&str>| match text {
+            Some(text) => copy(kept.get_or_insert_default(), text),
+            None => *kept = None,
+        };
+        self.line.clear();
+        self.line.extend_from_slice(line);
+        self.varying = varying;
+        self.row = Some(call.row.clone());
+        copy(&mut self.strings.session, call.strings.session);
+        copy_option(&mut self.strings.model, call.strings.model);
+        copy_option(&mut self.strings.cwd, call.strings.cwd);
+        copy_option(&mut self.strings.branch, call.strings.branch);
+        (self.primary_key, self.scoped_key) = (call.primary_key, call.scoped_key);
+    }
+
+    /// The kept call with a repeat's own time and usage.
+    fn call(&self, ts_ms: i64, usage: &claude::ClaudeUsage) -> Option<Call<'_>> {
+        let mut row = self.row.clone()?;
+        (row.ts_ms, row.tokens, row.speed) = (ts_ms, usage.tokens(), usage.speed());
+        Some(Call {
+            row,
+            strings: CallStrings {
+                session: &self.strings.session,
+                model: self.strings.model.as_deref(),
+                cwd: self.strings.cwd.as_deref(),
+                branch: self.strings.branch.as_deref(),
+            },
+            primary_key: self.primary_key,
+            scoped_key: self.scoped_key,
+        })
+    }
+}
+
+/// Checks a line with usage and reads its call; `None` (counted when it is a skip) for a line
+/// that is not one.
+fn claude_call<'l>(
+    file: &'l SourceFile,
+    index: u32,
+    line: &'l claude::ClaudeLine<'_>,
+    out: &mut FileRows,
+) -> Option<Call<'l>> {
+    let usage = line.usage.as_ref()?;
     if line.version.as_deref().is_some_and(|version| !plausible_version(version)) {
         out.report.skip("version is not a Claude Code version (n.n.n)");
-        return;
+        return None;
     }
     let empty = |field: &Option<std::borrow::Cow<'_, str>>| field.as_deref().is_some_and(str::is_empty);
     if empty(&line.session_id) || empty(&line.request_id) || empty(&line.message_id) || empty(&line.model) {
         out.report.skip("empty sessionId, requestId, message.id or model");
-        return;
+        return None;
     }
-    if usage.input_tokens.is_none() || usage.output_tokens.is_none() {
-        out.report.skip("usage without input_tokens/output_tokens");
-        return;
-    }
-    let Some(ts_ms) = line.timestamp_millis() else {
-        out.report.skip("usage without a valid timestamp");
-        return;
-    };
-    let tokens = usage.tokens();
-    let mut tool_use = line.tool_use;
-    let mut actions = line.actions();
-    // Claude Code writes one line per content block, each with the call's usage: merge a copy
-    // of the previous line's call here, before allocating, with the cross-file rule.
-    let copy = if let (Some(last), Some(message_id), Some(request_id)) =
-        (out.rows.last_mut(), line.message_id.as_deref(), line.request_id.as_deref())
-        && last.message_id.as_deref() == Some(message_id)
-        && last.request_id.as_deref() == Some(request_id)
+    if line.message_id.as_deref().is_some_and(|id| id.len() > MAX_ID_BYTES)
+        || line.request_id.as_deref().is_some_and(|id| id.len() > MAX_ID_BYTES)
     {
-        out.report.duplicates += 1;
-        for call in &line.tool_calls {
-            call.add_to(&mut out.last_turn);
-        }
-        let better = if last.is_sidechain != line.is_sidechain {
-            last.is_sidechain
-        } else {
-            tokens.total() > last.tokens.total()
-        };
-        if !better {
-            last.tool_use |= line.tool_use;
-            last.actions |= actions;
-            last.turn = out.last_turn.finish();
-            return;
-        }
-        tool_use |= last.tool_use;
-        actions |= last.actions;
-        out.rows.pop();
-        true
-    } else {
-        out.last_turn = TurnFingerprint::default();
-        for call in &line.tool_calls {
-            call.add_to(&mut out.last_turn);
-        }
-        false
-    };
-    // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
-    let model = line.model.as_deref();
-    let session = line.session_id.as_deref().unwrap_or(&file.session);
-    let message_id = line.message_id.as_deref();
-    let request_id = line.request_id.as_deref();
-    let session_id = out.strings.sessions.intern(session);
-    // A better copy of the call before is not the call after a rejection.
-    if !copy && let Some(at) = out.rejected.iter().position(|&rejected| rejected == session_id) {
-        out.rejected.swap_remove(at);
-        actions |= Actions::REJECTED;
+        out.report.skip("message.id or requestId longer than 64 KiB");
+        return None;
     }
+    let ts_ms = usage_time(usage, line.timestamp_millis(), out)?;
+    // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
+    let session = line.session_id.as_deref().unwrap_or(&file.session);
+    let (message_id, request_id) = (line.message_id.as_deref(), line.request_id.as_deref());
+    // The content blocks of one call share the last row's ids.
+    let ids = match out.rows.last() {
+        Some(last) if out.ids.get(last.row.ids) == (merge::Ids { message: message_id, request: request_id }) => {
+            last.row.ids
+        }
+        _ => out.ids.push(message_id, request_id),
+    };
     let row = Row {
         ts_ms,
-        tokens,
+        tokens: usage.tokens(),
         file: index,
-        session: session_id,
-        model: out.strings.models.intern_option(model),
-        cwd: out.strings.cwds.intern_option(line.cwd.as_deref()),
-        branch: out.strings.branches.intern_option(line.git_branch.as_deref()),
+        session: NONE,
+        model: NONE,
+        cwd: NONE,
+        branch: NONE,
         speed: usage.speed(),
         is_sidechain: line.is_sidechain,
-        tool_use,
-        actions,
-        turn: out.last_turn.finish(),
+        tool_use: false,
+        actions: Actions::NONE,
+        turn: 0,
         reported_cost: line.cost_usd,
-        message_id: message_id.map(Box::from),
-        request_id: request_id.map(Box::from),
+        ids,
+    };
+    Some(Call {
+        row,
+        strings: CallStrings {
+            session,
+            model: line.model.as_deref(),
+            cwd: line.cwd.as_deref(),
+            branch: line.git_branch.as_deref(),
+        },
         primary_key: message_id.zip(request_id).map(hash_of),
         scoped_key: message_id.map(|message_id| hash_of((session, message_id))),
-    };
-    out.rows.push(row);
+    })
 }
 
-/// Which of two copies of the same call to keep: the main-chain copy over a sidechain
-/// replay, then the one with more tokens, then the first seen.
-fn replaces(kept: &Row, candidate: &Row) -> bool {
-    if kept.is_sidechain != candidate.is_sidechain {
-        return kept.is_sidechain;
+/// The time of a line with `usage`, when the usage has both counts and the time reads (a
+/// skip is counted otherwise).
+fn usage_time(usage: &claude::ClaudeUsage, timestamp_ms: Option<i64>, out: &mut FileRows) -> Option<i64> {
+    if usage.input_tokens.is_none() || usage.output_tokens.is_none() {
+        out.report.skip("usage without input_tokens/output_tokens");
+        return None;
     }
-    candidate.tokens.total() > kept.tokens.total()
+    if timestamp_ms.is_none() {
+        out.report.skip("usage without a valid timestamp");
+    }
+    timestamp_ms
+}
+
+/// Adds a call with its line's tool calls to the file's rows. Claude Code writes one line per
+/// content block, each with the call's usage: a copy of the last row's call is merged into
+/// it here, with the cross-file rule for which copy's fields to keep.
+fn add_call(call: &Call<'_>, tool_use: bool, tool_calls: &[ToolCall<'_>], out: &mut FileRows) {
+    let mut row = call.row.clone();
+    row.tool_use = tool_use;
+    row.actions = tools::actions_of(tool_calls);
+    let copy = match out.rows.last_mut() {
+        Some(FileRow { row: last, .. }) if last.ids == row.ids && row.ids.has_message_and_request() => {
+            out.report.duplicates += 1;
+            for tool_call in tool_calls {
+                tool_call.add_to(&mut out.last_turn);
+            }
+            if !merge::replaces(last, &row) {
+                last.tool_use |= row.tool_use;
+                last.actions |= row.actions;
+                last.turn = out.last_turn.finish();
+                return;
+            }
+            row.tool_use |= last.tool_use;
+            row.actions |= last.actions;
+            out.rows.pop();
+            true
+        }
+        _ => {
+            out.last_turn = TurnFingerprint::default();
+            for tool_call in tool_calls {
+                tool_call.add_to(&mut out.last_turn);
+            }
+            false
+        }
+    };
+    row.session = out.strings.sessions.intern(call.strings.session);
+    row.model = out.strings.models.intern_option(call.strings.model);
+    row.cwd = out.strings.cwds.intern_option(call.strings.cwd);
+    row.branch = out.strings.branches.intern_option(call.strings.branch);
+    // A better copy of the call before is not the call after a rejection.
+    if !copy && let Some(at) = out.rejected.iter().position(|&rejected| rejected == row.session) {
+        out.rejected.swap_remove(at);
+        row.actions |= Actions::REJECTED;
+    }
+    row.turn = out.last_turn.finish();
+    out.rows.push(FileRow { row, primary_key: call.primary_key, scoped_key: call.scoped_key });
+}
+
+/// Adds a line that repeats `pattern`'s line outside its varying values
+/// ([`claude::parse_repeat`]): the pattern's call with the line's own time, usage and tool
+/// calls, just as [`claude_call`] and [`add_call`] would read it.
+fn claude_repeat(repeat: &claude::Repeat<'_>, pattern: &Pattern, out: &mut FileRows) {
+    let Some(usage) = &repeat.usage else { return };
+    let Some(ts_ms) = usage_time(usage, repeat.timestamp_millis(), out) else { return };
+    if let Some(call) = pattern.call(ts_ms, usage) {
+        add_call(&call, repeat.tool_use, &repeat.tool_calls, out);
+    }
 }
 
 fn hash_of(value: impl std::hash::Hash) -> u64 {
     foldhash::fast::FixedState::default().hash_one(value)
-}
-
-/// Rows filed under one key hash: almost always one, several only on a hash collision or when
-/// one key names several calls (the same message id in two sessions).
-#[derive(Debug)]
-enum Slots {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Slots {
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Slots::One(slot) => std::slice::from_ref(slot),
-            Slots::Many(slots) => slots,
-        }
-    }
-
-    fn add(&mut self, slot: u32) {
-        match self {
-            Slots::One(existing) if *existing == slot => {}
-            Slots::One(existing) => *self = Slots::Many(vec![*existing, slot]),
-            Slots::Many(slots) if !slots.contains(&slot) => slots.push(slot),
-            Slots::Many(_) => {}
-        }
-    }
-}
-
-type SlotIndex = HashMap<u64, Slots, foldhash::fast::FixedState>;
-
-/// Cross-file de-duplication, with ccusage's rules:
-/// - Claude Code lines with `message.id` and `requestId`: one call per pair, across all files
-///   (resumed sessions copy earlier messages into the new file);
-/// - with `message.id` but no `requestId`: one call per (session, `message.id`);
-/// - a sidechain replay (same `message.id`, new `requestId`, one copy `isSidechain`) in the
-///   same session is the same call;
-/// - Codex: one call per (time, model, token counts), as Codex repeats `token_count` events.
-///
-/// Keys are 64-bit hashes; a hit is confirmed on the real fields, so a hash collision can
-/// never merge two different calls.
-#[derive(Default)]
-struct Dedup {
-    by_request: SlotIndex,
-    by_message: SlotIndex,
-    by_codex_call: SlotIndex,
-}
-
-impl Dedup {
-    fn find(index: &SlotIndex, key: u64, rows: &[Row], same: impl Fn(&Row) -> bool) -> Option<u32> {
-        index.get(&key)?.as_slice().iter().copied().find(|&slot| same(&rows[slot as usize]))
-    }
-
-    /// Adds `row`; returns true when it was a copy of a call already present.
-    fn add(&mut self, rows: &mut Vec<Row>, tool: Tool, row: Row) -> bool {
-        let existing = match (tool, row.primary_key, row.scoped_key) {
-            (Tool::Codex, Some(key), _) => Dedup::find(&self.by_codex_call, key, rows, |kept| {
-                kept.ts_ms == row.ts_ms && kept.model == row.model && kept.tokens == row.tokens
-            }),
-            (Tool::Codex, None, _) | (Tool::ClaudeCode, _, None) | (Tool::GeminiCli | Tool::GenAi, ..) => None,
-            (Tool::ClaudeCode, primary, Some(scoped)) => {
-                let same_message = |kept: &Row| {
-                    kept.session == row.session && kept.message_id.is_some() && kept.message_id == row.message_id
-                };
-                match primary {
-                    Some(primary) => Dedup::find(&self.by_request, primary, rows, |kept| {
-                        kept.message_id == row.message_id && kept.request_id == row.request_id
-                    })
-                    .or_else(|| {
-                        Dedup::find(&self.by_message, scoped, rows, |kept| {
-                            same_message(kept) && (kept.is_sidechain || row.is_sidechain)
-                        })
-                    }),
-                    None => Dedup::find(&self.by_message, scoped, rows, same_message),
-                }
-            }
-        };
-        let (primary, scoped) = (row.primary_key, row.scoped_key);
-        let slot = match existing {
-            Some(slot) => {
-                let kept = &mut rows[slot as usize];
-                let (tool_use, actions) = (kept.tool_use || row.tool_use, kept.actions | row.actions);
-                // The kept copy's fingerprint, or the other's when the kept one has none.
-                let mut turn = kept.turn;
-                if replaces(kept, &row) {
-                    *kept = row;
-                    turn = if kept.turn != 0 { kept.turn } else { turn };
-                } else if turn == 0 {
-                    turn = row.turn;
-                }
-                (kept.tool_use, kept.actions, kept.turn) = (tool_use, actions, turn);
-                slot
-            }
-            None => {
-                rows.push(row);
-                u32::try_from(rows.len() - 1).unwrap_or(u32::MAX)
-            }
-        };
-        let register = |index: &mut SlotIndex, key: Option<u64>| {
-            if let Some(key) = key {
-                match index.entry(key) {
-                    Entry::Vacant(vacant) => {
-                        vacant.insert(Slots::One(slot));
-                    }
-                    Entry::Occupied(mut occupied) => occupied.get_mut().add(slot),
-                }
-            }
-        };
-        match tool {
-            Tool::Codex => register(&mut self.by_codex_call, primary),
-            Tool::ClaudeCode => {
-                register(&mut self.by_request, primary);
-                register(&mut self.by_message, scoped);
-            }
-            // Only read from OTLP, never from log files.
-            Tool::GeminiCli | Tool::GenAi => {}
-        }
-        existing.is_some()
-    }
 }
 
 /// Reads `files` on one worker thread per core and merges their rows in path order as they
@@ -538,7 +541,7 @@ impl Dedup {
 pub fn collect(files: Vec<SourceFile>, options: &IngestOptions<'_>) -> Result<Collected, IngestError> {
     let workers = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, files.len().max(1));
     let next_file = AtomicUsize::new(0);
-    let mut merged = Merged::default();
+    let mut merging = Merging::default();
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::sync_channel::<(usize, Result<FileRows, IngestError>)>(workers * 2);
         for _ in 0..workers {
@@ -559,39 +562,39 @@ pub fn collect(files: Vec<SourceFile>, options: &IngestOptions<'_>) -> Result<Co
         let mut waiting: BTreeMap<usize, Result<FileRows, IngestError>> = BTreeMap::new();
         for (index, rows) in receiver {
             waiting.insert(index, rows);
-            while let Some(rows) = waiting.remove(&merged.files) {
-                merged.add(files[merged.files].tool, rows?);
+            while let Some(rows) = waiting.remove(&merging.files) {
+                merging.add(files[merging.files].tool, rows?)?;
             }
         }
         Ok::<(), IngestError>(())
     })?;
-    let Merged { rows, strings, mut report, .. } = merged;
+    let Merging { merged: Merged { rows, ids, .. }, strings, mut report, .. } = merging;
     report.events = rows.len() as u64;
-    Ok(Collected { files, rows, strings, report })
+    Ok(Collected { files, rows, ids, strings, report })
 }
 
-/// The cross-file merge's state: calls kept so far, their strings, and the de-duplication index.
+/// The cross-file merge's state: calls kept so far with their strings, and the counts.
 #[derive(Default)]
-struct Merged {
+struct Merging {
     /// Files merged so far (the next file to merge is this index).
     files: usize,
-    rows: Vec<Row>,
+    merged: Merged,
     strings: Strings,
     report: IngestReport,
-    dedup: Dedup,
 }
 
-impl Merged {
-    fn add(&mut self, tool: Tool, file_rows: FileRows) {
+impl Merging {
+    fn add(&mut self, tool: Tool, file_rows: FileRows) -> Result<(), TooManyCalls> {
         let remap = self.strings.absorb(&file_rows.strings);
         self.report.merge(file_rows.report);
-        for mut row in file_rows.rows {
-            remap.apply(&mut row);
-            if self.dedup.add(&mut self.rows, tool, row) {
+        for mut candidate in file_rows.rows {
+            remap.apply(&mut candidate.row);
+            if self.merged.add(tool, candidate, &file_rows.ids)? {
                 self.report.duplicates += 1;
             }
         }
         self.files += 1;
+        Ok(())
     }
 }
 
@@ -618,6 +621,11 @@ mod tests {
 
     /// The rows of Claude Code files, each given as its lines.
     fn rows(files: &[&[String]]) -> Vec<Row> {
+        collected(files).rows.iter().cloned().collect()
+    }
+
+    /// What collecting Claude Code files, each given as its lines, kept.
+    fn collected(files: &[&[String]]) -> Collected {
         let dir = tempfile::tempdir().expect("tempdir");
         let sources = files
             .iter()
@@ -635,7 +643,7 @@ mod tests {
                 }
             })
             .collect();
-        collect(sources, &IngestOptions { strict: true, progress: &|_| {} }).expect("collects").rows
+        collect(sources, &IngestOptions { strict: true, progress: &|_| {} }).expect("collects")
     }
 
     #[test]
@@ -654,6 +662,22 @@ mod tests {
     }
 
     #[test]
+    fn streamed_blocks_keep_the_last_count_and_its_time() {
+        // Each later block of a streamed call reports more output (read as a repeat of the
+        // line before: only the usage, time and content differ).
+        let block = |second: u32, blocks: &str, output: u32| {
+            assistant("s", "1", second, blocks)
+                .replace(r#""output_tokens":10"#, &format!(r#""output_tokens":{output}"#))
+        };
+        let found = rows(&[&[block(1, TEXT, 10), block(2, BASH, 20), block(3, EDIT, 30), block(4, TEXT, 25)]]);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].tokens.output, found[0].ts_ms % 60_000), (30, 3_000));
+        assert_eq!(found[0].actions, Actions::TEST | Actions::EDIT);
+        let whole = rows(&[&[block(3, &format!("{TEXT},{BASH},{EDIT},{TEXT}"), 30)]]);
+        assert_eq!(found[0].turn, whole[0].turn);
+    }
+
+    #[test]
     fn a_rejection_marks_the_sessions_next_call_only() {
         let lines = [
             assistant("s", "1", 1, EDIT),
@@ -664,9 +688,9 @@ mod tests {
             assistant("s", "2", 40, BASH),
             assistant("s", "3", 50, TEXT),
         ];
-        let found = rows(&[&lines]);
+        let found = collected(&[&lines]);
         let actions: Vec<(&str, Actions)> =
-            found.iter().map(|row| (row.message_id.as_deref().unwrap_or_default(), row.actions)).collect();
+            found.rows.iter().map(|row| (found.ids.get(row.ids).message.unwrap_or_default(), row.actions)).collect();
         assert_eq!(
             actions,
             [

@@ -10,16 +10,28 @@ pub const NONE: StringId = u32::MAX;
 pub struct Interner {
     ids: HashMap<Box<str>, StringId, foldhash::fast::RandomState>,
     strings: Vec<Box<str>>,
+    /// The id returned last: a log's lines mostly repeat the session, cwd and model of the
+    /// line before, and comparing with it is cheaper than hashing.
+    last: Option<StringId>,
 }
 
 impl Interner {
     pub fn intern(&mut self, text: &str) -> StringId {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
+        if let Some(last) = self.last
+            && *self.strings[last as usize] == *text
+        {
+            return last;
         }
-        let id = StringId::try_from(self.strings.len()).unwrap_or(NONE - 1);
-        self.strings.push(text.into());
-        self.ids.insert(text.into(), id);
+        let id = match self.ids.get(text) {
+            Some(&id) => id,
+            None => {
+                let id = StringId::try_from(self.strings.len()).unwrap_or(NONE - 1);
+                self.strings.push(text.into());
+                self.ids.insert(text.into(), id);
+                id
+            }
+        };
+        self.last = Some(id);
         id
     }
 

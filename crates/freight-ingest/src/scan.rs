@@ -2,7 +2,7 @@
 //! everything else (message text, tool inputs and results) at memchr speed, without building a
 //! tree. Skipped values are checked for balance and termination, not fully validated.
 
-use memchr::memchr2;
+use crate::quotes::{self, BLOCK};
 use std::borrow::Cow;
 
 /// What was wrong with a line, and at which byte.
@@ -27,11 +27,33 @@ const MAX_DEPTH: usize = 512;
 pub struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// The 64-byte block whose quote and backslash masks are below (`usize::MAX`: none yet).
+    mask_block: usize,
+    quotes: u64,
+    backslashes: u64,
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(bytes: &'a [u8]) -> Scanner<'a> {
-        Scanner { bytes, pos: 0 }
+        Scanner { bytes, pos: 0, mask_block: usize::MAX, quotes: 0, backslashes: 0 }
+    }
+
+    /// The quote and backslash masks of block `block` (bytes past the end count as neither).
+    fn masks(&mut self, block: usize) -> (u64, u64) {
+        if block != self.mask_block {
+            let start = block * BLOCK;
+            (self.quotes, self.backslashes) = match self.bytes.get(start..start + BLOCK) {
+                Some(whole) => quotes::masks(whole.try_into().unwrap_or(&[0; BLOCK])),
+                None => {
+                    let mut padded = [0u8; BLOCK];
+                    let tail = self.bytes.get(start..).unwrap_or_default();
+                    padded[..tail.len()].copy_from_slice(tail);
+                    quotes::masks(&padded)
+                }
+            };
+            self.mask_block = block;
+        }
+        (self.quotes, self.backslashes)
     }
 
     fn error<T>(&self, problem: &'static str) -> ScanResult<T> {
@@ -55,6 +77,11 @@ impl<'a> Scanner<'a> {
     /// The line being scanned.
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// Moves the cursor forward to `position` (bytes already checked some other way).
+    pub fn skip_to(&mut self, position: usize) {
+        self.pos = self.pos.max(position).min(self.bytes.len());
     }
 
     /// Moves the cursor back to an earlier `position`, to read a value again another way.
@@ -166,43 +193,29 @@ impl<'a> Scanner<'a> {
     fn raw_string(&mut self) -> ScanResult<(&'a [u8], bool)> {
         self.expect(b'"', "expected a string")?;
         let start = self.pos;
-        // Keys, ids and timestamps are short: their first bytes are looked at eight at a time
-        // before memchr takes over (its set-up costs more than the search on a short string).
-        let quick_end = (start + 64).min(self.bytes.len());
-        while let Some(word) = self.bytes.get(self.pos..(self.pos + 8).min(quick_end)) {
-            let Ok(word) = <[u8; 8]>::try_from(word) else { break };
-            let found = quote_or_backslash(u64::from_le_bytes(word));
-            if found == 0 {
-                self.pos += 8;
+        let mut escaped = false;
+        let mut at = start;
+        while at < self.bytes.len() {
+            let (quotes, backslashes) = self.masks(at / BLOCK);
+            let shift = at % BLOCK;
+            let (quotes, backslashes) = (quotes >> shift, backslashes >> shift);
+            let stops = quotes | backslashes;
+            if stops == 0 {
+                at += BLOCK - shift;
                 continue;
             }
-            self.pos += (found.trailing_zeros() / 8) as usize;
-            if self.bytes[self.pos] == b'"' {
-                self.pos += 1;
-                return Ok((&self.bytes[start..self.pos - 1], false));
+            let offset = stops.trailing_zeros();
+            at += offset as usize;
+            if quotes >> offset & 1 == 1 {
+                self.pos = at + 1;
+                return Ok((&self.bytes[start..at], escaped));
             }
-            break;
+            // A backslash: the byte after it is escaped, whatever it is.
+            escaped = true;
+            at += 2;
         }
-        let mut escaped = false;
-        loop {
-            // A backslash as the line's last byte leaves the cursor past the end.
-            let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            match memchr2(b'"', b'\\', rest) {
-                Some(offset) if self.bytes[self.pos + offset] == b'"' => {
-                    let end = self.pos + offset;
-                    self.pos = end + 1;
-                    return Ok((&self.bytes[start..end], escaped));
-                }
-                Some(offset) => {
-                    escaped = true;
-                    self.pos += offset + 2;
-                }
-                None => {
-                    self.pos = self.bytes.len();
-                    return self.error("unterminated string");
-                }
-            }
-        }
+        self.pos = self.bytes.len();
+        self.error("unterminated string")
     }
 
     /// A string value, or `None` for `null`.
@@ -321,15 +334,6 @@ impl<'a> Scanner<'a> {
         }
         self.error("unexpected end of line inside an object or array")
     }
-}
-
-/// A word with the high bit set in each byte that is `"` or `\\`, and possibly in higher bytes
-/// after such a byte (the lowest set bit is always exact).
-fn quote_or_backslash(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_bytes = |value: u64| value.wrapping_sub(ONES) & !value & HIGHS;
-    zero_bytes(word ^ (ONES * u64::from(b'"'))) | zero_bytes(word ^ (ONES * u64::from(b'\\')))
 }
 
 #[cfg(test)]

@@ -17,9 +17,6 @@ use freight_core::{Actions, Speed, TokenCounts, Tool};
 use rayon::prelude::*;
 use std::sync::{Arc, LazyLock};
 
-/// Rows per record batch.
-const BATCH_ROWS: usize = 64 * 1024;
-
 /// Scale of the `reported_cost` column (USD).
 pub const REPORTED_COST_SCALE: i8 = 10;
 
@@ -106,7 +103,7 @@ fn dictionary_column(ids: impl Iterator<Item = StringId>, values: &ArrayRef) -> 
 /// Turns collected rows into the `usage` table. Every batch's dictionary columns share one
 /// values array per column (the collection's distinct strings), so no string is copied per row.
 pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
-    let Collected { files, rows, strings, report } = collected;
+    let Collected { files, rows, ids, strings, report } = collected;
     let tools = dictionary_values(Tool::ALL.map(Tool::as_str));
     let speeds = dictionary_values(Speed::ALL.map(Speed::as_str));
     let models = dictionary_values(strings.models.strings());
@@ -125,7 +122,8 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
     let speed_id = |speed: Speed| Speed::ALL.iter().position(|known| *known == speed).unwrap_or(0) as StringId;
 
     let batches = rows
-        .par_chunks(BATCH_ROWS)
+        .chunks()
+        .par_iter()
         .map(|chunk| {
             let file = |row: &Row| row.file as usize;
             let counts = |count: fn(&TokenCounts) -> u64| -> ArrayRef {
@@ -147,8 +145,8 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
                 Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.tool_use)))),
                 Arc::new(UInt16Array::from_iter_values(chunk.iter().map(|row| row.actions.0))),
                 Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|row| row.turn))),
-                Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.message_id.as_deref()))),
-                Arc::new(StringArray::from_iter(chunk.iter().map(|row| row.request_id.as_deref()))),
+                Arc::new(StringArray::from_iter(chunk.iter().map(|row| ids.get(row.ids).message))),
+                Arc::new(StringArray::from_iter(chunk.iter().map(|row| ids.get(row.ids).request))),
             ];
             columns.extend(TokenCounts::KINDS.map(counts));
             columns.push(Arc::new(

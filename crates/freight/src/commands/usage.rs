@@ -26,9 +26,16 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
         );
     }
     let catalog = load_catalog(args.sources.prices.as_ref())?;
+    let started = std::time::Instant::now();
     let table = read_logs(files, args.sources.strict)?;
+    freight_analytics::engine::note_time("logs read into the usage table", started);
+    let started = std::time::Instant::now();
     let report = build_report(table, &catalog, &settings)?;
-    render::print(&report, settings.json, settings.export.as_ref())
+    freight_analytics::engine::note_time("report built", started);
+    let started = std::time::Instant::now();
+    render::print(&report, settings.json, settings.export.as_ref())?;
+    freight_analytics::engine::note_time("report printed", started);
+    Ok(())
 }
 
 /// Validated report options.
