@@ -115,11 +115,21 @@ impl Engine {
     }
 }
 
-/// With `FREIGHT_TIMINGS=1`, prints how long a step took (since `started`) to stderr.
+/// With `FREIGHT_TIMINGS=1`, prints how long a step took (since `started`) to stderr, and
+/// the process's peak resident memory so far where the system tells it.
 pub fn note_time(step: &str, started: std::time::Instant) {
     if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
-        eprintln!("freight: {step} {:.2} s", started.elapsed().as_secs_f64());
+        let peak = peak_resident_mib().map(|mib| format!(" (peak RSS {mib} MiB)")).unwrap_or_default();
+        eprintln!("freight: {step} {:.2} s{peak}", started.elapsed().as_secs_f64());
     }
+}
+
+/// `VmHWM` from `/proc/self/status` (Linux), in MiB.
+fn peak_resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// One partition per core.

@@ -49,15 +49,16 @@ pub struct ClaudeLine<'a> {
     pub varying: Varying,
 }
 
-/// Claude Code writes a call with several content blocks as several lines that differ only
-/// in `parentUuid`, `uuid`, `timestamp`, `message.content` and `message.usage` (the output
-/// count grows as the blocks stream). A line records where those values sit, so that the
-/// next line can be checked against it byte for byte outside them ([`parse_repeat`]) instead
-/// of being read key by key.
+/// The assistant lines of a session differ mostly in a few values: `parentUuid`, `uuid`,
+/// `timestamp`, and the message's `id`, `model`, `content` and `usage` and the `requestId`
+/// (a call with several content blocks is several lines, whose output count grows as the
+/// blocks stream). A line records where those values sit, so that the next line can be
+/// checked against it byte for byte outside them ([`parse_repeat`]) instead of being read
+/// key by key.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Varying {
     /// Byte ranges of the values, by [`VaryingValue`].
-    spans: [Option<(usize, usize)>; 5],
+    spans: [Option<(usize, usize)>; 8],
     /// A key came twice, or the fields came from a wrapped message: the line is no pattern.
     unusable: bool,
 }
@@ -70,6 +71,22 @@ enum VaryingValue {
     Timestamp = 2,
     Content = 3,
     Usage = 4,
+    MessageId = 5,
+    RequestId = 6,
+    Model = 7,
+}
+
+impl VaryingValue {
+    const ALL: [VaryingValue; 8] = [
+        VaryingValue::ParentUuid,
+        VaryingValue::Uuid,
+        VaryingValue::Timestamp,
+        VaryingValue::Content,
+        VaryingValue::Usage,
+        VaryingValue::MessageId,
+        VaryingValue::RequestId,
+        VaryingValue::Model,
+    ];
 }
 
 impl Varying {
@@ -86,14 +103,7 @@ impl Varying {
         if self.unusable || !has(VaryingValue::Timestamp) || !has(VaryingValue::Content) || !has(VaryingValue::Usage) {
             return None;
         }
-        let values = [
-            VaryingValue::ParentUuid,
-            VaryingValue::Uuid,
-            VaryingValue::Timestamp,
-            VaryingValue::Content,
-            VaryingValue::Usage,
-        ];
-        let mut found: Vec<(usize, usize, VaryingValue)> = values
+        let mut found: Vec<(usize, usize, VaryingValue)> = VaryingValue::ALL
             .into_iter()
             .filter_map(|value| self.spans[value as usize].map(|(start, end)| (start, end, value)))
             .collect();
@@ -102,10 +112,13 @@ impl Varying {
     }
 }
 
-/// What a repeat of an earlier line reads to: its own timestamp, usage and tool calls.
+/// What a repeat of an earlier line reads to: the values of its own.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Repeat<'a> {
     pub timestamp: Option<Cow<'a, str>>,
+    pub message_id: Option<Cow<'a, str>>,
+    pub request_id: Option<Cow<'a, str>>,
+    pub model: Option<Cow<'a, str>>,
     pub usage: Option<ClaudeUsage>,
     pub tool_use: bool,
     pub tool_calls: Vec<ToolCall<'a>>,
@@ -124,8 +137,8 @@ impl Repeat<'_> {
 
 /// Reads `bytes` as a repeat of `pattern` (a line read with [`parse_line`], whose `varying`
 /// it was): `None` unless the two are equal byte for byte outside the varying values and
-/// those values read. Equal bytes read to equal fields, so a repeat is a copy of the same
-/// call, and only its timestamp, usage and content are its own.
+/// those values read. Equal bytes read to equal fields, so a repeat has the pattern's other
+/// fields (session, cwd, branch, version, sidechain and the rest).
 pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], varying: &Varying) -> Option<Repeat<'a>> {
     let mut repeat = Repeat::default();
     let mut scanner = Scanner::new(bytes);
@@ -144,6 +157,9 @@ pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], varying: &Varying) -> O
             }
             VaryingValue::Timestamp => repeat.timestamp = scanner.string().ok()?,
             VaryingValue::Usage => repeat.usage = usage(&mut scanner).ok()?,
+            VaryingValue::MessageId => repeat.message_id = scanner.string().ok()?,
+            VaryingValue::RequestId => repeat.request_id = scanner.string().ok()?,
+            VaryingValue::Model => repeat.model = scanner.string().ok()?,
             VaryingValue::ParentUuid | VaryingValue::Uuid => scanner.skip().ok()?,
         }
         in_pattern = end;
@@ -344,6 +360,20 @@ fn usage(scanner: &mut Scanner<'_>) -> ScanResult<Option<ClaudeUsage>> {
     Ok(Some(usage))
 }
 
+/// Reads a value with `read`, noting where it sits as `value` in `varying`.
+fn spanned<'a, T>(
+    scanner: &mut Scanner<'a>,
+    varying: &mut Varying,
+    value: VaryingValue,
+    read: impl FnOnce(&mut Scanner<'a>) -> ScanResult<T>,
+) -> ScanResult<T> {
+    scanner.peek()?;
+    let start = scanner.position();
+    let read = read(scanner)?;
+    varying.record(value, start, scanner.position());
+    Ok(read)
+}
+
 /// Reads one record's fields from an object (a line, or the message an agent-progress line
 /// wraps in `data.message`).
 fn record<'a>(
@@ -352,23 +382,16 @@ fn record<'a>(
     nested: &mut Option<ClaudeLine<'a>>,
     rejections: bool,
 ) -> ScanResult<()> {
-    let varying = |s: &mut Scanner<'a>, line: &mut ClaudeLine<'a>, value: VaryingValue, read: bool| {
-        s.peek()?;
-        let start = s.position();
-        if read {
-            line.timestamp = s.string()?;
-        } else {
-            s.skip()?;
-        }
-        line.varying.record(value, start, s.position());
-        Ok(())
-    };
     scanner.object(|s, key| match key {
-        b"timestamp" => varying(s, line, VaryingValue::Timestamp, true),
-        b"parentUuid" => varying(s, line, VaryingValue::ParentUuid, false),
-        b"uuid" => varying(s, line, VaryingValue::Uuid, false),
+        b"timestamp" => {
+            spanned(s, &mut line.varying, VaryingValue::Timestamp, Scanner::string).map(|v| line.timestamp = v)
+        }
+        b"parentUuid" => spanned(s, &mut line.varying, VaryingValue::ParentUuid, Scanner::skip),
+        b"uuid" => spanned(s, &mut line.varying, VaryingValue::Uuid, Scanner::skip),
         b"sessionId" => s.string().map(|v| line.session_id = v),
-        b"requestId" => s.string().map(|v| line.request_id = v),
+        b"requestId" => {
+            spanned(s, &mut line.varying, VaryingValue::RequestId, Scanner::string).map(|v| line.request_id = v)
+        }
         b"cwd" => s.string().map(|v| line.cwd = v),
         b"gitBranch" => s.string().map(|v| line.git_branch = v),
         b"version" => s.string().map(|v| line.version = v),
@@ -383,15 +406,11 @@ fn record<'a>(
                 return s.skip();
             }
             s.object(|s, key| match key {
-                b"id" => s.string().map(|v| line.message_id = v),
-                b"model" => s.string().map(|v| line.model = v),
-                b"usage" => {
-                    s.peek()?;
-                    let start = s.position();
-                    line.usage = usage(s)?;
-                    line.varying.record(VaryingValue::Usage, start, s.position());
-                    Ok(())
+                b"id" => {
+                    spanned(s, &mut line.varying, VaryingValue::MessageId, Scanner::string).map(|v| line.message_id = v)
                 }
+                b"model" => spanned(s, &mut line.varying, VaryingValue::Model, Scanner::string).map(|v| line.model = v),
+                b"usage" => spanned(s, &mut line.varying, VaryingValue::Usage, usage).map(|v| line.usage = v),
                 b"content" => {
                     s.peek()?;
                     let start = s.position();
@@ -515,11 +534,23 @@ mod tests {
         assert_eq!(repeat.usage.as_ref().map(|usage| usage.tokens().output), Some(1720));
         assert_eq!((repeat.tool_use, &repeat.tool_calls), (full.tool_use, &full.tool_calls));
         assert_eq!(repeat.actions(), Actions::TEST);
+        assert_eq!((repeat.message_id.as_deref(), repeat.request_id.as_deref()), (Some("msg_01"), Some("req_01")));
+
+        // The next call of the session: new ids and model, read as values of their own.
+        let next_call = LINE
+            .replace(r#""id":"msg_01""#, r#""id":"msg_02""#)
+            .replace(r#""requestId":"req_01""#, r#""requestId":"req_02""#)
+            .replace("claude-sonnet-4-5-20250929", "claude-opus-4-5");
+        let repeat = parse_repeat(next_call.as_bytes(), LINE.as_bytes(), &pattern.varying).expect("a repeat");
+        assert_eq!(
+            (repeat.message_id.as_deref(), repeat.request_id.as_deref(), repeat.model.as_deref()),
+            (Some("msg_02"), Some("req_02"), Some("claude-opus-4-5"))
+        );
 
         // Anything else that differs is read in full.
         for changed in [
-            LINE.replace(r#""model":"claude-sonnet-4-5-20250929""#, r#""model":"claude-opus-4-5""#),
-            LINE.replace(r#""requestId":"req_01""#, r#""requestId":"req_02""#),
+            LINE.replace(r#""cwd":"/home/dev/repo""#, r#""cwd":"/home/dev/other""#),
+            LINE.replace(r#""sessionId":"2ff46cd5""#, r#""sessionId":"2ff46cd6""#),
             LINE.replace(r#""isSidechain":false"#, r#""isSidechain":true"#),
             LINE.replace(r#""type":"assistant","uuid""#, r#""type": "assistant","uuid""#),
             LINE.replace("6648\",\"timestamp", "6648\",\"timestamp\":1,\"timestamp"),

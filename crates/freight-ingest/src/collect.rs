@@ -204,8 +204,7 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
             strict_failure = Some(problem);
         }
     };
-    // The last line read in full that had a call: the next lines may repeat it (the call's
-    // other content blocks).
+    // The last line read in full that had a call: the next lines may repeat it.
     let mut pattern = Pattern::default();
     let result = for_each_line(&file.path, options.progress, |line_number, bytes| {
         out.report.lines += 1;
@@ -224,17 +223,20 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                 }
             }
             None => {
-                if pattern.row.is_some()
+                if pattern.valid
                     && let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.varying)
                 {
-                    claude_repeat(&repeat, &pattern, &mut out);
+                    if let Some(call) = claude_call(file, index, &pattern.fields(&repeat), &mut out) {
+                        add_call(call, repeat.tool_use, &repeat.tool_calls, &mut out);
+                    }
                     return;
                 }
                 match claude::parse_line(bytes) {
                     Ok(line) => {
-                        if let Some(call) = claude_call(file, index, &line, &mut out) {
-                            add_call(&call, line.tool_use, &line.tool_calls, &mut out);
-                            pattern.keep(bytes, line.varying.clone(), &call);
+                        let fields = CallFields::of_line(&line);
+                        if let Some(call) = claude_call(file, index, &fields, &mut out) {
+                            add_call(call, line.tool_use, &line.tool_calls, &mut out);
+                            pattern.keep(bytes, &line.varying, &fields);
                         }
                     }
                     Err(error) => malformed(&mut out, line_number, error.to_string()),
@@ -328,104 +330,135 @@ fn note_rejection(file: &SourceFile, bytes: &[u8], out: &mut FileRows) {
     }
 }
 
-/// The checked fields of a line with usage: its call as a row without tool calls or strings
-/// (interned only when the call becomes a row, so a copy adds no string), its strings, and
-/// the keys its copies share.
+/// The fields of a line with usage that its call is made of, from a line read in full or
+/// from a repeat and the line it repeats.
+#[derive(Debug, Clone, Copy)]
+struct CallFields<'l> {
+    session_id: Option<&'l str>,
+    message_id: Option<&'l str>,
+    request_id: Option<&'l str>,
+    model: Option<&'l str>,
+    cwd: Option<&'l str>,
+    git_branch: Option<&'l str>,
+    /// `None` for a repeat: its version is its pattern's, already checked.
+    version: Option<&'l str>,
+    is_sidechain: bool,
+    cost_usd: Option<f64>,
+    timestamp_ms: Option<i64>,
+    usage: Option<&'l claude::ClaudeUsage>,
+}
+
+impl<'l> CallFields<'l> {
+    fn of_line(line: &'l claude::ClaudeLine<'_>) -> CallFields<'l> {
+        CallFields {
+            session_id: line.session_id.as_deref(),
+            message_id: line.message_id.as_deref(),
+            request_id: line.request_id.as_deref(),
+            model: line.model.as_deref(),
+            cwd: line.cwd.as_deref(),
+            git_branch: line.git_branch.as_deref(),
+            version: line.version.as_deref(),
+            is_sidechain: line.is_sidechain,
+            cost_usd: line.cost_usd,
+            timestamp_ms: line.timestamp_millis(),
+            usage: line.usage.as_ref(),
+        }
+    }
+}
+
+/// A call as a row without tool calls or strings (interned only when the call becomes a row,
+/// so a copy adds no string), with its strings and the keys its copies share.
 #[derive(Debug, Clone)]
 struct Call<'l> {
     row: Row,
-    strings: CallStrings<&'l str>,
+    session: &'l str,
+    model: Option<&'l str>,
+    cwd: Option<&'l str>,
+    branch: Option<&'l str>,
     primary_key: Option<u64>,
     scoped_key: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct CallStrings<S> {
-    session: S,
-    model: Option<S>,
-    cwd: Option<S>,
-    branch: Option<S>,
-}
-
-/// A [`Call`] kept as the pattern for the lines that repeat its line.
+/// The last line read in full that had a call: the fields its repeats share with it.
 #[derive(Debug, Default)]
 struct Pattern {
     line: Vec<u8>,
     varying: claude::Varying,
-    row: Option<Row>,
-    strings: CallStrings<String>,
-    primary_key: Option<u64>,
-    scoped_key: Option<u64>,
+    valid: bool,
+    session_id: Option<String>,
+    cwd: Option<String>,
+    git_branch: Option<String>,
+    is_sidechain: bool,
+    cost_usd: Option<f64>,
 }
 
 impl Pattern {
-    /// Keeps `line`, read to `varying` and `call`, reusing the buffers of the last pattern.
-    fn keep(&mut self, line: &[u8], varying: claude::Varying, call: &Call<'_>) {
-        let copy = |kept: &mut String, text: &str| {
-            kept.clear();
-            kept.push_str(text);
-        };
-        let copy_option = |kept: &mut Option<String>, text: Option<&str>| match text {
-            Some(text) => copy(kept.get_or_insert_default(), text),
+    /// Keeps `line`, read to `varying` and `fields`, reusing the last pattern's buffers.
+    fn keep(&mut self, line: &[u8], varying: &claude::Varying, fields: &CallFields<'_>) {
+        let copy = |kept: &mut Option<String>, text: Option<&str>| match text {
+            Some(text) => {
+                let kept = kept.get_or_insert_default();
+                kept.clear();
+                kept.push_str(text);
+            }
             None => *kept = None,
         };
         self.line.clear();
         self.line.extend_from_slice(line);
-        self.varying = varying;
-        self.row = Some(call.row.clone());
-        copy(&mut self.strings.session, call.strings.session);
-        copy_option(&mut self.strings.model, call.strings.model);
-        copy_option(&mut self.strings.cwd, call.strings.cwd);
-        copy_option(&mut self.strings.branch, call.strings.branch);
-        (self.primary_key, self.scoped_key) = (call.primary_key, call.scoped_key);
+        self.varying.clone_from(varying);
+        self.valid = true;
+        copy(&mut self.session_id, fields.session_id);
+        copy(&mut self.cwd, fields.cwd);
+        copy(&mut self.git_branch, fields.git_branch);
+        (self.is_sidechain, self.cost_usd) = (fields.is_sidechain, fields.cost_usd);
     }
 
-    /// The kept call with a repeat's own time and usage.
-    fn call(&self, ts_ms: i64, usage: &claude::ClaudeUsage) -> Option<Call<'_>> {
-        let mut row = self.row.clone()?;
-        (row.ts_ms, row.tokens, row.speed) = (ts_ms, usage.tokens(), usage.speed());
-        Some(Call {
-            row,
-            strings: CallStrings {
-                session: &self.strings.session,
-                model: self.strings.model.as_deref(),
-                cwd: self.strings.cwd.as_deref(),
-                branch: self.strings.branch.as_deref(),
-            },
-            primary_key: self.primary_key,
-            scoped_key: self.scoped_key,
-        })
+    /// A repeat's fields: its own values, and the kept line's for the rest.
+    fn fields<'l>(&'l self, repeat: &'l claude::Repeat<'_>) -> CallFields<'l> {
+        CallFields {
+            session_id: self.session_id.as_deref(),
+            message_id: repeat.message_id.as_deref(),
+            request_id: repeat.request_id.as_deref(),
+            model: repeat.model.as_deref(),
+            cwd: self.cwd.as_deref(),
+            git_branch: self.git_branch.as_deref(),
+            version: None,
+            is_sidechain: self.is_sidechain,
+            cost_usd: self.cost_usd,
+            timestamp_ms: repeat.timestamp_millis(),
+            usage: repeat.usage.as_ref(),
+        }
     }
 }
 
-/// Checks a line with usage and reads its call; `None` (counted when it is a skip) for a line
-/// that is not one.
-fn claude_call<'l>(
-    file: &'l SourceFile,
-    index: u32,
-    line: &'l claude::ClaudeLine<'_>,
-    out: &mut FileRows,
-) -> Option<Call<'l>> {
-    let usage = line.usage.as_ref()?;
-    if line.version.as_deref().is_some_and(|version| !plausible_version(version)) {
+/// Checks the fields of a line with usage and reads its call; `None` (counted when it is a
+/// skip) for a line that is not one.
+fn claude_call<'l>(file: &'l SourceFile, index: u32, fields: &CallFields<'l>, out: &mut FileRows) -> Option<Call<'l>> {
+    let usage = fields.usage?;
+    if fields.version.is_some_and(|version| !plausible_version(version)) {
         out.report.skip("version is not a Claude Code version (n.n.n)");
         return None;
     }
-    let empty = |field: &Option<std::borrow::Cow<'_, str>>| field.as_deref().is_some_and(str::is_empty);
-    if empty(&line.session_id) || empty(&line.request_id) || empty(&line.message_id) || empty(&line.model) {
+    let empty = |field: Option<&str>| field.is_some_and(str::is_empty);
+    if empty(fields.session_id) || empty(fields.request_id) || empty(fields.message_id) || empty(fields.model) {
         out.report.skip("empty sessionId, requestId, message.id or model");
         return None;
     }
-    if line.message_id.as_deref().is_some_and(|id| id.len() > MAX_ID_BYTES)
-        || line.request_id.as_deref().is_some_and(|id| id.len() > MAX_ID_BYTES)
-    {
+    let (message_id, request_id) = (fields.message_id, fields.request_id);
+    if message_id.is_some_and(|id| id.len() > MAX_ID_BYTES) || request_id.is_some_and(|id| id.len() > MAX_ID_BYTES) {
         out.report.skip("message.id or requestId longer than 64 KiB");
         return None;
     }
-    let ts_ms = usage_time(usage, line.timestamp_millis(), out)?;
+    if usage.input_tokens.is_none() || usage.output_tokens.is_none() {
+        out.report.skip("usage without input_tokens/output_tokens");
+        return None;
+    }
+    let Some(ts_ms) = fields.timestamp_ms else {
+        out.report.skip("usage without a valid timestamp");
+        return None;
+    };
     // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
-    let session = line.session_id.as_deref().unwrap_or(&file.session);
-    let (message_id, request_id) = (line.message_id.as_deref(), line.request_id.as_deref());
+    let session = fields.session_id.unwrap_or(&file.session);
     // The content blocks of one call share the last row's ids.
     let ids = match out.rows.last() {
         Some(last) if out.ids.get(last.row.ids) == (merge::Ids { message: message_id, request: request_id }) => {
@@ -442,44 +475,29 @@ fn claude_call<'l>(
         cwd: NONE,
         branch: NONE,
         speed: usage.speed(),
-        is_sidechain: line.is_sidechain,
+        is_sidechain: fields.is_sidechain,
         tool_use: false,
         actions: Actions::NONE,
         turn: 0,
-        reported_cost: line.cost_usd,
+        reported_cost: fields.cost_usd,
         ids,
     };
     Some(Call {
         row,
-        strings: CallStrings {
-            session,
-            model: line.model.as_deref(),
-            cwd: line.cwd.as_deref(),
-            branch: line.git_branch.as_deref(),
-        },
+        session,
+        model: fields.model,
+        cwd: fields.cwd,
+        branch: fields.git_branch,
         primary_key: message_id.zip(request_id).map(hash_of),
         scoped_key: message_id.map(|message_id| hash_of((session, message_id))),
     })
 }
 
-/// The time of a line with `usage`, when the usage has both counts and the time reads (a
-/// skip is counted otherwise).
-fn usage_time(usage: &claude::ClaudeUsage, timestamp_ms: Option<i64>, out: &mut FileRows) -> Option<i64> {
-    if usage.input_tokens.is_none() || usage.output_tokens.is_none() {
-        out.report.skip("usage without input_tokens/output_tokens");
-        return None;
-    }
-    if timestamp_ms.is_none() {
-        out.report.skip("usage without a valid timestamp");
-    }
-    timestamp_ms
-}
-
 /// Adds a call with its line's tool calls to the file's rows. Claude Code writes one line per
 /// content block, each with the call's usage: a copy of the last row's call is merged into
 /// it here, with the cross-file rule for which copy's fields to keep.
-fn add_call(call: &Call<'_>, tool_use: bool, tool_calls: &[ToolCall<'_>], out: &mut FileRows) {
-    let mut row = call.row.clone();
+fn add_call(call: Call<'_>, tool_use: bool, tool_calls: &[ToolCall<'_>], out: &mut FileRows) {
+    let mut row = call.row;
     row.tool_use = tool_use;
     row.actions = tools::actions_of(tool_calls);
     let copy = match out.rows.last_mut() {
@@ -507,10 +525,10 @@ fn add_call(call: &Call<'_>, tool_use: bool, tool_calls: &[ToolCall<'_>], out: &
             false
         }
     };
-    row.session = out.strings.sessions.intern(call.strings.session);
-    row.model = out.strings.models.intern_option(call.strings.model);
-    row.cwd = out.strings.cwds.intern_option(call.strings.cwd);
-    row.branch = out.strings.branches.intern_option(call.strings.branch);
+    row.session = out.strings.sessions.intern(call.session);
+    row.model = out.strings.models.intern_option(call.model);
+    row.cwd = out.strings.cwds.intern_option(call.cwd);
+    row.branch = out.strings.branches.intern_option(call.branch);
     // A better copy of the call before is not the call after a rejection.
     if !copy && let Some(at) = out.rejected.iter().position(|&rejected| rejected == row.session) {
         out.rejected.swap_remove(at);
@@ -518,17 +536,6 @@ fn add_call(call: &Call<'_>, tool_use: bool, tool_calls: &[ToolCall<'_>], out: &
     }
     row.turn = out.last_turn.finish();
     out.rows.push(FileRow { row, primary_key: call.primary_key, scoped_key: call.scoped_key });
-}
-
-/// Adds a line that repeats `pattern`'s line outside its varying values
-/// ([`claude::parse_repeat`]): the pattern's call with the line's own time, usage and tool
-/// calls, just as [`claude_call`] and [`add_call`] would read it.
-fn claude_repeat(repeat: &claude::Repeat<'_>, pattern: &Pattern, out: &mut FileRows) {
-    let Some(usage) = &repeat.usage else { return };
-    let Some(ts_ms) = usage_time(usage, repeat.timestamp_millis(), out) else { return };
-    if let Some(call) = pattern.call(ts_ms, usage) {
-        add_call(&call, repeat.tool_use, &repeat.tool_calls, out);
-    }
 }
 
 fn hash_of(value: impl std::hash::Hash) -> u64 {

@@ -29,11 +29,5 @@ pub use table::{EventRow, TOKEN_COLUMNS, UsageTable, events_batch, usage_schema}
 /// Reads every file into the `usage` table.
 #[cfg(feature = "arrow")]
 pub fn ingest(files: Vec<SourceFile>, options: &IngestOptions<'_>) -> Result<UsageTable, IngestError> {
-    let collected = collect::collect(files, options)?;
-    let started = std::time::Instant::now();
-    let table = table::into_table(collected);
-    if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
-        eprintln!("freight: usage batches built {:.2} s", started.elapsed().as_secs_f64());
-    }
-    table
+    table::into_table(collect::collect(files, options)?)
 }

@@ -7,7 +7,9 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use freight_analytics::{Engine, Filters, Grouping, blocks, usage_report};
 use freight_core::{PriceCatalog, Tool};
-use freight_ingest::{IngestOptions, Locations, SourceFile, UsageTable, discover, ingest};
+use freight_ingest::collect::collect;
+use freight_ingest::table::into_table;
+use freight_ingest::{IngestOptions, Locations, SourceFile, UsageTable, discover};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -26,9 +28,7 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
         );
     }
     let catalog = load_catalog(args.sources.prices.as_ref())?;
-    let started = std::time::Instant::now();
     let table = read_logs(files, args.sources.strict)?;
-    freight_analytics::engine::note_time("logs read into the usage table", started);
     let started = std::time::Instant::now();
     let report = build_report(table, &catalog, &settings)?;
     freight_analytics::engine::note_time("report built", started);
@@ -156,7 +156,12 @@ pub fn read_logs(files: Vec<SourceFile>, strict: bool) -> anyhow::Result<UsageTa
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let progress = |bytes: u64| bar.inc(bytes);
-    let table = ingest(files, &IngestOptions { strict, progress: &progress });
+    let started = std::time::Instant::now();
+    let collected = collect(files, &IngestOptions { strict, progress: &progress });
+    freight_analytics::engine::note_time("logs read", started);
+    let started = std::time::Instant::now();
+    let table = collected.and_then(into_table);
+    freight_analytics::engine::note_time("usage batches built", started);
     bar.finish_and_clear();
     Ok(table?)
 }
