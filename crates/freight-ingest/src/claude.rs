@@ -96,20 +96,28 @@ impl Varying {
         *slot = Some((start, end));
     }
 
-    /// The values' ranges in line order, when the line can serve as a pattern (it has a
-    /// timestamp, a content and a usage).
-    fn in_order(&self) -> Option<Vec<(usize, usize, VaryingValue)>> {
+    /// The plan for reading repeats of this line into `plan`; false (and an empty plan) when
+    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage.
+    pub fn plan(&self, plan: &mut RepeatPlan) -> bool {
+        plan.values.clear();
         let has = |value: VaryingValue| self.spans[value as usize].is_some();
         if self.unusable || !has(VaryingValue::Timestamp) || !has(VaryingValue::Content) || !has(VaryingValue::Usage) {
-            return None;
+            return false;
         }
-        let mut found: Vec<(usize, usize, VaryingValue)> = VaryingValue::ALL
-            .into_iter()
-            .filter_map(|value| self.spans[value as usize].map(|(start, end)| (start, end, value)))
-            .collect();
-        found.sort_unstable_by_key(|&(start, ..)| start);
-        Some(found)
+        plan.values.extend(
+            VaryingValue::ALL
+                .into_iter()
+                .filter_map(|value| self.spans[value as usize].map(|(start, end)| (start, end, value))),
+        );
+        plan.values.sort_unstable_by_key(|&(start, ..)| start);
+        true
     }
+}
+
+/// A pattern line's varying values in line order: what [`parse_repeat`] reads a line by.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RepeatPlan {
+    values: Vec<(usize, usize, VaryingValue)>,
 }
 
 /// What a repeat of an earlier line reads to: the values of its own.
@@ -135,15 +143,18 @@ impl Repeat<'_> {
     }
 }
 
-/// Reads `bytes` as a repeat of `pattern` (a line read with [`parse_line`], whose `varying`
-/// it was): `None` unless the two are equal byte for byte outside the varying values and
-/// those values read. Equal bytes read to equal fields, so a repeat has the pattern's other
+/// Reads `bytes` as a repeat of `pattern` (a line read with [`parse_line`], whose
+/// [`Varying::plan`] is `plan`): `None` unless the two are equal byte for byte outside the
+/// varying values and those values read. Equal bytes read to equal fields, so a repeat has the pattern's other
 /// fields (session, cwd, branch, version, sidechain and the rest).
-pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], varying: &Varying) -> Option<Repeat<'a>> {
+pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], plan: &RepeatPlan) -> Option<Repeat<'a>> {
+    if plan.values.is_empty() {
+        return None;
+    }
     let mut repeat = Repeat::default();
     let mut scanner = Scanner::new(bytes);
     let mut in_pattern = 0usize;
-    for (start, end, value) in varying.in_order()? {
+    for &(start, end, value) in &plan.values {
         let same = pattern.get(in_pattern..start)?;
         if !bytes.get(scanner.position()..)?.starts_with(same) {
             return None;
@@ -521,13 +532,15 @@ mod tests {
     #[test]
     fn a_repeat_differs_only_in_its_ids_time_and_content() {
         let pattern = parse_line(LINE.as_bytes()).expect("parses");
+        let mut plan = RepeatPlan::default();
+        assert!(pattern.varying.plan(&mut plan));
         let bash = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"cargo test"}}"#;
         let next_block = with_content(bash)
             .replace(r#""parentUuid":"4d21""#, r#""parentUuid":"6648""#)
             .replace(r#""uuid":"6648""#, r#""uuid":"77a0""#)
             .replace("00:52:34.495Z", "00:52:35.001Z");
         let next_block = next_block.replace(r#""output_tokens":172"#, r#""output_tokens":1720"#);
-        let repeat = parse_repeat(next_block.as_bytes(), LINE.as_bytes(), &pattern.varying).expect("a repeat");
+        let repeat = parse_repeat(next_block.as_bytes(), LINE.as_bytes(), &plan).expect("a repeat");
         let full = parse_line(next_block.as_bytes()).expect("parses");
         assert_eq!(repeat.timestamp_millis(), full.timestamp_millis());
         assert_eq!(repeat.usage, full.usage);
@@ -541,7 +554,7 @@ mod tests {
             .replace(r#""id":"msg_01""#, r#""id":"msg_02""#)
             .replace(r#""requestId":"req_01""#, r#""requestId":"req_02""#)
             .replace("claude-sonnet-4-5-20250929", "claude-opus-4-5");
-        let repeat = parse_repeat(next_call.as_bytes(), LINE.as_bytes(), &pattern.varying).expect("a repeat");
+        let repeat = parse_repeat(next_call.as_bytes(), LINE.as_bytes(), &plan).expect("a repeat");
         assert_eq!(
             (repeat.message_id.as_deref(), repeat.request_id.as_deref(), repeat.model.as_deref()),
             (Some("msg_02"), Some("req_02"), Some("claude-opus-4-5"))
@@ -558,12 +571,13 @@ mod tests {
             LINE[..LINE.len() - 1].to_string(),
         ] {
             assert_ne!(changed, LINE);
-            assert!(parse_repeat(changed.as_bytes(), LINE.as_bytes(), &pattern.varying).is_none(), "{changed}");
+            assert!(parse_repeat(changed.as_bytes(), LINE.as_bytes(), &plan).is_none(), "{changed}");
         }
         // A wrapped message, or a line whose keys repeat, is no pattern.
         let twice = LINE.replace(r#""uuid":"6648""#, r#""uuid":"6648","uuid":"6649""#);
         let twice_read = parse_line(twice.as_bytes()).expect("parses");
-        assert!(parse_repeat(twice.as_bytes(), twice.as_bytes(), &twice_read.varying).is_none());
+        assert!(!twice_read.varying.plan(&mut plan));
+        assert!(parse_repeat(twice.as_bytes(), twice.as_bytes(), &plan).is_none());
     }
 
     fn with_content(blocks: &str) -> String {

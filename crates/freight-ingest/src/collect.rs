@@ -224,7 +224,7 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
             }
             None => {
                 if pattern.valid
-                    && let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.varying)
+                    && let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.plan)
                 {
                     if let Some(call) = claude_call(file, index, &pattern.fields(&repeat), &mut out) {
                         add_call(call, repeat.tool_use, &repeat.tool_calls, &mut out);
@@ -383,7 +383,7 @@ struct Call<'l> {
 #[derive(Debug, Default)]
 struct Pattern {
     line: Vec<u8>,
-    varying: claude::Varying,
+    plan: claude::RepeatPlan,
     valid: bool,
     session_id: Option<String>,
     cwd: Option<String>,
@@ -405,8 +405,7 @@ impl Pattern {
         };
         self.line.clear();
         self.line.extend_from_slice(line);
-        self.varying.clone_from(varying);
-        self.valid = true;
+        self.valid = varying.plan(&mut self.plan);
         copy(&mut self.session_id, fields.session_id);
         copy(&mut self.cwd, fields.cwd);
         copy(&mut self.git_branch, fields.git_branch);

@@ -263,6 +263,19 @@ impl<'a> Scanner<'a> {
             return Ok(None);
         }
         let start = self.pos;
+        // Counts are plain digits: read them here; anything else goes the long way.
+        let (mut value, mut at) = (0u64, start);
+        while let Some(&byte) = self.bytes.get(at)
+            && byte.is_ascii_digit()
+            && at - start < 19
+        {
+            value = value * 10 + u64::from(byte - b'0');
+            at += 1;
+        }
+        if at > start && !matches!(self.bytes.get(at), Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')) {
+            self.pos = at;
+            return Ok(Some(value));
+        }
         let text = self.number_text()?;
         if let Ok(value) = text.parse::<u64>() {
             return Ok(Some(value));
@@ -395,6 +408,21 @@ mod tests {
         assert_eq!(scanner.position(), 0);
         scanner.skip().expect("skips again");
         scanner.finish().expect("nothing after");
+    }
+
+    #[test]
+    fn counts_read_as_written() {
+        let read = |text: &str| Scanner::new(text.as_bytes()).count();
+        assert_eq!(read("0"), Ok(Some(0)));
+        assert_eq!(read("007"), Ok(Some(7)));
+        assert_eq!(read("1234567890123456789"), Ok(Some(1_234_567_890_123_456_789)));
+        assert_eq!(read("18446744073709551615"), Ok(Some(u64::MAX)));
+        assert_eq!(read("12.0"), Ok(Some(12)));
+        assert_eq!(read("1e3"), Ok(Some(1000)));
+        assert_eq!(read("null"), Ok(None));
+        for bad in ["18446744073709551616", "-3", "1.5", "x"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
