@@ -456,7 +456,6 @@ fn claude_call<'l>(file: &'l SourceFile, index: u32, fields: &CallFields<'l>, ou
         out.report.skip("usage without a valid timestamp");
         return None;
     };
-    // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog prices it at $0.
     let session = fields.session_id.unwrap_or(&file.session);
     // The content blocks of one call share the last row's ids.
     let ids = match out.rows.last() {
@@ -484,6 +483,8 @@ fn claude_call<'l>(file: &'l SourceFile, index: u32, fields: &CallFields<'l>, ou
     Some(Call {
         row,
         session,
+        // `<synthetic>` (Claude Code's own API-error messages) stays a model: the catalog
+        // prices it at $0.
         model: fields.model,
         cwd: fields.cwd,
         branch: fields.git_branch,

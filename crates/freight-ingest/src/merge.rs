@@ -49,7 +49,8 @@ fn split<'a>(text: &'a str, at: IdRef) -> Ids<'a> {
     Ids { message: part(start, middle), request: part(middle, end) }
 }
 
-/// One file's ids: a single string, as a file's calls are few.
+/// One file's ids: a single string, as a file's calls are few (its offsets stay far below
+/// 4 GiB: that would take tens of millions of calls in one file).
 #[derive(Debug, Default)]
 pub(crate) struct FileIds {
     text: String,
