@@ -45,7 +45,7 @@ pub struct ClaudeLine<'a> {
     /// The content holds the result of a tool call the user rejected (read by
     /// [`parse_user_line`] only).
     pub rejection: bool,
-    /// Where the values that differ between the lines of one call sit.
+    /// Where the values that differ between a session's assistant lines sit.
     pub varying: Varying,
 }
 
@@ -145,8 +145,9 @@ impl Repeat<'_> {
 
 /// Reads `bytes` as a repeat of `pattern` (a line read with [`parse_line`], whose
 /// [`Varying::plan`] is `plan`): `None` unless the two are equal byte for byte outside the
-/// varying values and those values read. Equal bytes read to equal fields, so a repeat has the pattern's other
-/// fields (session, cwd, branch, version, sidechain and the rest).
+/// varying values and those values read (or the plan is empty). Equal bytes read to equal
+/// fields, so a repeat has the pattern's other fields (session, cwd, branch, version,
+/// sidechain and the rest).
 pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], plan: &RepeatPlan) -> Option<Repeat<'a>> {
     if plan.values.is_empty() {
         return None;
@@ -530,7 +531,7 @@ mod tests {
     }
 
     #[test]
-    fn a_repeat_differs_only_in_its_ids_time_and_content() {
+    fn a_repeat_differs_only_in_its_own_values() {
         let pattern = parse_line(LINE.as_bytes()).expect("parses");
         let mut plan = RepeatPlan::default();
         assert!(pattern.varying.plan(&mut plan));
@@ -573,7 +574,7 @@ mod tests {
             assert_ne!(changed, LINE);
             assert!(parse_repeat(changed.as_bytes(), LINE.as_bytes(), &plan).is_none(), "{changed}");
         }
-        // A wrapped message, or a line whose keys repeat, is no pattern.
+        // A line whose keys repeat is no pattern.
         let twice = LINE.replace(r#""uuid":"6648""#, r#""uuid":"6648","uuid":"6649""#);
         let twice_read = parse_line(twice.as_bytes()).expect("parses");
         assert!(!twice_read.varying.plan(&mut plan));

@@ -223,9 +223,7 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
                 }
             }
             None => {
-                if pattern.valid
-                    && let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.plan)
-                {
+                if let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.plan) {
                     if let Some(call) = claude_call(file, index, &pattern.fields(&repeat), &mut out) {
                         add_call(call, repeat.tool_use, &repeat.tool_calls, &mut out);
                     }
@@ -383,8 +381,8 @@ struct Call<'l> {
 #[derive(Debug, Default)]
 struct Pattern {
     line: Vec<u8>,
+    /// Empty when the line cannot serve as a pattern.
     plan: claude::RepeatPlan,
-    valid: bool,
     session_id: Option<String>,
     cwd: Option<String>,
     git_branch: Option<String>,
@@ -405,7 +403,7 @@ impl Pattern {
         };
         self.line.clear();
         self.line.extend_from_slice(line);
-        self.valid = varying.plan(&mut self.plan);
+        varying.plan(&mut self.plan);
         copy(&mut self.session_id, fields.session_id);
         copy(&mut self.cwd, fields.cwd);
         copy(&mut self.git_branch, fields.git_branch);
