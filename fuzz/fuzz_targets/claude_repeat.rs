@@ -2,7 +2,7 @@
 //! first never panics, and when it succeeds, it agrees with reading the second in full.
 #![no_main]
 
-use freight_ingest::claude::{RepeatPlan, parse_line, parse_repeat};
+use freight_ingest::claude::{Content, RepeatPlan, parse_line, parse_repeat};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,16 +10,19 @@ fuzz_target!(|data: &[u8]| {
     let (pattern, line) = (&data[..split], &data[split + 1..]);
     let Ok(read) = parse_line(pattern) else { return };
     let mut plan = RepeatPlan::default();
-    if !read.varying.plan(&mut plan) {
+    if !read.plan(&mut plan) {
         return;
     }
-    let Some(repeat) = parse_repeat(line, pattern, &plan) else { return };
+    let Some(repeat) = parse_repeat(line, pattern, &plan, Content::ToolCalls) else { return };
     let full = parse_line(line).expect("a repeat reads in full too");
     assert_eq!(
         (&repeat.timestamp, &repeat.message_id, &repeat.request_id, &repeat.model, &repeat.usage),
         (&full.timestamp, &full.message_id, &full.request_id, &full.model, &full.usage)
     );
     assert_eq!((repeat.tool_use, &repeat.tool_calls), (full.tool_use, &full.tool_calls));
+    // Skipping the content reads the same repeat, without its tool calls.
+    let skipped = parse_repeat(line, pattern, &plan, Content::Skip).expect("a repeat without its content read");
+    assert_eq!((&skipped.timestamp, &skipped.usage, skipped.tool_use), (&repeat.timestamp, &repeat.usage, false));
     assert_eq!(
         (&full.session_id, &full.cwd, &full.git_branch, &full.version, full.is_sidechain, full.cost_usd),
         (&read.session_id, &read.cwd, &read.git_branch, &read.version, read.is_sidechain, read.cost_usd)

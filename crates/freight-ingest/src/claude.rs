@@ -58,26 +58,34 @@ pub struct ClaudeLine<'a> {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Varying {
     /// Byte ranges of the values, by [`VaryingValue`].
-    spans: [Option<(usize, usize)>; 8],
+    spans: [Option<(usize, usize)>; VaryingValue::ALL.len()],
     /// A key came twice, or the fields came from a wrapped message: the line is no pattern.
     unusable: bool,
 }
 
-/// The values [`Varying`] locates.
+/// The values [`Varying`] locates. A usage's counts are located one by one, so that a repeat
+/// compares the keys around them instead of reading the usage key by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum VaryingValue {
     ParentUuid = 0,
     Uuid = 1,
     Timestamp = 2,
     Content = 3,
+    /// The whole `usage` object: a pattern needs one, but its counts are what vary.
     Usage = 4,
     MessageId = 5,
     RequestId = 6,
     Model = 7,
+    InputTokens = 8,
+    OutputTokens = 9,
+    CacheCreationTokens = 10,
+    CacheReadTokens = 11,
+    Ephemeral5mTokens = 12,
+    Ephemeral1hTokens = 13,
 }
 
 impl VaryingValue {
-    const ALL: [VaryingValue; 8] = [
+    const ALL: [VaryingValue; 14] = [
         VaryingValue::ParentUuid,
         VaryingValue::Uuid,
         VaryingValue::Timestamp,
@@ -86,7 +94,26 @@ impl VaryingValue {
         VaryingValue::MessageId,
         VaryingValue::RequestId,
         VaryingValue::Model,
+        VaryingValue::InputTokens,
+        VaryingValue::OutputTokens,
+        VaryingValue::CacheCreationTokens,
+        VaryingValue::CacheReadTokens,
+        VaryingValue::Ephemeral5mTokens,
+        VaryingValue::Ephemeral1hTokens,
     ];
+
+    /// The usage count this value is, if it is one.
+    fn count(self, usage: &mut ClaudeUsage) -> Option<&mut Option<u64>> {
+        match self {
+            VaryingValue::InputTokens => Some(&mut usage.input_tokens),
+            VaryingValue::OutputTokens => Some(&mut usage.output_tokens),
+            VaryingValue::CacheCreationTokens => Some(&mut usage.cache_creation_input_tokens),
+            VaryingValue::CacheReadTokens => Some(&mut usage.cache_read_input_tokens),
+            VaryingValue::Ephemeral5mTokens => Some(&mut usage.ephemeral_5m),
+            VaryingValue::Ephemeral1hTokens => Some(&mut usage.ephemeral_1h),
+            _ => None,
+        }
+    }
 }
 
 impl Varying {
@@ -96,20 +123,24 @@ impl Varying {
         *slot = Some((start, end));
     }
 
-    /// The plan for reading repeats of this line into `plan`; false (and an empty plan) when
-    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage.
-    pub fn plan(&self, plan: &mut RepeatPlan) -> bool {
+    /// The plan for reading repeats of the line into `plan`; false (and an empty plan) when
+    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage object.
+    fn plan(&self, usage: Option<&ClaudeUsage>, plan: &mut RepeatPlan) -> bool {
         plan.values.clear();
         let has = |value: VaryingValue| self.spans[value as usize].is_some();
+        let Some(usage) = usage else { return false };
         if self.unusable || !has(VaryingValue::Timestamp) || !has(VaryingValue::Content) || !has(VaryingValue::Usage) {
             return false;
         }
+        // The usage's counts are read in place; its other bytes are compared.
         plan.values.extend(
             VaryingValue::ALL
                 .into_iter()
+                .filter(|&value| value != VaryingValue::Usage)
                 .filter_map(|value| self.spans[value as usize].map(|(start, end)| (start, end, value))),
         );
         plan.values.sort_unstable_by_key(|&(start, ..)| start);
+        plan.fast = usage.fast;
         true
     }
 }
@@ -118,6 +149,8 @@ impl Varying {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct RepeatPlan {
     values: Vec<(usize, usize, VaryingValue)>,
+    /// The pattern's usage says `"speed":"fast"` (compared, so the repeat's says it too).
+    fast: bool,
 }
 
 /// What a repeat of an earlier line reads to: the values of its own.
@@ -144,15 +177,16 @@ impl Repeat<'_> {
 }
 
 /// Reads `bytes` as a repeat of `pattern` (a line read with [`parse_line`], whose
-/// [`Varying::plan`] is `plan`): `None` unless the two are equal byte for byte outside the
-/// varying values and those values read (or the plan is empty). Equal bytes read to equal
-/// fields, so a repeat has the pattern's other fields (session, cwd, branch, version,
-/// sidechain and the rest).
-pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], plan: &RepeatPlan) -> Option<Repeat<'a>> {
+/// [`ClaudeLine::plan`] is `plan`), taking `reading` from its content: `None` unless the two
+/// are equal byte for byte outside the varying values and those values read (or the plan is
+/// empty). Equal bytes read to equal fields, so a repeat has the pattern's other fields
+/// (session, cwd, branch, version, sidechain, the usage's other keys and the rest).
+pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], plan: &RepeatPlan, reading: Content) -> Option<Repeat<'a>> {
     if plan.values.is_empty() {
         return None;
     }
     let mut repeat = Repeat::default();
+    let mut usage = ClaudeUsage { fast: plan.fast, ..ClaudeUsage::default() };
     let mut scanner = Scanner::new(bytes);
     let mut in_pattern = 0usize;
     for &(start, end, value) in &plan.values {
@@ -164,18 +198,19 @@ pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], plan: &RepeatPlan) -> O
         match value {
             VaryingValue::Content => {
                 let mut line = ClaudeLine::default();
-                content(&mut scanner, &mut line, false).ok()?;
+                content(&mut scanner, &mut line, reading).ok()?;
                 (repeat.tool_use, repeat.tool_calls) = (line.tool_use, line.tool_calls);
             }
             VaryingValue::Timestamp => repeat.timestamp = scanner.string().ok()?,
-            VaryingValue::Usage => repeat.usage = usage(&mut scanner).ok()?,
             VaryingValue::MessageId => repeat.message_id = scanner.string().ok()?,
             VaryingValue::RequestId => repeat.request_id = scanner.string().ok()?,
             VaryingValue::Model => repeat.model = scanner.string().ok()?,
-            VaryingValue::ParentUuid | VaryingValue::Uuid => scanner.skip().ok()?,
+            VaryingValue::ParentUuid | VaryingValue::Uuid | VaryingValue::Usage => scanner.skip().ok()?,
+            count => *count.count(&mut usage)? = scanner.count().ok()?,
         }
         in_pattern = end;
     }
+    repeat.usage = Some(usage);
     (bytes.get(scanner.position()..)? == pattern.get(in_pattern..)?).then_some(repeat)
 }
 
@@ -216,6 +251,12 @@ impl ClaudeUsage {
 }
 
 impl ClaudeLine<'_> {
+    /// The plan for reading repeats of this line into `plan`; false (and an empty plan) when
+    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage.
+    pub fn plan(&self, plan: &mut RepeatPlan) -> bool {
+        self.varying.plan(self.usage.as_ref(), plan)
+    }
+
     pub fn timestamp_millis(&self) -> Option<i64> {
         self.timestamp.as_deref().and_then(parse_millis)
     }
@@ -274,12 +315,26 @@ fn read_tool_calls<'a>(scanner: &mut Scanner<'a>, calls: &mut Vec<ToolCall<'a>>)
     })
 }
 
+/// What a reading takes from a message's content besides where it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Nothing: it is skipped (usage reports read no tool call).
+    Skip,
+    /// Its tool calls.
+    ToolCalls,
+    /// Its tool calls, and whether it holds the result of a tool call the user rejected.
+    ToolCallsAndRejection,
+}
+
 /// A message's `content`. Most lines skip it at memchr speed and search the skipped bytes for
 /// a tool call, reading the blocks only when there is one; a content that starts with a tool
 /// call is read block by block at once instead.
-fn content<'a>(scanner: &mut Scanner<'a>, line: &mut ClaudeLine<'a>, rejections: bool) -> ScanResult<()> {
+fn content<'a>(scanner: &mut Scanner<'a>, line: &mut ClaudeLine<'a>, reading: Content) -> ScanResult<()> {
     scanner.peek()?;
     let start = scanner.position();
+    if reading == Content::Skip {
+        return scanner.skip();
+    }
     let tool_first = scanner.bytes()[start..].starts_with(TOOL_USE_FIRST);
     let read = tool_first && read_tool_calls(scanner, &mut line.tool_calls).is_ok();
     if !read {
@@ -293,7 +348,7 @@ fn content<'a>(scanner: &mut Scanner<'a>, line: &mut ClaudeLine<'a>, rejections:
     if line.tool_use && !tool_first {
         let _ = read_tool_calls(&mut Scanner::new(content), &mut line.tool_calls);
     }
-    if rejections && REJECTION.find(content).is_some() {
+    if reading == Content::ToolCallsAndRejection && REJECTION.find(content).is_some() {
         line.rejection = rejects_tool_use(content);
     }
     Ok(())
@@ -346,24 +401,32 @@ fn rejects_tool_use(content: &[u8]) -> bool {
     found
 }
 
-fn usage(scanner: &mut Scanner<'_>) -> ScanResult<Option<ClaudeUsage>> {
+/// Reads `message.usage`, noting where its counts sit in `varying`.
+fn usage(scanner: &mut Scanner<'_>, varying: &mut Varying) -> ScanResult<Option<ClaudeUsage>> {
     if scanner.null()? {
         return Ok(None);
     }
     let mut usage = ClaudeUsage::default();
+    let mut count = |s: &mut Scanner<'_>, value: VaryingValue, usage: &mut ClaudeUsage| {
+        let read = spanned(s, varying, value, Scanner::count)?;
+        if let Some(field) = value.count(usage) {
+            *field = read;
+        }
+        Ok(())
+    };
     scanner.object(|s, key| match key {
-        b"input_tokens" => s.count().map(|v| usage.input_tokens = v),
-        b"output_tokens" => s.count().map(|v| usage.output_tokens = v),
-        b"cache_creation_input_tokens" => s.count().map(|v| usage.cache_creation_input_tokens = v),
-        b"cache_read_input_tokens" => s.count().map(|v| usage.cache_read_input_tokens = v),
+        b"input_tokens" => count(s, VaryingValue::InputTokens, &mut usage),
+        b"output_tokens" => count(s, VaryingValue::OutputTokens, &mut usage),
+        b"cache_creation_input_tokens" => count(s, VaryingValue::CacheCreationTokens, &mut usage),
+        b"cache_read_input_tokens" => count(s, VaryingValue::CacheReadTokens, &mut usage),
         b"speed" => s.string().map(|v| usage.fast = v.as_deref() == Some("fast")),
         b"cache_creation" => {
             if s.null()? {
                 return Ok(());
             }
             s.object(|s, key| match key {
-                b"ephemeral_5m_input_tokens" => s.count().map(|v| usage.ephemeral_5m = v),
-                b"ephemeral_1h_input_tokens" => s.count().map(|v| usage.ephemeral_1h = v),
+                b"ephemeral_5m_input_tokens" => count(s, VaryingValue::Ephemeral5mTokens, &mut usage),
+                b"ephemeral_1h_input_tokens" => count(s, VaryingValue::Ephemeral1hTokens, &mut usage),
                 _ => s.skip(),
             })
         }
@@ -392,7 +455,7 @@ fn record<'a>(
     scanner: &mut Scanner<'a>,
     line: &mut ClaudeLine<'a>,
     nested: &mut Option<ClaudeLine<'a>>,
-    rejections: bool,
+    reading: Content,
 ) -> ScanResult<()> {
     scanner.object(|s, key| match key {
         b"timestamp" => {
@@ -422,11 +485,17 @@ fn record<'a>(
                     spanned(s, &mut line.varying, VaryingValue::MessageId, Scanner::string).map(|v| line.message_id = v)
                 }
                 b"model" => spanned(s, &mut line.varying, VaryingValue::Model, Scanner::string).map(|v| line.model = v),
-                b"usage" => spanned(s, &mut line.varying, VaryingValue::Usage, usage).map(|v| line.usage = v),
+                b"usage" => {
+                    s.peek()?;
+                    let start = s.position();
+                    line.usage = usage(s, &mut line.varying)?;
+                    line.varying.record(VaryingValue::Usage, start, s.position());
+                    Ok(())
+                }
                 b"content" => {
                     s.peek()?;
                     let start = s.position();
-                    content(s, line, rejections)?;
+                    content(s, line, reading)?;
                     line.varying.record(VaryingValue::Content, start, s.position());
                     Ok(())
                 }
@@ -443,7 +512,7 @@ fn record<'a>(
             s.object(|s, key| match key {
                 b"message" if s.peek()? == b'{' => {
                     let mut inner = ClaudeLine::default();
-                    record(s, &mut inner, &mut Some(ClaudeLine::default()), rejections)?;
+                    record(s, &mut inner, &mut Some(ClaudeLine::default()), reading)?;
                     *nested = Some(inner);
                     Ok(())
                 }
@@ -454,24 +523,25 @@ fn record<'a>(
     })
 }
 
-/// Reads one line. Lines of any type parse; only those with `message.usage` carry tokens.
-/// An agent-progress line (`data.message` wrapping a subagent's message) yields the wrapped
-/// message's usage, under the line's own session.
+/// Reads one line with its tool calls. Lines of any type parse; only those with
+/// `message.usage` carry tokens. An agent-progress line (`data.message` wrapping a subagent's
+/// message) yields the wrapped message's usage, under the line's own session.
 pub fn parse_line(bytes: &[u8]) -> ScanResult<ClaudeLine<'_>> {
-    parse(bytes, false)
+    parse_line_reading(bytes, Content::ToolCalls)
 }
 
 /// [`parse_line`] that also looks for a rejected tool call's result (`rejection`): for the
 /// user lines that contain [`REJECTION_TEXT`], so assistant lines never pay for the search.
 pub fn parse_user_line(bytes: &[u8]) -> ScanResult<ClaudeLine<'_>> {
-    parse(bytes, true)
+    parse_line_reading(bytes, Content::ToolCallsAndRejection)
 }
 
-fn parse(bytes: &[u8], rejections: bool) -> ScanResult<ClaudeLine<'_>> {
+/// [`parse_line`], taking `reading` from the message's content.
+pub fn parse_line_reading(bytes: &[u8], reading: Content) -> ScanResult<ClaudeLine<'_>> {
     let mut line = ClaudeLine::default();
     let mut nested = None;
     let mut scanner = Scanner::new(bytes);
-    record(&mut scanner, &mut line, &mut nested, rejections)?;
+    record(&mut scanner, &mut line, &mut nested, reading)?;
     scanner.finish()?;
     if line.usage.is_none()
         && let Some(inner) = nested.filter(|inner| inner.usage.is_some())
@@ -534,14 +604,14 @@ mod tests {
     fn a_repeat_differs_only_in_its_own_values() {
         let pattern = parse_line(LINE.as_bytes()).expect("parses");
         let mut plan = RepeatPlan::default();
-        assert!(pattern.varying.plan(&mut plan));
+        assert!(pattern.plan(&mut plan));
         let bash = r#"{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"cargo test"}}"#;
         let next_block = with_content(bash)
             .replace(r#""parentUuid":"4d21""#, r#""parentUuid":"6648""#)
             .replace(r#""uuid":"6648""#, r#""uuid":"77a0""#)
             .replace("00:52:34.495Z", "00:52:35.001Z");
         let next_block = next_block.replace(r#""output_tokens":172"#, r#""output_tokens":1720"#);
-        let repeat = parse_repeat(next_block.as_bytes(), LINE.as_bytes(), &plan).expect("a repeat");
+        let repeat = parse_repeat(next_block.as_bytes(), LINE.as_bytes(), &plan, Content::ToolCalls).expect("a repeat");
         let full = parse_line(next_block.as_bytes()).expect("parses");
         assert_eq!(repeat.timestamp_millis(), full.timestamp_millis());
         assert_eq!(repeat.usage, full.usage);
@@ -549,13 +619,37 @@ mod tests {
         assert_eq!((repeat.tool_use, &repeat.tool_calls), (full.tool_use, &full.tool_calls));
         assert_eq!(repeat.actions(), Actions::TEST);
         assert_eq!((repeat.message_id.as_deref(), repeat.request_id.as_deref()), (Some("msg_01"), Some("req_01")));
+        // Read without its tool calls, a repeat has the same usage and no actions.
+        let skipped = parse_repeat(next_block.as_bytes(), LINE.as_bytes(), &plan, Content::Skip).expect("a repeat");
+        assert_eq!((&skipped.usage, skipped.tool_use, skipped.actions()), (&full.usage, false, Actions::NONE));
+
+        // Every count is read in place, whatever its length or a null.
+        let counts = LINE
+            .replace(r#""input_tokens":3,"#, r#""input_tokens":null,"#)
+            .replace(r#""cache_read_input_tokens":14874"#, r#""cache_read_input_tokens":7"#)
+            .replace(r#""ephemeral_1h_input_tokens":1000"#, r#""ephemeral_1h_input_tokens":123456789"#);
+        let repeat = parse_repeat(counts.as_bytes(), LINE.as_bytes(), &plan, Content::ToolCalls).expect("a repeat");
+        assert_eq!(repeat.usage, parse_line(counts.as_bytes()).expect("parses").usage);
+        assert_eq!(repeat.usage.as_ref().map(|usage| (usage.input_tokens, usage.tokens().cache_read)), Some((None, 7)));
+        // `"speed":"fast"` in the pattern is compared, and so fast in the repeat.
+        let fast = LINE.replace(r#""service_tier":"standard""#, r#""service_tier":"standard","speed":"fast""#);
+        let fast_plan = {
+            let mut plan = RepeatPlan::default();
+            assert!(parse_line(fast.as_bytes()).expect("parses").plan(&mut plan));
+            plan
+        };
+        let fast_repeat = fast.replace(r#""output_tokens":172"#, r#""output_tokens":9"#);
+        let repeat =
+            parse_repeat(fast_repeat.as_bytes(), fast.as_bytes(), &fast_plan, Content::Skip).expect("a repeat");
+        assert_eq!(repeat.usage.as_ref().map(ClaudeUsage::speed), Some(Speed::Fast));
+        assert!(parse_repeat(LINE.as_bytes(), fast.as_bytes(), &fast_plan, Content::Skip).is_none());
 
         // The next call of the session: new ids and model, read as values of their own.
         let next_call = LINE
             .replace(r#""id":"msg_01""#, r#""id":"msg_02""#)
             .replace(r#""requestId":"req_01""#, r#""requestId":"req_02""#)
             .replace("claude-sonnet-4-5-20250929", "claude-opus-4-5");
-        let repeat = parse_repeat(next_call.as_bytes(), LINE.as_bytes(), &plan).expect("a repeat");
+        let repeat = parse_repeat(next_call.as_bytes(), LINE.as_bytes(), &plan, Content::ToolCalls).expect("a repeat");
         assert_eq!(
             (repeat.message_id.as_deref(), repeat.request_id.as_deref(), repeat.model.as_deref()),
             (Some("msg_02"), Some("req_02"), Some("claude-opus-4-5"))
@@ -568,17 +662,25 @@ mod tests {
             LINE.replace(r#""isSidechain":false"#, r#""isSidechain":true"#),
             LINE.replace(r#""type":"assistant","uuid""#, r#""type": "assistant","uuid""#),
             LINE.replace("6648\",\"timestamp", "6648\",\"timestamp\":1,\"timestamp"),
+            LINE.replace(r#""service_tier":"standard""#, r#""service_tier":"priority""#),
+            LINE.replace(r#""output_tokens":172"#, r#""output_tokens":"172""#),
+            LINE.replace(r#""input_tokens":3,"#, r#""input_tokens":3,"input_tokens":4,"#),
             format!("{LINE} "),
             LINE[..LINE.len() - 1].to_string(),
         ] {
             assert_ne!(changed, LINE);
-            assert!(parse_repeat(changed.as_bytes(), LINE.as_bytes(), &plan).is_none(), "{changed}");
+            assert!(
+                parse_repeat(changed.as_bytes(), LINE.as_bytes(), &plan, Content::ToolCalls).is_none(),
+                "{changed}"
+            );
         }
         // A line whose keys repeat is no pattern.
         let twice = LINE.replace(r#""uuid":"6648""#, r#""uuid":"6648","uuid":"6649""#);
         let twice_read = parse_line(twice.as_bytes()).expect("parses");
-        assert!(!twice_read.varying.plan(&mut plan));
-        assert!(parse_repeat(twice.as_bytes(), twice.as_bytes(), &plan).is_none());
+        assert!(!twice_read.plan(&mut plan));
+        assert!(parse_repeat(twice.as_bytes(), twice.as_bytes(), &plan, Content::ToolCalls).is_none());
+        let twice = LINE.replace(r#""input_tokens":3,"#, r#""input_tokens":3,"input_tokens":4,"#);
+        assert!(!parse_line(twice.as_bytes()).expect("parses").plan(&mut plan));
     }
 
     fn with_content(blocks: &str) -> String {

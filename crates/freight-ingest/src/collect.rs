@@ -161,16 +161,38 @@ struct FileRows {
     rejected: Vec<StringId>,
 }
 
+/// How much of each call an ingest reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// What usage reports show: times, tokens, models, and the session, project and branch.
+    /// Contents are skipped unread, and the table's id columns are left null.
+    Usage,
+    /// Also what each call's tool calls did, which calls answered a rejection, and the
+    /// message and request ids: what the outcome reports link and judge calls by.
+    Full,
+}
+
+impl Detail {
+    fn content(self) -> claude::Content {
+        match self {
+            Detail::Usage => claude::Content::Skip,
+            Detail::Full => claude::Content::ToolCalls,
+        }
+    }
+}
+
 /// Options for one ingest run.
 pub struct IngestOptions<'a> {
     /// Fail on the first malformed line instead of counting it.
     pub strict: bool,
+    pub detail: Detail,
     /// Told how many bytes were consumed, from any thread.
     pub progress: &'a (dyn Fn(u64) + Sync),
 }
 
 /// All calls found, de-duplicated, ready to become Arrow batches.
 pub struct Collected {
+    pub(crate) detail: Detail,
     pub(crate) files: Vec<SourceFile>,
     pub(crate) rows: Rows,
     pub(crate) ids: IdArena,
@@ -218,23 +240,24 @@ fn read_file(index: u32, file: &SourceFile, options: &IngestOptions<'_>) -> Resu
             None if !mentions_usage(bytes) => {
                 if !looks_whole(bytes) {
                     malformed(&mut out, line_number, "truncated line (not a whole JSON object)".into());
-                } else if claude::REJECTION.find(bytes).is_some() {
+                } else if options.detail == Detail::Full && claude::REJECTION.find(bytes).is_some() {
                     note_rejection(file, bytes, &mut out);
                 }
             }
             None => {
-                if let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.plan) {
+                let content = options.detail.content();
+                if let Some(repeat) = claude::parse_repeat(bytes, &pattern.line, &pattern.plan, content) {
                     if let Some(call) = claude_call(file, index, &pattern.fields(&repeat), &mut out) {
                         add_call(call, repeat.tool_use, &repeat.tool_calls, &mut out);
                     }
                     return;
                 }
-                match claude::parse_line(bytes) {
+                match claude::parse_line_reading(bytes, content) {
                     Ok(line) => {
                         let fields = CallFields::of_line(&line);
                         if let Some(call) = claude_call(file, index, &fields, &mut out) {
                             add_call(call, line.tool_use, &line.tool_calls, &mut out);
-                            pattern.keep(bytes, &line.varying, &fields);
+                            pattern.keep(bytes, &line, &fields);
                         }
                     }
                     Err(error) => malformed(&mut out, line_number, error.to_string()),
@@ -391,8 +414,8 @@ struct Pattern {
 }
 
 impl Pattern {
-    /// Keeps `line`, read to `varying` and `fields`, reusing the last pattern's buffers.
-    fn keep(&mut self, line: &[u8], varying: &claude::Varying, fields: &CallFields<'_>) {
+    /// Keeps `bytes`, read to `line` and `fields`, reusing the last pattern's buffers.
+    fn keep(&mut self, bytes: &[u8], line: &claude::ClaudeLine<'_>, fields: &CallFields<'_>) {
         let copy = |kept: &mut Option<String>, text: Option<&str>| match text {
             Some(text) => {
                 let kept = kept.get_or_insert_default();
@@ -402,8 +425,8 @@ impl Pattern {
             None => *kept = None,
         };
         self.line.clear();
-        self.line.extend_from_slice(line);
-        varying.plan(&mut self.plan);
+        self.line.extend_from_slice(bytes);
+        line.plan(&mut self.plan);
         copy(&mut self.session_id, fields.session_id);
         copy(&mut self.cwd, fields.cwd);
         copy(&mut self.git_branch, fields.git_branch);
@@ -575,7 +598,7 @@ pub fn collect(files: Vec<SourceFile>, options: &IngestOptions<'_>) -> Result<Co
     })?;
     let Merging { merged: Merged { rows, ids, .. }, strings, mut report, .. } = merging;
     report.events = rows.len() as u64;
-    Ok(Collected { files, rows, ids, strings, report })
+    Ok(Collected { detail: options.detail, files, rows, ids, strings, report })
 }
 
 /// The cross-file merge's state: calls kept so far with their strings, and the counts.
@@ -631,6 +654,10 @@ mod tests {
 
     /// What collecting Claude Code files, each given as its lines, kept.
     fn collected(files: &[&[String]]) -> Collected {
+        collected_with(files, Detail::Full)
+    }
+
+    fn collected_with(files: &[&[String]], detail: Detail) -> Collected {
         let dir = tempfile::tempdir().expect("tempdir");
         let sources = files
             .iter()
@@ -648,7 +675,7 @@ mod tests {
                 }
             })
             .collect();
-        collect(sources, &IngestOptions { strict: true, progress: &|_| {} }).expect("collects")
+        collect(sources, &IngestOptions { strict: true, detail, progress: &|_| {} }).expect("collects")
     }
 
     #[test]
@@ -717,5 +744,36 @@ mod tests {
         assert_eq!(found[0].actions, Actions::TEST);
         assert_eq!(found[0].turn, rows(&[resumed])[0].turn);
         assert!(found[0].tool_use);
+    }
+
+    #[test]
+    fn usage_detail_keeps_the_same_calls_without_what_they_did() {
+        let block = |second: u32, blocks: &str, output: u32| {
+            assistant("s", "1", second, blocks)
+                .replace(r#""output_tokens":10"#, &format!(r#""output_tokens":{output}"#))
+        };
+        let first: &[String] = &[block(1, TEXT, 10), block(2, BASH, 20), rejection("s"), assistant("s", "2", 40, EDIT)];
+        let resumed: &[String] = &[block(1, TEXT, 10), assistant("t", "3", 5, TEXT), block(3, EDIT, 30)];
+        let (full, usage) =
+            (collected_with(&[first, resumed], Detail::Full), collected_with(&[first, resumed], Detail::Usage));
+        fn calls(found: &Collected) -> Vec<(i64, TokenCounts, StringId, StringId, Option<&str>)> {
+            let ids = |row: &Row| found.ids.get(row.ids).message;
+            found.rows.iter().map(|row| (row.ts_ms, row.tokens, row.session, row.model, ids(row))).collect()
+        }
+        assert_eq!(calls(&usage), calls(&full));
+        assert_eq!((usage.report.duplicates, usage.report.events), (full.report.duplicates, full.report.events));
+        assert!(full.rows.iter().any(|row| row.actions.contains(Actions::REJECTED) && row.tool_use));
+        assert!(usage.rows.iter().all(|row| (row.actions, row.turn, row.tool_use) == (Actions::NONE, 0, false)));
+
+        #[cfg(feature = "arrow")]
+        {
+            let nulls = |found: Collected| {
+                let table = crate::table::into_table(found).expect("table");
+                let batch = &table.batches[0];
+                ["message_id", "request_id"].map(|name| batch.column_by_name(name).expect(name).null_count())
+            };
+            assert_eq!(nulls(full), [0, 0]);
+            assert_eq!(nulls(usage), [3, 3]);
+        }
     }
 }

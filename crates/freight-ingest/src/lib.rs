@@ -21,7 +21,7 @@ pub mod table;
 pub mod time;
 pub mod tools;
 
-pub use collect::{IngestError, IngestOptions, IngestReport, LineProblem};
+pub use collect::{Detail, IngestError, IngestOptions, IngestReport, LineProblem};
 pub use discover::{Locations, SourceFile, discover, discover_people};
 #[cfg(feature = "arrow")]
 pub use table::{EventRow, TOKEN_COLUMNS, UsageTable, events_batch, usage_schema};

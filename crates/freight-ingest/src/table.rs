@@ -4,11 +4,12 @@
 //! Cost is not a column: analytics derives it from the tokens and the price table. What a
 //! call's tool calls did is kept as `actions` bits and a `turn` fingerprint, never as text.
 
-use crate::collect::{Collected, IngestError, IngestReport, Row};
+use crate::collect::{Collected, Detail, IngestError, IngestReport, Row};
 use crate::intern::{Interner, NONE, StringId};
+use crate::merge::Ids;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, Int32Array, StringArray, TimestampMillisecondArray,
-    UInt16Array, UInt32Array, UInt64Array,
+    UInt16Array, UInt32Array, UInt64Array, new_null_array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
@@ -103,7 +104,7 @@ fn dictionary_column(ids: impl Iterator<Item = StringId>, values: &ArrayRef) -> 
 /// Turns collected rows into the `usage` table. Every batch's dictionary columns share one
 /// values array per column (the collection's distinct strings), so no string is copied per row.
 pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
-    let Collected { files, rows, ids, strings, report } = collected;
+    let Collected { detail, files, rows, ids, strings, report } = collected;
     let tools = dictionary_values(Tool::ALL.map(Tool::as_str));
     let speeds = dictionary_values(Speed::ALL.map(Speed::as_str));
     let models = dictionary_values(strings.models.strings());
@@ -145,9 +146,14 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
                 Arc::new(BooleanArray::from_iter(chunk.iter().map(|row| Some(row.tool_use)))),
                 Arc::new(UInt16Array::from_iter_values(chunk.iter().map(|row| row.actions.0))),
                 Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|row| row.turn))),
-                Arc::new(StringArray::from_iter(chunk.iter().map(|row| ids.get(row.ids).message))),
-                Arc::new(StringArray::from_iter(chunk.iter().map(|row| ids.get(row.ids).request))),
             ];
+            let id_columns: [fn(Ids<'_>) -> Option<&str>; 2] = [|ids| ids.message, |ids| ids.request];
+            for id in id_columns {
+                columns.push(match detail {
+                    Detail::Full => Arc::new(StringArray::from_iter(chunk.iter().map(|row| id(ids.get(row.ids))))),
+                    Detail::Usage => new_null_array(&DataType::Utf8, chunk.len()),
+                });
+            }
             columns.extend(TokenCounts::KINDS.map(counts));
             columns.push(Arc::new(
                 chunk

@@ -98,7 +98,7 @@ pub fn run(args: &PillarArgs) -> anyhow::Result<()> {
                     "no agent logs found; point --claude-dir, --codex-dir or --people-dir at them, or try `freight demo`"
                 );
             }
-            UsageSource::Logs(read_logs(files, args.sources.strict)?)
+            UsageSource::Logs(read_logs(files, args.sources.strict, freight_ingest::Detail::Full)?)
         }
     };
     let outcomes = match &args.sources.store {
@@ -519,7 +519,8 @@ pub fn demo(args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
         ..demo_company(&out, args.lines, args.seed)?
     };
     let catalog = load_catalog(None)?;
-    let table = read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false)?;
+    let table =
+        read_logs(log_files(&crate::cli::SourceArgs::default(), &outcome_args)?, false, freight_ingest::Detail::Full)?;
     let output = compute(
         UsageSource::Logs(table),
         &catalog,

@@ -121,7 +121,7 @@ fn load_demo(store: &Store, dir: &std::path::Path, lines: u64) -> anyhow::Result
     let company = dir.join("demo-company");
     let outcome_args = crate::commands::report::demo_company(&company, lines, 7)?;
     let files = crate::commands::report::log_files(&crate::cli::SourceArgs::default(), &outcome_args)?;
-    let table = crate::commands::usage::read_logs(files, false)?;
+    let table = crate::commands::usage::read_logs(files, false, freight_ingest::Detail::Full)?;
     let (mut stored, mut ordinal) = (0, 0);
     for batch in &table.batches {
         let events = crate::commands::store::stored_events(batch, ordinal)?;

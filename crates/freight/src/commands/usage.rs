@@ -9,7 +9,7 @@ use freight_analytics::{Engine, Filters, Grouping, blocks, usage_report};
 use freight_core::{PriceCatalog, Tool};
 use freight_ingest::collect::collect;
 use freight_ingest::table::into_table;
-use freight_ingest::{IngestOptions, Locations, SourceFile, UsageTable, discover};
+use freight_ingest::{Detail, IngestOptions, Locations, SourceFile, UsageTable, discover};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -28,7 +28,7 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
         );
     }
     let catalog = load_catalog(args.sources.prices.as_ref())?;
-    let table = read_logs(files, args.sources.strict)?;
+    let table = read_logs(files, args.sources.strict, Detail::Usage)?;
     let started = std::time::Instant::now();
     let report = build_report(table, &catalog, &settings)?;
     freight_analytics::engine::note_time("report built", started);
@@ -145,8 +145,9 @@ pub fn load_catalog(overrides: Option<&PathBuf>) -> anyhow::Result<PriceCatalog>
     Ok(catalog)
 }
 
-/// Ingests the files with a progress bar on stderr (hidden when stderr is not a terminal).
-pub fn read_logs(files: Vec<SourceFile>, strict: bool) -> anyhow::Result<UsageTable> {
+/// Ingests the files, reading `detail` of each call, with a progress bar on stderr (hidden
+/// when stderr is not a terminal).
+pub fn read_logs(files: Vec<SourceFile>, strict: bool, detail: Detail) -> anyhow::Result<UsageTable> {
     let total: u64 = files.iter().map(|file| file.bytes).sum();
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -157,7 +158,7 @@ pub fn read_logs(files: Vec<SourceFile>, strict: bool) -> anyhow::Result<UsageTa
     );
     let progress = |bytes: u64| bar.inc(bytes);
     let started = std::time::Instant::now();
-    let collected = collect(files, &IngestOptions { strict, progress: &progress });
+    let collected = collect(files, &IngestOptions { strict, detail, progress: &progress });
     freight_analytics::engine::note_time("logs read", started);
     let started = std::time::Instant::now();
     let table = collected.and_then(into_table);
