@@ -167,7 +167,39 @@ pub(crate) struct FileRow {
 }
 
 /// Slots filed under their key's hash: a key names one call, but a hash may name several.
-type SlotIndex = HashTable<(u64, u32)>;
+/// An entry is the hash's high half beside the slot, in 8 bytes (see [`entry`]).
+type SlotIndex = HashTable<u64>;
+
+const HIGH_HALF: u64 = !(u32::MAX as u64);
+
+/// The index entry of `slot` under `key`.
+fn entry(key: u64, slot: u32) -> u64 {
+    (key & HIGH_HALF) | u64::from(slot)
+}
+
+/// The hash an entry is filed by: its high half in both halves, so that the table's bucket
+/// (low bits) and tag (top bits) both come from what the entry keeps.
+fn filed_by(entry: u64) -> u64 {
+    (entry & HIGH_HALF) | (entry >> 32)
+}
+
+fn find(index: &SlotIndex, key: u64, same: impl Fn(u32) -> bool) -> Option<u32> {
+    let high = key & HIGH_HALF;
+    index
+        .iter_hash(filed_by(key))
+        .filter(|&&entry| entry & HIGH_HALF == high)
+        .map(|&entry| entry as u32)
+        .filter(|&slot| same(slot))
+        .min()
+}
+
+fn register(index: &mut SlotIndex, key: Option<u64>, slot: u32) {
+    let Some(key) = key else { return };
+    let new = entry(key, slot);
+    if !index.iter_hash(filed_by(key)).any(|&kept| kept == new) {
+        index.insert_unique(filed_by(key), new, |&kept| filed_by(kept));
+    }
+}
 
 /// Cross-file de-duplication, with ccusage's rules:
 /// - Claude Code lines with `message.id` and `requestId`: one call per pair, across all files
@@ -186,17 +218,6 @@ pub(crate) struct Merged {
     by_request: SlotIndex,
     by_message: SlotIndex,
     by_codex_call: SlotIndex,
-}
-
-fn find(index: &SlotIndex, key: u64, same: impl Fn(u32) -> bool) -> Option<u32> {
-    index.iter_hash(key).filter(|&&(hash, slot)| hash == key && same(slot)).map(|&(_, slot)| slot).min()
-}
-
-fn register(index: &mut SlotIndex, key: Option<u64>, slot: u32) {
-    let Some(key) = key else { return };
-    if !index.iter_hash(key).any(|&entry| entry == (key, slot)) {
-        index.insert_unique(key, (key, slot), |&(hash, _)| hash);
-    }
 }
 
 /// Which of two copies of the same call to keep: the main-chain copy over a sidechain
@@ -285,5 +306,30 @@ impl Merged {
             Tool::GeminiCli | Tool::GenAi => {}
         }
         Ok(existing.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn the_index_finds_slots_by_key_and_lets_the_fields_decide() {
+        let mut index = SlotIndex::default();
+        let key = 0x1234_5678_9abc_def0;
+        register(&mut index, Some(key), 7);
+        register(&mut index, Some(key), 7);
+        assert_eq!(index.len(), 1, "a slot is filed once under a key");
+        // A key that differs only in the low half keeps the same entry bits: the fields tell.
+        register(&mut index, Some(key ^ 1), 3);
+        assert_eq!(find(&index, key, |_| true), Some(3), "the lowest slot whose fields match");
+        assert_eq!(find(&index, key, |slot| slot == 7), Some(7));
+        assert_eq!(find(&index, key ^ (1 << 40), |_| true), None);
+        for slot in 10..10_000 {
+            register(&mut index, Some(foldhash::fast::FixedState::default().hash_one(slot)), slot);
+        }
+        let probe = foldhash::fast::FixedState::default().hash_one(4_321u32);
+        assert_eq!(find(&index, probe, |_| true), Some(4_321), "found after the table grew");
     }
 }
