@@ -122,27 +122,6 @@ impl Varying {
         self.unusable |= slot.is_some();
         *slot = Some((start, end));
     }
-
-    /// The plan for reading repeats of the line into `plan`; false (and an empty plan) when
-    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage object.
-    fn plan(&self, usage: Option<&ClaudeUsage>, plan: &mut RepeatPlan) -> bool {
-        plan.values.clear();
-        let has = |value: VaryingValue| self.spans[value as usize].is_some();
-        let Some(usage) = usage else { return false };
-        if self.unusable || !has(VaryingValue::Timestamp) || !has(VaryingValue::Content) || !has(VaryingValue::Usage) {
-            return false;
-        }
-        // The usage's counts are read in place; its other bytes are compared.
-        plan.values.extend(
-            VaryingValue::ALL
-                .into_iter()
-                .filter(|&value| value != VaryingValue::Usage)
-                .filter_map(|value| self.spans[value as usize].map(|(start, end)| (start, end, value))),
-        );
-        plan.values.sort_unstable_by_key(|&(start, ..)| start);
-        plan.fast = usage.fast;
-        true
-    }
 }
 
 /// A pattern line's varying values in line order: what [`parse_repeat`] reads a line by.
@@ -205,7 +184,8 @@ pub fn parse_repeat<'a>(bytes: &'a [u8], pattern: &[u8], plan: &RepeatPlan, read
             VaryingValue::MessageId => repeat.message_id = scanner.string().ok()?,
             VaryingValue::RequestId => repeat.request_id = scanner.string().ok()?,
             VaryingValue::Model => repeat.model = scanner.string().ok()?,
-            VaryingValue::ParentUuid | VaryingValue::Uuid | VaryingValue::Usage => scanner.skip().ok()?,
+            VaryingValue::ParentUuid | VaryingValue::Uuid => scanner.skip().ok()?,
+            // A count; no plan holds the whole usage, which would read as no repeat.
             count => *count.count(&mut usage)? = scanner.count().ok()?,
         }
         in_pattern = end;
@@ -252,9 +232,29 @@ impl ClaudeUsage {
 
 impl ClaudeLine<'_> {
     /// The plan for reading repeats of this line into `plan`; false (and an empty plan) when
-    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage.
+    /// the line cannot serve as a pattern: it needs a timestamp, a content and a usage object.
     pub fn plan(&self, plan: &mut RepeatPlan) -> bool {
-        self.varying.plan(self.usage.as_ref(), plan)
+        plan.values.clear();
+        let spans = &self.varying.spans;
+        let has = |value: VaryingValue| spans[value as usize].is_some();
+        let Some(usage) = &self.usage else { return false };
+        if self.varying.unusable
+            || !has(VaryingValue::Timestamp)
+            || !has(VaryingValue::Content)
+            || !has(VaryingValue::Usage)
+        {
+            return false;
+        }
+        // The usage's counts are read in place; its other bytes are compared.
+        plan.values.extend(
+            VaryingValue::ALL
+                .into_iter()
+                .filter(|&value| value != VaryingValue::Usage)
+                .filter_map(|value| spans[value as usize].map(|(start, end)| (start, end, value))),
+        );
+        plan.values.sort_unstable_by_key(|&(start, ..)| start);
+        plan.fast = usage.fast;
+        true
     }
 
     pub fn timestamp_millis(&self) -> Option<i64> {

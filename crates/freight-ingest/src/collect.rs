@@ -185,6 +185,7 @@ impl Detail {
 pub struct IngestOptions<'a> {
     /// Fail on the first malformed line instead of counting it.
     pub strict: bool,
+    /// How much of each call to read.
     pub detail: Detail,
     /// Told how many bytes were consumed, from any thread.
     pub progress: &'a (dyn Fn(u64) + Sync),
