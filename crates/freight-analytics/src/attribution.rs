@@ -174,14 +174,9 @@ pub fn grain_costs(grain: &Grain, catalog: &PriceCatalog) -> Vec<Option<Money>> 
         .collect()
 }
 
-/// Sessions' spend by model, with whose it was and where it ran.
-fn session_spend(
-    grain: &Grain,
-    catalog: &PriceCatalog,
-    directory: &Directory,
-    outcomes: &Outcomes,
-    rules: &Rules,
-) -> (Vec<SessionSpend>, Vec<SessionWindow>) {
+/// Sessions' spend by model and whose it was (not yet where it ran: `repo` is None), in the
+/// grain's session order.
+pub fn session_costs(grain: &Grain, catalog: &PriceCatalog, directory: &Directory, rules: &Rules) -> Vec<SessionSpend> {
     let costs = grain_costs(grain, catalog);
     // Thousands of people run hundreds of thousands of sessions: each identity is resolved once.
     let mut members: foldhash::HashMap<&str, Member> = Default::default();
@@ -223,6 +218,18 @@ fn session_spend(
             None => usage.unpriced_calls += row.calls,
         }
     }
+    sessions
+}
+
+/// Sessions' spend by model, with whose it was and where it ran.
+fn session_spend(
+    grain: &Grain,
+    catalog: &PriceCatalog,
+    directory: &Directory,
+    outcomes: &Outcomes,
+    rules: &Rules,
+) -> (Vec<SessionSpend>, Vec<SessionWindow>) {
+    let mut sessions = session_costs(grain, catalog, directory, rules);
     let repos = RepoIndex::new(&outcomes.repos);
     use rayon::prelude::*;
     let windows = sessions

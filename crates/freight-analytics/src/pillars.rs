@@ -111,7 +111,7 @@ ORDER BY keys.k
 ";
 
 /// Scale of the money columns in the fact tables.
-const AMOUNT_SCALE: i8 = 18;
+pub(crate) const AMOUNT_SCALE: i8 = 18;
 
 fn amount_column(amounts: impl Iterator<Item = Money>) -> Result<ArrayRef, AnalyticsError> {
     let values: Decimal128Array = amounts
@@ -153,7 +153,7 @@ impl OutputWindow {
 
 /// The rows of `outputs_as_of` (an [`outputs_as_of`] table, built with `window`'s as-of time)
 /// inside `window`, in their order.
-fn outputs_in(outputs_as_of: &RecordBatch, window: &OutputWindow) -> Result<RecordBatch, AnalyticsError> {
+pub(crate) fn outputs_in(outputs_as_of: &RecordBatch, window: &OutputWindow) -> Result<RecordBatch, AnalyticsError> {
     if window.from.is_none() && window.to.is_none() {
         return Ok(outputs_as_of.clone());
     }
@@ -905,12 +905,12 @@ pub async fn pillars_report(
     step("facts");
     register_facts(engine, &facts)?;
     let trend = crate::trend::weekly_trend(grain, catalog, attribution, &facts.outputs, &filters.timezone)?;
-    // The total, the cut asked for, teams (the leaderboard) and people (adoption), run together:
+    // The total, the cut asked for and people (adoption), run together:
     // each query has stretches on one core that the others fill.
     let unless_asked = async |wanted: Cut| -> Result<Option<Vec<PillarRow>>, AnalyticsError> {
         if cut == Some(wanted) { Ok(None) } else { pillar_rows(engine, Some(wanted)).await.map(Some) }
     };
-    let (total, rows, teams, people) = futures::future::try_join4(
+    let (total, rows, people) = futures::future::try_join3(
         pillar_rows(engine, None),
         async {
             match cut {
@@ -918,12 +918,11 @@ pub async fn pillars_report(
                 None => Ok(Vec::new()),
             }
         },
-        unless_asked(Cut::Team),
         unless_asked(Cut::Person),
     )
     .await?;
     let total = total.into_iter().next().unwrap_or_default();
-    let (teams, people) = (teams.unwrap_or_else(|| rows.clone()), people.unwrap_or_else(|| rows.clone()));
+    let people = people.unwrap_or_else(|| rows.clone());
     let mut adoption = crate::levels::adoption(grain, directory, rules.default_identity.as_deref(), &people);
     if !scope.is_everything() {
         adoption.scope_seats(directory, scope, &people);
@@ -933,7 +932,21 @@ pub async fn pillars_report(
     // under their team's name.
     let leaderboard = match scope.people {
         Some(_) => Vec::new(),
-        None => crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size),
+        None => {
+            use crate::leaderboard::{SpendOf, leaderboard, team_figures};
+            let spend = match scope.repos {
+                None => SpendOf::Sessions,
+                Some(_) => SpendOf::Shares(&attribution.shares),
+            };
+            let admits = |session: &crate::attribution::SessionSpend, model: &str| {
+                scope.admits(&session.member, session.repo.as_deref().unwrap_or(NO_REPO), &session.tool, model)
+            };
+            leaderboard(
+                &team_figures(&attribution.sessions, spend, admits, &facts.outputs)?,
+                directory,
+                rules.min_team_size,
+            )
+        }
     };
     let double_billed = double_billed(attribution, outcomes, rules, &window);
     step("adoption, leaderboard, double-billed");

@@ -84,13 +84,14 @@ impl Scope {
             return Ok(facts);
         }
         Ok(Facts {
-            spend: self.batch(&facts.spend)?,
-            session_usage: self.batch(&facts.session_usage)?,
-            outputs: self.batch(&facts.outputs)?,
+            spend: self.rows(&facts.spend)?,
+            session_usage: self.rows(&facts.session_usage)?,
+            outputs: self.rows(&facts.outputs)?,
         })
     }
 
-    fn batch(&self, batch: &RecordBatch) -> Result<RecordBatch, AnalyticsError> {
+    /// The rows of a fact table (one with the cuts' columns) this scope admits.
+    pub fn rows(&self, batch: &RecordBatch) -> Result<RecordBatch, AnalyticsError> {
         let mut keep: Vec<bool> = vec![true; batch.num_rows()];
         let dimensions = [
             ("team", &self.teams),

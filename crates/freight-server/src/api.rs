@@ -46,6 +46,9 @@ pub enum ReportError {
 pub trait Reports: Send + Sync {
     /// The four-pillar report, as `freight report --store DIR --json` prints it (compact JSON).
     fn pillars(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError>;
+    /// The leaderboard part of [`Reports::pillars`] (the header keys and `leaderboard`), which
+    /// needs far less work than the whole report.
+    fn leaderboard(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError>;
     /// A usage report (`daily`, `weekly`, `monthly`, `session`, `blocks`), as `freight usage
     /// <view> --store DIR --json` prints it (compact JSON).
     fn usage(&self, view: &str, query: &ReportQuery) -> Result<Vec<u8>, ReportError>;
@@ -280,6 +283,13 @@ impl ReportCache {
                 entries.remove(&key);
             }
         }
+    }
+
+    /// The report kept under `key`, if it is fresh.
+    pub fn fresh(&self, key: &str) -> Option<Arc<Computed>> {
+        let entry = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned()?;
+        let value = entry.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        value.filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, computed)| computed)
     }
 
     /// The report for `key`: fresh from the cache, stale while a refresh runs behind it, or
@@ -550,8 +560,21 @@ pub async fn pillars_part(
         Box::pin(async move {
             let key = serde_json::to_string(&("pillars", &query)).map_err(|e| bad_request(e.to_string()))?;
             let reports = run_state.reports.clone();
-            let document =
-                run_state.report_cache.get(key, move || reports.pillars(&query)).await.map_err(report_error)?;
+            let cache = &run_state.report_cache;
+            // The leaderboard alone is a fraction of the report's work: it is computed on its
+            // own unless the whole report is at hand (or a table of the rest is asked for).
+            let leaderboard_only =
+                part.path == "leaderboard" && params.table.as_deref().is_none_or(|t| t == part.table);
+            let document = match (leaderboard_only, cache.fresh(&key)) {
+                (true, None) => {
+                    let key =
+                        serde_json::to_string(&("leaderboard", &query)).map_err(|e| bad_request(e.to_string()))?;
+                    cache.get(key, move || reports.leaderboard(&query)).await
+                }
+                (_, Some(document)) => Ok(document),
+                (false, None) => cache.get(key, move || reports.pillars(&query)).await,
+            }
+            .map_err(report_error)?;
             let whole = part.keys.is_empty();
             answer(&document, (!whole).then_some(&part), part.table, &params, sees_people)
         })

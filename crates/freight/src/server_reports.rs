@@ -3,7 +3,7 @@
 //! the CLI prints for the same inputs and as-of time.
 
 use crate::cli::{OutcomeArgs, ReportArgs, UsageView, WeekStart};
-use crate::commands::report::{Prepared, compute_prepared, directory_of, prepare};
+use crate::commands::report::{Prepared, compute_prepared, directory_of, leaderboard_prepared, prepare};
 use crate::commands::usage::{ReportSettings, build_report, load_catalog};
 use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use freight_analytics::Scope;
@@ -200,6 +200,17 @@ impl Reports for StoreReports {
         let json = serde_json::to_vec(&output).map_err(|error| ReportError::Failed(error.to_string()));
         freight_analytics::engine::note_time("the report as JSON", started);
         json
+    }
+
+    fn leaderboard(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {
+        let mut settings = Self::settings(query, UsageView::Daily)?;
+        let (version, read) = self.read().map_err(failed)?;
+        let outcomes = self.outcome_args(&read).map_err(failed)?;
+        let prepared =
+            self.prepared(version, &read, &mut settings, query.as_of.is_none(), &outcomes).map_err(failed)?;
+        let output = leaderboard_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, &query.scope)
+            .map_err(failed)?;
+        serde_json::to_vec(&output).map_err(|error| ReportError::Failed(error.to_string()))
     }
 
     fn usage(&self, view: &str, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {

@@ -423,6 +423,72 @@ pub fn compute_prepared(
     })
 }
 
+/// The leaderboard part of a report (`GET /api/v1/leaderboard`): the report's header and its
+/// ranking of teams, exactly as in [`PillarsOutput`].
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaderboardOutput {
+    pub as_of: String,
+    pub timezone: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    #[serde(skip_serializing_if = "Scope::is_everything")]
+    pub scope: Scope,
+    pub leaderboard: Vec<freight_analytics::leaderboard::LeaderboardEntry>,
+}
+
+impl LeaderboardOutput {
+    fn new(
+        settings: &ReportSettings,
+        scope: &Scope,
+        leaderboard: Vec<freight_analytics::leaderboard::LeaderboardEntry>,
+    ) -> LeaderboardOutput {
+        let filters = &settings.filters;
+        LeaderboardOutput {
+            as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            timezone: filters.timezone.clone(),
+            since: filters.since.map(|d| d.to_string()),
+            until: filters.until.map(|d| d.to_string()),
+            scope: scope.clone(),
+            leaderboard,
+        }
+    }
+}
+
+/// The leaderboard of the report `compute_prepared` would give, computed alone (the period's
+/// grain, each session's cost and the period's outputs: no links, no detectors, no SQL); the
+/// whole report is computed for a scope that names repositories.
+pub fn leaderboard_prepared(
+    prepared: &Prepared,
+    table: &UsageTable,
+    catalog: &PriceCatalog,
+    settings: &ReportSettings,
+    args: &OutcomeArgs,
+    scope: &Scope,
+) -> anyhow::Result<LeaderboardOutput> {
+    let (grain, _) = prepared.days.period(settings.filters.since, settings.filters.until);
+    let gathered = prepared.gathered(args)?;
+    let mut rules = rules_of(args, settings)?;
+    rules.default_identity = gathered.default_identity.clone();
+    let outputs = gathered.outputs_as_of(rules.as_of)?;
+    let window = freight_analytics::pillars::output_window(&settings.filters, rules.as_of)?;
+    let started = std::time::Instant::now();
+    let alone = freight_analytics::leaderboard::period_leaderboard(
+        &grain,
+        catalog,
+        &gathered.directory,
+        &outputs,
+        &window,
+        &rules,
+        scope,
+    )?;
+    freight_analytics::engine::note_time("the leaderboard alone", started);
+    let leaderboard = match alone {
+        Some(leaderboard) => leaderboard,
+        None => compute_prepared(prepared, table, catalog, settings, args, None, scope)?.report.leaderboard,
+    };
+    Ok(LeaderboardOutput::new(settings, scope, leaderboard))
+}
+
 /// The rules a report runs by, from its flags (the default identity comes with the outcomes).
 fn rules_of(args: &OutcomeArgs, settings: &ReportSettings) -> anyhow::Result<Rules> {
     let hours = |h: f64| (h * 3_600_000.0).round() as i64;

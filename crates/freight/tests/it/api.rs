@@ -232,6 +232,39 @@ fn the_api_answers_what_the_cli_prints_and_exports_its_tables() {
     let (_, board) = get_json(&server, &format!("/api/v1/leaderboard?as_of={as_of}"), &admin);
     assert_eq!(board["leaderboard"], cli_report(&data, &[])["leaderboard"]);
     assert_eq!(board["as_of"], AS_OF.as_str());
+    // The leaderboard is computed on its own, without the rest of the report; it is the part
+    // of the CLI's report for every scope and period (a scope naming repositories takes the
+    // whole report's path).
+    let repo = api["repos"][0]["name"].as_str().expect("a repository").to_string();
+    let (since, until) = (day(40), day(5));
+    let scopes: [(String, Vec<&str>); 6] = [
+        ("team=payments".into(), vec!["--team", "payments"]),
+        ("model=claude-opus-4-6".into(), vec!["--model", "claude-opus-4-6"]),
+        ("tool=claude-code".into(), vec!["--agent", "claude-code"]),
+        (format!("repo={repo}"), vec!["--repo-name", &repo]),
+        ("person=alice".into(), vec!["--person", "alice"]),
+        (
+            format!("since={since}&until={until}&timezone=Europe/Berlin"),
+            vec!["--since", &since, "--until", &until, "--timezone", "Europe/Berlin"],
+        ),
+    ];
+    for (query, args) in scopes {
+        let (status, board) = get_json(&server, &format!("/api/v1/leaderboard?as_of={as_of}&{query}"), &admin);
+        assert_eq!(status, 200, "{board}");
+        let cli = cli_report(&data, &[&args[..], &["--by", "team"]].concat());
+        for key in ["as_of", "timezone", "since", "until", "scope", "leaderboard"] {
+            assert_eq!(board.get(key), cli.get(key), "{query}: {key} is the CLI's");
+        }
+        // Its figures are the pillar SQL's team rows, though computed without it.
+        for entry in board["leaderboard"].as_array().expect("leaderboard") {
+            let rows = cli["rows"].as_array().expect("rows");
+            let row = rows.iter().find(|row| row["key"] == entry["team"]).expect("the team's row");
+            assert_eq!(entry["cost"], row["cost"], "{query}: {}", entry["team"]);
+            assert_eq!(entry["sessions"], row["sessions"], "{query}: {}", entry["team"]);
+            assert_eq!(entry["outcomes"], row["unit"]["outcomes"], "{query}: {}", entry["team"]);
+        }
+        assert_eq!(board["leaderboard"].as_array().is_some_and(Vec::is_empty), query.starts_with("person="), "{query}");
+    }
 
     let auth = format!("Bearer {admin}");
     let (status, csv) = server.get(&format!("/api/v1/waste?as_of={as_of}&format=csv"), &[("Authorization", &auth)]);
