@@ -679,6 +679,21 @@ impl DayGrain {
         since: Option<chrono::NaiveDate>,
         until: Option<chrono::NaiveDate>,
     ) -> (Grain, crate::timeline::Timelines) {
+        self.cut(since, until, true)
+    }
+
+    /// The grain of the days from `since` to `until`, without the timelines (a report that
+    /// reads no session's calls in order skips building them).
+    pub fn period_grain(&self, since: Option<chrono::NaiveDate>, until: Option<chrono::NaiveDate>) -> Grain {
+        self.cut(since, until, false).0
+    }
+
+    fn cut(
+        &self,
+        since: Option<chrono::NaiveDate>,
+        until: Option<chrono::NaiveDate>,
+        with_timelines: bool,
+    ) -> (Grain, crate::timeline::Timelines) {
         let started = std::time::Instant::now();
         let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");
         let day_of = |date: chrono::NaiveDate| (date - epoch).num_days() as i32;
@@ -724,7 +739,7 @@ impl DayGrain {
         let models_renumbered = model_ids.iter().enumerate().any(|(index, &id)| id != NULL && id as usize != index);
         let mut local_days = self.local_days.clone();
         let timelines = crate::timeline::Timelines {
-            sessions: match self.timelines.sessions.is_empty() {
+            sessions: match self.timelines.sessions.is_empty() || !with_timelines {
                 true => Vec::new(),
                 false => kept
                     .iter()
@@ -1221,6 +1236,11 @@ mod tests {
                 assert_eq!(cut.sessions, grain.sessions, "{period}");
                 assert_eq!(cut.models, grain.models, "{period}");
                 assert_eq!(cut.rows, grain.rows, "{period}");
+                let alone = days.period_grain(since, until);
+                assert_eq!(
+                    (alone.sessions, alone.models, alone.rows),
+                    (cut.sessions.clone(), cut.models.clone(), cut.rows.clone())
+                );
                 assert_eq!(cut_timelines.sessions, timelines.sessions, "{period}");
                 assert_eq!(cut_timelines.models, timelines.models, "{period}");
                 // A session wholly in the period shares its calls and what was read from them.

@@ -465,7 +465,7 @@ pub fn leaderboard_prepared(
     args: &OutcomeArgs,
     scope: &Scope,
 ) -> anyhow::Result<LeaderboardOutput> {
-    let (grain, _) = prepared.days.period(settings.filters.since, settings.filters.until);
+    let grain = prepared.days.period_grain(settings.filters.since, settings.filters.until);
     let gathered = prepared.gathered(args)?;
     let mut rules = rules_of(args, settings)?;
     rules.default_identity = gathered.default_identity.clone();
