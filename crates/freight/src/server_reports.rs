@@ -174,6 +174,20 @@ impl StoreReports {
         ReportSettings::from_args(&args, view).map_err(|error| ReportError::Query(format!("{error:#}")))
     }
 
+    /// What a four-pillar query is computed from: the store's read, the query's settings (its
+    /// as-of time that of the preparation), the outcome inputs and the preparation.
+    fn four_pillar_inputs(
+        &self,
+        query: &ReportQuery,
+    ) -> Result<(Arc<StoreRead>, ReportSettings, OutcomeArgs, Arc<Prepared>), ReportError> {
+        let mut settings = Self::settings(query, UsageView::Daily)?;
+        let (version, read) = self.read().map_err(failed)?;
+        let outcomes = self.outcome_args(&read).map_err(failed)?;
+        let prepared =
+            self.prepared(version, &read, &mut settings, query.as_of.is_none(), &outcomes).map_err(failed)?;
+        Ok((read, settings, outcomes, prepared))
+    }
+
     fn outcome_args(&self, read: &StoreRead) -> anyhow::Result<OutcomeArgs> {
         let args = OutcomeArgs {
             org: self.org.clone(),
@@ -187,12 +201,8 @@ impl StoreReports {
 
 impl Reports for StoreReports {
     fn pillars(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {
-        let mut settings = Self::settings(query, UsageView::Daily)?;
         let cut = cut_of(query.cut.as_deref().unwrap_or("team"))?;
-        let (version, read) = self.read().map_err(failed)?;
-        let outcomes = self.outcome_args(&read).map_err(failed)?;
-        let prepared =
-            self.prepared(version, &read, &mut settings, query.as_of.is_none(), &outcomes).map_err(failed)?;
+        let (read, settings, outcomes, prepared) = self.four_pillar_inputs(query)?;
         let output =
             compute_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope)
                 .map_err(failed)?;
@@ -203,11 +213,7 @@ impl Reports for StoreReports {
     }
 
     fn leaderboard(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {
-        let mut settings = Self::settings(query, UsageView::Daily)?;
-        let (version, read) = self.read().map_err(failed)?;
-        let outcomes = self.outcome_args(&read).map_err(failed)?;
-        let prepared =
-            self.prepared(version, &read, &mut settings, query.as_of.is_none(), &outcomes).map_err(failed)?;
+        let (read, settings, outcomes, prepared) = self.four_pillar_inputs(query)?;
         let output = leaderboard_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, &query.scope)
             .map_err(failed)?;
         serde_json::to_vec(&output).map_err(|error| ReportError::Failed(error.to_string()))

@@ -56,13 +56,8 @@ impl Gathered {
 /// The report with what it was computed from.
 #[derive(Debug, Clone, Serialize)]
 pub struct PillarsOutput {
-    pub as_of: String,
-    pub timezone: String,
-    pub since: Option<String>,
-    pub until: Option<String>,
-    /// The part of the organisation covered, when not all of it.
-    #[serde(skip_serializing_if = "Scope::is_everything")]
-    pub scope: Scope,
+    #[serde(flatten)]
+    pub header: ReportHeader,
     #[serde(flatten)]
     pub report: PillarsReport,
     pub repos: Vec<RepoSummary>,
@@ -423,35 +418,39 @@ pub fn compute_prepared(
     })
 }
 
-/// The leaderboard part of a report (`GET /api/v1/leaderboard`): the report's header and its
-/// ranking of teams, exactly as in [`PillarsOutput`].
+/// What a report and each of its parts say they cover: when, in which time zone, which days
+/// and which part of the organisation.
 #[derive(Debug, Clone, Serialize)]
-pub struct LeaderboardOutput {
+pub struct ReportHeader {
     pub as_of: String,
     pub timezone: String,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// The part of the organisation covered, when not all of it.
     #[serde(skip_serializing_if = "Scope::is_everything")]
     pub scope: Scope,
-    pub leaderboard: Vec<freight_analytics::leaderboard::LeaderboardEntry>,
 }
 
-impl LeaderboardOutput {
-    fn new(
-        settings: &ReportSettings,
-        scope: &Scope,
-        leaderboard: Vec<freight_analytics::leaderboard::LeaderboardEntry>,
-    ) -> LeaderboardOutput {
+impl ReportHeader {
+    fn new(settings: &ReportSettings, scope: &Scope) -> ReportHeader {
         let filters = &settings.filters;
-        LeaderboardOutput {
+        ReportHeader {
             as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             timezone: filters.timezone.clone(),
             since: filters.since.map(|d| d.to_string()),
             until: filters.until.map(|d| d.to_string()),
             scope: scope.clone(),
-            leaderboard,
         }
     }
+}
+
+/// The leaderboard part of a report (`GET /api/v1/leaderboard`): the report's header and its
+/// ranking of teams, exactly as in [`PillarsOutput`].
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaderboardOutput {
+    #[serde(flatten)]
+    pub header: ReportHeader,
+    pub leaderboard: Vec<freight_analytics::leaderboard::LeaderboardEntry>,
 }
 
 /// The leaderboard of the report `compute_prepared` would give, computed alone (the period's
@@ -486,7 +485,7 @@ pub fn leaderboard_prepared(
         Some(leaderboard) => leaderboard,
         None => compute_prepared(prepared, table, catalog, settings, args, None, scope)?.report.leaderboard,
     };
-    Ok(LeaderboardOutput::new(settings, scope, leaderboard))
+    Ok(LeaderboardOutput { header: ReportHeader::new(settings, scope), leaderboard })
 }
 
 /// The rules a report runs by, from its flags (the default identity comes with the outcomes).
@@ -555,11 +554,7 @@ async fn finish(
         freight_analytics::engine::note_time("facts written", started);
     }
     Ok(PillarsOutput {
-        as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        timezone: filters.timezone.clone(),
-        since: filters.since.map(|d| d.to_string()),
-        until: filters.until.map(|d| d.to_string()),
-        scope: scope.clone(),
+        header: ReportHeader::new(settings, scope),
         report,
         repos: gathered
             .repos

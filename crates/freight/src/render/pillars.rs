@@ -178,11 +178,11 @@ fn flags(flags: &[freight_analytics::tokenmaxxing::Flag]) -> String {
 pub fn render(output: &PillarsOutput) -> String {
     let report = &output.report;
     let mut text = String::new();
-    let period = match (&output.since, &output.until) {
+    let period = match (&output.header.since, &output.header.until) {
         (None, None) => "all time".to_string(),
         (since, until) => format!("{} to {}", since.as_deref().unwrap_or("start"), until.as_deref().unwrap_or("now")),
     };
-    text.push_str(&format!("Four pillars, {period}, as of {} ({})\n", output.as_of, output.timezone));
+    text.push_str(&format!("Four pillars, {period}, as of {} ({})\n", output.header.as_of, output.header.timezone));
     let total = &report.total;
     text.push_str(&format!(
         "  tokens consumed {} ({} calls, {} sessions) · cost {} · wasted {} ({}) · shipped {} · pending {}\n",
