@@ -111,8 +111,9 @@ pub fn team_figures(
         }
     }
     let column = |name: &'static str| outputs.column_by_name(name).ok_or(AnalyticsError::Column(name));
-    let (team, kind) = (column("team")?.as_string::<i32>(), column("kind")?.as_string::<i32>());
-    let quantity = column("quantity")?.as_primitive::<Float64Type>();
+    let text = |name: &'static str| column(name)?.as_string_opt::<i32>().ok_or(AnalyticsError::Column(name));
+    let (team, kind) = (text("team")?, text("kind")?);
+    let quantity = column("quantity")?.as_primitive_opt::<Float64Type>().ok_or(AnalyticsError::Column("quantity"))?;
     for row in 0..outputs.num_rows() {
         // Every output names its team as a key, as SQL's union of keys does; SUM skips NULLs.
         let tally = teams.entry(team.value(row)).or_default();
@@ -141,7 +142,6 @@ pub fn team_figures(
 /// without the attribution or the pillar SQL: how much a team spent does not depend on where
 /// its links send the spend. None when the scope names repositories, which split a session's
 /// spend by the repositories of its outcomes (the links decide that).
-#[allow(clippy::too_many_arguments)]
 pub fn period_leaderboard(
     grain: &crate::grain::Grain,
     catalog: &freight_core::PriceCatalog,
