@@ -138,6 +138,26 @@ pub fn team_figures(
         .collect())
 }
 
+/// Each team's figures within `scope`, as the scoped facts' `cut=team` rows give them: a
+/// session's models admitted by the scope, and its spend from `shares` (the scoped
+/// attribution's) only when the scope names repositories; otherwise `shares` is not read.
+pub fn scoped_team_figures(
+    sessions: &[SessionSpend],
+    shares: &[Share],
+    scope: &crate::Scope,
+    outputs: &RecordBatch,
+) -> Result<Vec<TeamFigures>, AnalyticsError> {
+    let spend = match scope.repos {
+        None => SpendOf::Sessions,
+        Some(_) => SpendOf::Shares(shares),
+    };
+    let admits = |session: &SessionSpend, model: &str| {
+        let repo = session.repo.as_deref().unwrap_or(crate::pillars::NO_REPO);
+        scope.admits(&session.member, repo, &session.tool, model)
+    };
+    team_figures(sessions, spend, admits, outputs)
+}
+
 /// The leaderboard alone for a period's grain, as [`crate::pillars::pillars_report`] ranks it,
 /// without the attribution or the pillar SQL: how much a team spent does not depend on where
 /// its links send the spend. None when the scope names repositories, which split a session's
@@ -159,8 +179,8 @@ pub fn period_leaderboard(
     }
     let sessions = crate::attribution::session_costs(grain, catalog, directory, rules);
     let outputs = scope.rows(&crate::pillars::outputs_in(outputs_as_of, window)?)?;
-    let admits = |session: &SessionSpend, model: &str| scope.admits(&session.member, "", &session.tool, model);
-    let teams = team_figures(&sessions, SpendOf::Sessions, admits, &outputs)?;
+    // No shares: a scope without repositories reads each session's cost.
+    let teams = scoped_team_figures(&sessions, &[], scope, &outputs)?;
     Ok(Some(leaderboard(&teams, directory, rules.min_team_size)))
 }
 

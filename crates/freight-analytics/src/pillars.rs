@@ -933,19 +933,13 @@ pub async fn pillars_report(
     let leaderboard = match scope.people {
         Some(_) => Vec::new(),
         None => {
-            use crate::leaderboard::{SpendOf, leaderboard, team_figures};
-            let spend = match scope.repos {
-                None => SpendOf::Sessions,
-                Some(_) => SpendOf::Shares(&attribution.shares),
-            };
-            let admits = |session: &crate::attribution::SessionSpend, model: &str| {
-                scope.admits(&session.member, session.repo.as_deref().unwrap_or(NO_REPO), &session.tool, model)
-            };
-            leaderboard(
-                &team_figures(&attribution.sessions, spend, admits, &facts.outputs)?,
-                directory,
-                rules.min_team_size,
-            )
+            let teams = crate::leaderboard::scoped_team_figures(
+                &attribution.sessions,
+                &attribution.shares,
+                scope,
+                &facts.outputs,
+            )?;
+            crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size)
         }
     };
     let double_billed = double_billed(attribution, outcomes, rules, &window);
