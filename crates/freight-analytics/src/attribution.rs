@@ -295,6 +295,7 @@ pub fn attribute(
         Cow::Owned(outcomes.commits.iter().filter(|c| c.committed_at <= rules.as_of).cloned().collect())
     };
     let people: Vec<Option<String>> = commits.iter().map(|c| person_of(&c.author_email)).collect();
+    step("attribution: commits' people");
     let pulls: Cow<[PullRequest]> = if outcomes.pulls.iter().all(|p| p.opened_at <= rules.as_of) {
         Cow::Borrowed(&outcomes.pulls)
     } else {
@@ -314,6 +315,7 @@ pub fn attribute(
     let reverts_all = settle_reverts(&outcomes.commits, rules.as_of);
     let commit_index: foldhash::HashMap<(&str, &str), usize> =
         outcomes.commits.iter().enumerate().map(|(i, c)| ((c.repo.as_str(), c.sha.as_str()), i)).collect();
+    step("attribution: reverts, commit index");
     let commit_fate = |index: usize| -> Fate {
         let commit = &outcomes.commits[index];
         match reverts_all[index] {

@@ -119,15 +119,22 @@ impl Engine {
 /// the process's peak resident memory so far where the system tells it.
 pub fn note_time(step: &str, started: std::time::Instant) {
     if std::env::var_os("FREIGHT_TIMINGS").is_some_and(|v| v == "1") {
-        let peak = peak_resident_mib().map(|mib| format!(" (peak RSS {mib} MiB)")).unwrap_or_default();
-        eprintln!("freight: {step} {:.2} s{peak}", started.elapsed().as_secs_f64());
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let memory =
+            match (status_mib(&status, "VmHWM:"), status_mib(&status, "RssAnon:"), status_mib(&status, "RssFile:")) {
+                (Some(peak), Some(anon), Some(file)) => {
+                    format!(" (peak RSS {peak} MiB; now {anon} MiB anonymous, {file} MiB mapped files)")
+                }
+                (Some(peak), ..) => format!(" (peak RSS {peak} MiB)"),
+                _ => String::new(),
+            };
+        eprintln!("freight: {step} {:.2} s{memory}", started.elapsed().as_secs_f64());
     }
 }
 
-/// `VmHWM` from `/proc/self/status` (Linux), in MiB.
-fn peak_resident_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+/// One `kB` field of `/proc/self/status` (Linux), in MiB.
+fn status_mib(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
 }

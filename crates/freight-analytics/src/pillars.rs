@@ -868,43 +868,76 @@ pub async fn pillars_report(
     let admitted: Option<foldhash::HashSet<usize>> = (!scope.is_everything()).then(|| scope.sessions(&whole).collect());
     let keeps = |index: usize| admitted.as_ref().is_none_or(|admitted| admitted.contains(&index));
     let portfolio = &rules.portfolio;
-    let fates = crate::behaviours::session_fates(&whole);
-    let routing = crate::routing::routing(grain, timelines, &whole, &fates, catalog, portfolio);
-    let restart = crate::optimizable::restart_savings(timelines, &whole, catalog, portfolio, |index, model| {
-        keeps(index) && scope.models.as_ref().is_none_or(|models| models.contains(model))
-    });
-    let habits = crate::behaviours::all_session_habits(timelines, &whole, outcomes, portfolio);
-    step("routing, restarts, habits");
-    let members: foldhash::HashMap<&str, &freight_core::org::Member> =
-        whole.sessions.iter().map(|s| (s.member.person.as_str(), &s.member)).collect();
-    let flags: Vec<crate::tokenmaxxing::Flag> = crate::tokenmaxxing::detect(
-        &crate::tokenmaxxing::Inputs {
-            grain: whole_grain,
-            timelines,
-            attribution: &whole,
-            outcomes,
-            directory,
-            habits: &habits,
-            classes: &routing.session_class,
-            catalog,
-            portfolio,
-        },
-        &rules.marks,
-    )
-    .into_iter()
-    .filter(|flag| scope.is_everything() || members.get(flag.person.as_str()).is_some_and(|m| scope.admits_member(m)))
-    .collect();
-    step("tokenmaxxing detectors");
-    let behaviours =
-        crate::behaviours::behaviours(timelines, &whole, &habits, portfolio, keeps, cut == Some(Cut::Person));
-    let optimizable = crate::optimizable::optimizable(grain, catalog, portfolio, routing, restart);
-    step("behaviours, optimizable");
     let window = output_window(filters, rules.as_of)?;
+    // The steps below read the attribution and write nothing shared; on two cores, the
+    // branches of each join run side by side.
+    let ((mut routing, restart), (habits, (waste, double_billed))) = rayon::join(
+        || {
+            let started = std::time::Instant::now();
+            let fates = crate::behaviours::session_fates(&whole);
+            let routing = crate::routing::routing(grain, timelines, &whole, &fates, catalog, portfolio);
+            let restart = crate::optimizable::restart_savings(timelines, &whole, catalog, portfolio, |index, model| {
+                keeps(index) && scope.models.as_ref().is_none_or(|models| models.contains(model))
+            });
+            crate::engine::note_time("routing, restarts", started);
+            (routing, restart)
+        },
+        || {
+            let started = std::time::Instant::now();
+            let habits = crate::behaviours::all_session_habits(timelines, &whole, outcomes, portfolio);
+            crate::engine::note_time("habits", started);
+            let started = std::time::Instant::now();
+            let waste = waste_items(attribution, outcomes);
+            let double_billed = double_billed(attribution, outcomes, rules, &window);
+            crate::engine::note_time("waste items, double-billed", started);
+            (habits, (waste, double_billed))
+        },
+    );
+    step("routing, restarts, habits, waste");
+    let session_class = std::mem::take(&mut routing.session_class);
+    let (flags, (behaviours, optimizable)) = rayon::join(
+        || {
+            let started = std::time::Instant::now();
+            let members: foldhash::HashMap<&str, &freight_core::org::Member> =
+                whole.sessions.iter().map(|s| (s.member.person.as_str(), &s.member)).collect();
+            let flags: Vec<crate::tokenmaxxing::Flag> = crate::tokenmaxxing::detect(
+                &crate::tokenmaxxing::Inputs {
+                    grain: whole_grain,
+                    timelines,
+                    attribution: &whole,
+                    outcomes,
+                    directory,
+                    habits: &habits,
+                    classes: &session_class,
+                    catalog,
+                    portfolio,
+                },
+                &rules.marks,
+            )
+            .into_iter()
+            .filter(|flag| {
+                scope.is_everything() || members.get(flag.person.as_str()).is_some_and(|m| scope.admits_member(m))
+            })
+            .collect();
+            crate::engine::note_time("tokenmaxxing detectors", started);
+            flags
+        },
+        || {
+            let started = std::time::Instant::now();
+            let behaviours =
+                crate::behaviours::behaviours(timelines, &whole, &habits, portfolio, keeps, cut == Some(Cut::Person));
+            let optimizable = crate::optimizable::optimizable(grain, catalog, portfolio, routing, restart);
+            crate::engine::note_time("behaviours, optimizable", started);
+            (behaviours, optimizable)
+        },
+    );
+    step("detectors, behaviours, optimizable");
     let facts =
         scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outputs_as_of, &window)?)?;
     step("facts");
     register_facts(engine, &facts)?;
     let trend = crate::trend::weekly_trend(grain, catalog, attribution, &facts.outputs, &filters.timezone)?;
+    step("trend");
     // The total, the cut asked for and people (adoption), run together:
     // each query has stretches on one core that the others fill.
     let unless_asked = async |wanted: Cut| -> Result<Option<Vec<PillarRow>>, AnalyticsError> {
@@ -942,8 +975,7 @@ pub async fn pillars_report(
             crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size)
         }
     };
-    let double_billed = double_billed(attribution, outcomes, rules, &window);
-    step("adoption, leaderboard, double-billed");
+    step("adoption, leaderboard");
     let heuristic: Vec<f64> =
         attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
     let linked: foldhash::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
@@ -968,11 +1000,7 @@ pub async fn pillars_report(
         },
         total: PillarRow { key: "total".into(), ..total },
         rows,
-        waste: {
-            let waste = waste_items(attribution, outcomes);
-            step("waste items");
-            waste
-        },
+        waste,
         links,
         optimizable,
         double_billed,
