@@ -170,9 +170,10 @@ fn bucket_value(bucket: usize) -> u64 {
 }
 
 /// Sums of the habits of a group of sessions (a person, a team, a week).
+/// People are counted by name, borrowed from the attribution.
 #[derive(Debug, Clone)]
-struct Tally {
-    people: std::collections::BTreeSet<String>,
+struct Tally<'a> {
+    people: foldhash::HashSet<&'a str>,
     sessions: u64,
     calls: u64,
     prompt_tokens: u64,
@@ -191,8 +192,8 @@ struct Tally {
     shipped: u64,
 }
 
-impl Default for Tally {
-    fn default() -> Tally {
+impl Default for Tally<'_> {
+    fn default() -> Self {
         Tally {
             people: Default::default(),
             sessions: 0,
@@ -219,11 +220,9 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-impl Tally {
-    fn add(&mut self, person: &str, habits: &SessionHabits, contexts: &[(u16, u32)]) {
-        if !self.people.contains(person) {
-            self.people.insert(person.to_string());
-        }
+impl<'a> Tally<'a> {
+    fn add(&mut self, person: &'a str, habits: &SessionHabits, contexts: &[(u16, u32)]) {
+        self.people.insert(person);
         self.sessions += 1;
         self.calls += habits.calls;
         self.prompt_tokens += habits.prompt_tokens;
@@ -491,32 +490,42 @@ pub fn behaviours(
     attribution: &Attribution,
     habits: &[(usize, SessionHabits)],
     portfolio: &Portfolio,
-    keep: impl Fn(usize) -> bool,
+    keep: impl Fn(usize) -> bool + Sync,
     by_person: bool,
 ) -> Behaviours {
     let (mut total, mut teams, mut people, mut weeks) = (
         Tally::default(),
-        BTreeMap::<String, Tally>::new(),
-        BTreeMap::<String, Tally>::new(),
+        BTreeMap::<&str, Tally>::new(),
+        BTreeMap::<&str, Tally>::new(),
         BTreeMap::<NaiveDate, Tally>::new(),
     );
-    let mut team_people: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-    for (index, session_habits) in habits.iter().filter(|(index, _)| keep(*index)) {
-        let spend = &attribution.sessions[*index];
-        let Some(timeline) = timelines.session(*index, &spend.session) else { continue };
-        let contexts = timeline.context_histogram();
-        let member = &spend.member;
-        total.add(&member.person, session_habits, contexts);
-        teams.entry(member.team.clone()).or_default().add(&member.person, session_habits, contexts);
-        people.entry(member.person.clone()).or_default().add(&member.person, session_habits, contexts);
-        weeks.entry(monday(timeline.first_ts())).or_default().add(&member.person, session_habits, contexts);
-        team_people.entry(member.team.clone()).or_default().insert(member.person.clone());
+    let mut team_people: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    // Each session's context histogram, worked out on every core; the tallies then add them
+    // up in session order.
+    let sessions = {
+        use rayon::prelude::*;
+        habits
+            .par_iter()
+            .filter(|(index, _)| keep(*index))
+            .filter_map(|(index, session_habits)| {
+                let spend = &attribution.sessions[*index];
+                let timeline = timelines.session(*index, &spend.session)?;
+                Some((session_habits, timeline, timeline.context_histogram(), &spend.member))
+            })
+            .collect::<Vec<_>>()
+    };
+    for (session_habits, timeline, contexts, member) in sessions {
+        let (person, team) = (member.person.as_str(), member.team.as_str());
+        total.add(person, session_habits, contexts);
+        teams.entry(team).or_default().add(person, session_habits, contexts);
+        people.entry(person).or_default().add(person, session_habits, contexts);
+        weeks.entry(monday(timeline.first_ts())).or_default().add(person, session_habits, contexts);
+        team_people.entry(team).or_default().insert(person);
     }
-    let person_figures: BTreeMap<&String, HabitFigures> =
-        people.iter().map(|(person, tally)| (person, tally.figures(person))).collect();
+    let person_figures: BTreeMap<&str, HabitFigures> =
+        people.iter().map(|(&person, tally)| (person, tally.figures(person))).collect();
     let mut spread = Vec::new();
-    let groups =
-        std::iter::once(("all".to_string(), person_figures.keys().map(|p| (*p).clone()).collect())).chain(team_people);
+    let groups = std::iter::once(("all", person_figures.keys().copied().collect())).chain(team_people);
     for (team, members) in groups {
         for (habit, _, better, mark) in DEFINITIONS {
             let mut values: Vec<f64> =
@@ -530,7 +539,7 @@ pub fn behaviours(
             let (p25, p50, p75) = quartiles(&mut values);
             spread.push(HabitSpread {
                 habit,
-                team: team.clone(),
+                team: team.to_string(),
                 people,
                 practising,
                 share: practising as f64 / people as f64,

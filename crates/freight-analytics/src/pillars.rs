@@ -876,10 +876,12 @@ pub async fn pillars_report(
             let started = std::time::Instant::now();
             let fates = crate::behaviours::session_fates(&whole);
             let routing = crate::routing::routing(grain, timelines, &whole, &fates, catalog, portfolio);
+            crate::engine::note_time("routing", started);
+            let started = std::time::Instant::now();
             let restart = crate::optimizable::restart_savings(timelines, &whole, catalog, portfolio, |index, model| {
                 keeps(index) && scope.models.as_ref().is_none_or(|models| models.contains(model))
             });
-            crate::engine::note_time("routing, restarts", started);
+            crate::engine::note_time("restarts", started);
             (routing, restart)
         },
         || {
@@ -926,8 +928,10 @@ pub async fn pillars_report(
             let started = std::time::Instant::now();
             let behaviours =
                 crate::behaviours::behaviours(timelines, &whole, &habits, portfolio, keeps, cut == Some(Cut::Person));
+            crate::engine::note_time("behaviours", started);
+            let started = std::time::Instant::now();
             let optimizable = crate::optimizable::optimizable(grain, catalog, portfolio, routing, restart);
-            crate::engine::note_time("behaviours, optimizable", started);
+            crate::engine::note_time("optimizable", started);
             (behaviours, optimizable)
         },
     );
