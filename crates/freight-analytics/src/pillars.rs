@@ -896,6 +896,8 @@ pub async fn pillars_report(
         },
     );
     step("routing, restarts, habits, waste");
+    // The detectors read each session's class; optimizable takes the routing's savings and
+    // classes by value but never the per-session classes, so those move out first.
     let session_class = std::mem::take(&mut routing.session_class);
     let (flags, (behaviours, optimizable)) = rayon::join(
         || {
