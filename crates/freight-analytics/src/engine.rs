@@ -109,8 +109,13 @@ impl Engine {
     /// With `FREIGHT_TIMINGS=1`, each query's wall time and opening words go to stderr.
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
         let started = std::time::Instant::now();
-        let batches = self.ctx.sql(sql).await?.collect().await?;
-        note_time(&format!("query ({})", sql.split_whitespace().take(12).collect::<Vec<_>>().join(" ")), started);
+        let frame = self.ctx.sql(sql).await?;
+        let task = Arc::new(frame.task_ctx());
+        let plan = frame.create_physical_plan().await?;
+        let planned = std::time::Instant::now();
+        let batches = datafusion::physical_plan::collect(plan, task).await?;
+        let opening = sql.split_whitespace().take(12).collect::<Vec<_>>().join(" ");
+        note_time(&format!("query ({opening}) planned in {:.3} s, run in", (planned - started).as_secs_f64()), planned);
         Ok(batches)
     }
 }

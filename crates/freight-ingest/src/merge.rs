@@ -145,8 +145,8 @@ impl Rows {
     }
 
     /// The calls in the order they were first kept, one batch's worth per chunk.
-    pub fn chunks(&self) -> &[Vec<Row>] {
-        &self.chunks
+    pub fn into_chunks(self) -> Vec<Vec<Row>> {
+        self.chunks
     }
 
     #[cfg(test)]

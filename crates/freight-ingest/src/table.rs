@@ -105,6 +105,11 @@ fn dictionary_column(ids: impl Iterator<Item = StringId>, values: &ArrayRef) -> 
 /// values array per column (the collection's distinct strings), so no string is copied per row.
 pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
     let Collected { detail, files, rows, ids, strings, report } = collected;
+    // Usage detail leaves the id columns null: the ids' memory is free for the batches.
+    let ids = match detail {
+        Detail::Full => Some(ids),
+        Detail::Usage => None,
+    };
     let tools = dictionary_values(Tool::ALL.map(Tool::as_str));
     let speeds = dictionary_values(Speed::ALL.map(Speed::as_str));
     let models = dictionary_values(strings.models.strings());
@@ -122,9 +127,11 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
     let tool_id = |tool: Tool| Tool::ALL.iter().position(|known| *known == tool).unwrap_or(0) as StringId;
     let speed_id = |speed: Speed| Speed::ALL.iter().position(|known| *known == speed).unwrap_or(0) as StringId;
 
+    // Each chunk of rows is dropped once its batch is built, so rows and batches are not
+    // both whole in memory.
     let batches = rows
-        .chunks()
-        .par_iter()
+        .into_chunks()
+        .into_par_iter()
         .map(|chunk| {
             let file = |row: &Row| row.file as usize;
             let counts = |count: fn(&TokenCounts) -> u64| -> ArrayRef {
@@ -149,9 +156,9 @@ pub fn into_table(collected: Collected) -> Result<UsageTable, IngestError> {
             ];
             let id_columns: [fn(Ids<'_>) -> Option<&str>; 2] = [|ids| ids.message, |ids| ids.request];
             for id in id_columns {
-                columns.push(match detail {
-                    Detail::Full => Arc::new(StringArray::from_iter(chunk.iter().map(|row| id(ids.get(row.ids))))),
-                    Detail::Usage => new_null_array(&DataType::Utf8, chunk.len()),
+                columns.push(match &ids {
+                    Some(ids) => Arc::new(StringArray::from_iter(chunk.iter().map(|row| id(ids.get(row.ids))))),
+                    None => new_null_array(&DataType::Utf8, chunk.len()),
                 });
             }
             columns.extend(TokenCounts::KINDS.map(counts));
