@@ -255,10 +255,86 @@ fn caching_by_row(grain: &Grain, catalog: &PriceCatalog, portfolio: &Portfolio) 
         .collect()
 }
 
-/// Per session and model: the context its calls re-sent after the conversation had bloated
-/// and the grace calls had passed, beyond what the session's first call sent — what a restart
-/// would not have re-sent — priced as cache reads (what re-sent context mostly is; a lower
-/// bound where it went uncached). Returns (session, model, saving, calls).
+/// What a session's restart savings are worked out with: the bloat marks and each model's
+/// price (by index into the timelines' model names). Interned ([`RestartMarks::interned`]), so
+/// a timeline's kept savings are checked against a query's marks by pointer.
+#[derive(Debug, PartialEq)]
+pub struct RestartMarks {
+    bloat_context: u64,
+    restart_grace_calls: u64,
+    prices: Vec<Option<freight_core::ModelPrice>>,
+}
+
+impl RestartMarks {
+    /// The marks for `models` priced by `catalog`: the same allocation as the last equal marks
+    /// asked for (the last few are kept), so kept savings match by pointer; a new one otherwise.
+    pub fn interned(models: &[String], catalog: &PriceCatalog, portfolio: &Portfolio) -> std::sync::Arc<RestartMarks> {
+        static KEPT: std::sync::Mutex<Vec<std::sync::Arc<RestartMarks>>> = std::sync::Mutex::new(Vec::new());
+        const KEEP: usize = 8;
+        let marks = RestartMarks {
+            bloat_context: portfolio.bloat_context,
+            restart_grace_calls: portfolio.restart_grace_calls,
+            prices: models.iter().map(|model| catalog.resolve(model).cloned()).collect(),
+        };
+        let mut kept = KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(at) = kept.iter().position(|known| **known == marks) {
+            let known = kept.remove(at);
+            kept.push(known.clone());
+            return known;
+        }
+        let marks = std::sync::Arc::new(marks);
+        if kept.len() == KEEP {
+            kept.remove(0);
+        }
+        kept.push(marks.clone());
+        marks
+    }
+}
+
+/// One session's restart savings by model (index into the timelines' model names): the
+/// context its calls re-sent after the conversation had bloated and the grace calls had
+/// passed, beyond what the session's first call sent — what a restart would not have re-sent —
+/// priced as cache reads (what re-sent context mostly is; a lower bound where it went
+/// uncached). Each is (model, saving, calls); models whose saving is zero are left out.
+pub fn session_restart_savings(calls: &[crate::timeline::Call], marks: &RestartMarks) -> Vec<(u16, Money, u64)> {
+    let mut savings = Vec::new();
+    let Some(bloated_at) = calls.iter().position(|call| call.context() >= marks.bloat_context) else {
+        return savings;
+    };
+    let fresh = calls[0].context();
+    let price_of = |model: u16| marks.prices.get(model as usize).and_then(Option::as_ref);
+    // Excess tokens and calls per (model, price band): linear within a band, so each group
+    // is priced once.
+    let mut groups: BTreeMap<(u16, usize), (u64, u64, u64)> = BTreeMap::new();
+    for call in calls.iter().skip(bloated_at + 1 + marks.restart_grace_calls as usize) {
+        let context = call.context();
+        let Some(price) = price_of(call.model) else { continue };
+        if context <= fresh {
+            continue;
+        }
+        let band = price.tiers.iter().filter(|tier| context > tier.above_prompt_tokens).count();
+        let group = groups.entry((call.model, band)).or_insert((0, 0, context));
+        group.0 += context - fresh;
+        group.1 += 1;
+    }
+    for ((model, _), (excess, calls, prompt)) in groups {
+        let Some(price) = price_of(model) else { continue };
+        let resent = TokenCounts { cache_read: excess, ..TokenCounts::default() };
+        let saving = price.cost_in_band(&resent, Speed::Standard, prompt);
+        match savings.last_mut() {
+            Some((last, total, count)) if *last == model => {
+                *total += saving;
+                *count += calls;
+            }
+            _ => savings.push((model, saving, calls)),
+        }
+    }
+    savings.retain(|(_, saving, _)| !saving.is_zero());
+    savings
+}
+
+/// Per attribution session and model: its restart saving ([`session_restart_savings`], kept
+/// with each timeline). Returns (session, model, saving, calls) where `keep` says so.
 pub fn restart_savings(
     timelines: &crate::timeline::Timelines,
     attribution: &crate::attribution::Attribution,
@@ -267,48 +343,20 @@ pub fn restart_savings(
     keep: impl Fn(usize, &str) -> bool + Sync,
 ) -> Vec<(usize, String, Money, u64)> {
     use rayon::prelude::*;
-    let prices: Vec<_> = timelines.models.iter().map(|model| catalog.resolve(model)).collect();
+    let marks = RestartMarks::interned(&timelines.models, catalog, portfolio);
     attribution
         .sessions
         .par_iter()
         .enumerate()
         .flat_map_iter(|(index, spend)| {
-            let mut savings = Vec::new();
-            let Some(timeline) = timelines.session(index, &spend.session) else { return savings };
-            let calls = &timeline.calls;
-            let Some(bloated_at) = calls.iter().position(|call| call.context() >= portfolio.bloat_context) else {
-                return savings;
-            };
-            let fresh = calls[0].context();
-            // Excess tokens and calls per (model, price band): linear within a band, so each
-            // group is priced once.
-            let mut groups: BTreeMap<(u16, usize), (u64, u64, u64)> = BTreeMap::new();
-            for call in calls.iter().skip(bloated_at + 1 + portfolio.restart_grace_calls as usize) {
-                let context = call.context();
-                let Some(price) = prices.get(call.model as usize).copied().flatten() else { continue };
-                if context <= fresh {
-                    continue;
-                }
-                let band = price.tiers.iter().filter(|tier| context > tier.above_prompt_tokens).count();
-                let group = groups.entry((call.model, band)).or_insert((0, 0, context));
-                group.0 += context - fresh;
-                group.1 += 1;
-            }
-            let mut by_model: BTreeMap<u16, (Money, u64)> = BTreeMap::new();
-            for ((model, _), (excess, calls, prompt)) in groups {
-                let Some(price) = prices[model as usize] else { continue };
-                let resent = TokenCounts { cache_read: excess, ..TokenCounts::default() };
-                let entry = by_model.entry(model).or_default();
-                entry.0 += price.cost_in_band(&resent, Speed::Standard, prompt);
-                entry.1 += calls;
-            }
-            for (model, (saving, calls)) in by_model {
-                let name = &timelines.models[model as usize];
-                if keep(index, name) && !saving.is_zero() {
-                    savings.push((index, name.clone(), saving, calls));
-                }
-            }
-            savings
+            let Some(timeline) = timelines.session(index, &spend.session) else { return Vec::new() };
+            timeline
+                .restart_savings(&marks)
+                .iter()
+                .map(|&(model, saving, calls)| (&timelines.models[model as usize], saving, calls))
+                .filter(|(name, ..)| keep(index, name))
+                .map(|(name, saving, calls)| (index, name.clone(), saving, calls))
+                .collect()
         })
         .collect()
 }

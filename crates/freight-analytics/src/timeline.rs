@@ -7,7 +7,7 @@
 //! grain's own pass over the calls (`grain::scan_with_timelines`): one read of the usage
 //! serves both. One call takes 32 bytes.
 
-use freight_core::{Actions, TokenCounts};
+use freight_core::{Actions, Money, TokenCounts};
 
 /// One call, as the behaviour passes read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,6 +78,8 @@ pub struct Memo {
     context_histogram: std::sync::OnceLock<Vec<(u16, u32)>>,
     hours_by_day: std::sync::OnceLock<Vec<(i64, u32)>>,
     call_habits: std::sync::OnceLock<(crate::behaviours::CallHabitMarks, crate::behaviours::CallHabits)>,
+    /// Restart savings by model, with the (interned) marks they were worked out with.
+    restart_savings: std::sync::OnceLock<(std::sync::Arc<crate::optimizable::RestartMarks>, Vec<(u16, Money, u64)>)>,
 }
 
 /// The marks a loop is looked for with: lookback, calls, repeated share (its bits).
@@ -136,6 +138,19 @@ impl Timeline {
             || CallHabitMarks::of(frontier, portfolio),
             |kept| kept.is(frontier, portfolio),
             || call_habits(&self.calls, frontier, portfolio),
+        )
+    }
+
+    /// The session's restart savings by model ([`crate::optimizable::session_restart_savings`]).
+    pub fn restart_savings(
+        &self,
+        marks: &std::sync::Arc<crate::optimizable::RestartMarks>,
+    ) -> std::borrow::Cow<'_, Vec<(u16, Money, u64)>> {
+        kept_for(
+            &self.memo.restart_savings,
+            || marks.clone(),
+            |kept| std::sync::Arc::ptr_eq(kept, marks),
+            || crate::optimizable::session_restart_savings(&self.calls, marks),
         )
     }
 
