@@ -555,4 +555,41 @@ mod tests {
         assert_eq!(part("a"), one(4_000));
         assert_eq!(part("b"), one(3_000));
     }
+
+    #[test]
+    fn kept_restart_savings_are_used_only_with_the_marks_they_were_worked_out_with() {
+        let catalog = PriceCatalog::pinned().expect("catalog");
+        let models = vec![MODEL.to_string()];
+        // A conversation that grows by 20k tokens a call, from 10k to 290k.
+        let calls: Vec<crate::timeline::Call> = (0..15u32)
+            .map(|i| crate::timeline::Call {
+                ts: i64::from(i) * 60_000,
+                model: 0,
+                actions: 0,
+                uncached: 1_000,
+                cache_read: 9_000 + 20_000 * i,
+                cache_write: 0,
+                output: 500,
+                turn: 0,
+            })
+            .collect();
+        let timeline = crate::timeline::Timeline::new("s".into(), "claude-code".into(), None, Arc::new(calls));
+        let early = Portfolio { bloat_context: 50_000, restart_grace_calls: 1, ..Portfolio::default() };
+        let late = Portfolio { bloat_context: 200_000, restart_grace_calls: 1, ..Portfolio::default() };
+        let (early_marks, late_marks) = (
+            RestartMarks::interned(&models, &catalog, &early),
+            RestartMarks::interned(&models, &catalog, &late),
+        );
+        assert!(Arc::ptr_eq(&early_marks, &RestartMarks::interned(&models, &catalog, &early)), "equal marks are one");
+        assert!(!Arc::ptr_eq(&early_marks, &late_marks));
+
+        let fresh = |marks: &RestartMarks| session_restart_savings(&timeline.calls, marks);
+        let (early_savings, late_savings) = (fresh(&early_marks), fresh(&late_marks));
+        assert_eq!(early_savings.len(), 1);
+        assert!(early_savings[0].2 > late_savings[0].2, "a later bloat point leaves fewer calls");
+        // The first marks asked with are kept; other marks get their own answer every time.
+        assert_eq!(*timeline.restart_savings(&early_marks), early_savings);
+        assert_eq!(*timeline.restart_savings(&late_marks), late_savings);
+        assert_eq!(*timeline.restart_savings(&early_marks), early_savings);
+    }
 }
