@@ -79,8 +79,11 @@ pub struct Memo {
     hours_by_day: std::sync::OnceLock<Vec<(i64, u32)>>,
     call_habits: std::sync::OnceLock<(crate::behaviours::CallHabitMarks, crate::behaviours::CallHabits)>,
     /// Restart savings by model, with the (interned) marks they were worked out with.
-    restart_savings: std::sync::OnceLock<(std::sync::Arc<crate::optimizable::RestartMarks>, Vec<(u16, Money, u64)>)>,
+    restart_savings: std::sync::OnceLock<(std::sync::Arc<crate::optimizable::RestartMarks>, RestartSavings)>,
 }
+
+/// A session's restart savings: (model, saving, tokens) for each model it saved on.
+type RestartSavings = Vec<(u16, Money, u64)>;
 
 /// The marks a loop is looked for with: lookback, calls, repeated share (its bits).
 type LoopMarks = (usize, u64, u64);
@@ -145,7 +148,7 @@ impl Timeline {
     pub fn restart_savings(
         &self,
         marks: &std::sync::Arc<crate::optimizable::RestartMarks>,
-    ) -> std::borrow::Cow<'_, Vec<(u16, Money, u64)>> {
+    ) -> std::borrow::Cow<'_, RestartSavings> {
         kept_for(
             &self.memo.restart_savings,
             || marks.clone(),
