@@ -373,6 +373,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         .par_iter()
         .filter_map(|(person, sessions)| {
         let mut regular: Vec<(&str, f64, usize)> = Vec::new();
+        let mut is_regular: foldhash::HashSet<usize> = Default::default();
         // Per UTC day, the hours with calls as 24 bits.
         let mut hours_by_day: HashMap<i64, u32> = HashMap::new();
         let mut cost = Money::ZERO;
@@ -387,6 +388,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
                 && variation <= marks.cadence_max_variation
             {
                 regular.push((spend.session.as_str(), variation, timeline.calls.len()));
+                is_regular.insert(index);
                 cost += spend.cost();
             }
         }
@@ -397,7 +399,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             let on_clock_day = hours_by_day
                 .get(&spend.first_ts.div_euclid(86_400_000))
                 .is_some_and(|hours| hours.count_ones() >= marks.clock_hours);
-            if on_clock_day && !regular.iter().any(|r| r.0 == spend.session) {
+            if on_clock_day && !is_regular.contains(&index) {
                 cost += spend.cost();
             }
         }
