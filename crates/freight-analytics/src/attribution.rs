@@ -8,7 +8,9 @@ use crate::grain::{Grain, GrainRules, grain_sql};
 use crate::pricing::{priced_rows_sql, prompt_bucket_sql};
 use crate::usage::{Filters, ModelUsage};
 use freight_core::allocate::split;
-use freight_core::link::{Link, LinkInputs, LinkRules, OutcomeRef, RepoIndex, RepoPlace, SessionWindow, link_sessions};
+use freight_core::link::{
+    Candidate, Link, LinkInputs, LinkRules, Linker, OutcomeRef, RepoIndex, RepoPlace, SessionWindow,
+};
 use freight_core::org::{Directory, Member};
 use freight_core::outcome::{
     Commit, Deploy, Incident, Millis, OutcomeEvent, PullRequest, PullState, RevertState, Survival, Ticket,
@@ -16,7 +18,6 @@ use freight_core::outcome::{
 };
 use freight_core::{Money, PriceCatalog, TokenCounts};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Everything that happened besides the spend.
@@ -268,6 +269,140 @@ fn known_person(directory: &Directory, identity: &str) -> Option<String> {
     member.known.then_some(member.person)
 }
 
+/// What attribution needs of the outcomes at one as-of time, whatever the period: the commits
+/// and pull requests that exist by then with their people, the linker's indexes, each
+/// commit's revert state. A server keeps one per gathered outcomes and as-of time, and with
+/// it each session's link candidates, so a new period links a session it has seen before
+/// without looking at the commits again.
+pub struct AttributionBase {
+    as_of: Millis,
+    link: LinkRules,
+    /// The commits and pull requests as of the time, when some are later (else the outcomes').
+    commits: Option<Vec<Commit>>,
+    commit_people: Vec<Option<String>>,
+    pulls: Option<Vec<PullRequest>>,
+    pull_people: Vec<Option<String>>,
+    linker: Linker,
+    /// Of every commit in the outcomes (not only those as of the time), as of the time.
+    reverts: Vec<RevertState>,
+    /// Each commit's index by repository and sha.
+    commit_index: foldhash::HashMap<String, foldhash::HashMap<String, usize>>,
+    /// Each session's candidates with the window they were found for, when kept.
+    candidates: Option<std::sync::Mutex<foldhash::HashMap<String, KeptCandidates>>>,
+}
+
+type KeptCandidates = std::sync::Arc<(SessionWindow, Vec<Candidate>)>;
+
+impl AttributionBase {
+    /// The base of `outcomes` and `directory` at `rules`' time; `keep_candidates` for a caller
+    /// that will attribute many periods with it.
+    pub fn new(outcomes: &Outcomes, directory: &Directory, rules: &Rules, keep_candidates: bool) -> AttributionBase {
+        let mut people_of: HashMap<String, Option<String>> = HashMap::new();
+        let mut person_of = |identity: &str| match people_of.get(identity) {
+            Some(person) => person.clone(),
+            None => people_of.entry(identity.to_string()).or_insert_with(|| known_person(directory, identity)).clone(),
+        };
+        let commits = (!outcomes.commits.iter().all(|c| c.committed_at <= rules.as_of))
+            .then(|| outcomes.commits.iter().filter(|c| c.committed_at <= rules.as_of).cloned().collect::<Vec<_>>());
+        let commit_people: Vec<Option<String>> =
+            commits.as_deref().unwrap_or(&outcomes.commits).iter().map(|c| person_of(&c.author_email)).collect();
+        let pulls = (!outcomes.pulls.iter().all(|p| p.opened_at <= rules.as_of))
+            .then(|| outcomes.pulls.iter().filter(|p| p.opened_at <= rules.as_of).cloned().collect::<Vec<_>>());
+        let pull_people: Vec<Option<String>> =
+            pulls.as_deref().unwrap_or(&outcomes.pulls).iter().map(|p| person_of(&p.author)).collect();
+        let inputs = LinkInputs {
+            commits: commits.as_deref().unwrap_or(&outcomes.commits),
+            commit_people: &commit_people,
+            pulls: pulls.as_deref().unwrap_or(&outcomes.pulls),
+            pull_people: &pull_people,
+            repos: &outcomes.repos,
+        };
+        let linker = Linker::new(inputs, rules.link);
+        AttributionBase {
+            as_of: rules.as_of,
+            link: rules.link,
+            linker,
+            reverts: settle_reverts(&outcomes.commits, rules.as_of),
+            commit_index: outcomes.commits.iter().enumerate().fold(
+                foldhash::HashMap::default(),
+                |mut index: foldhash::HashMap<String, foldhash::HashMap<String, usize>>, (i, c)| {
+                    index.entry(c.repo.clone()).or_default().insert(c.sha.clone(), i);
+                    index
+                },
+            ),
+            commits,
+            commit_people,
+            pulls,
+            pull_people,
+            candidates: keep_candidates.then(Default::default),
+        }
+    }
+
+    /// Whether this base answers reports by `rules` (its time and link rules).
+    pub fn fits(&self, rules: &Rules) -> bool {
+        self.as_of == rules.as_of && self.link == rules.link
+    }
+
+    fn inputs<'a>(&'a self, outcomes: &'a Outcomes) -> LinkInputs<'a> {
+        LinkInputs {
+            commits: self.commits.as_deref().unwrap_or(&outcomes.commits),
+            commit_people: &self.commit_people,
+            pulls: self.pulls.as_deref().unwrap_or(&outcomes.pulls),
+            pull_people: &self.pull_people,
+            repos: &outcomes.repos,
+        }
+    }
+
+    /// The links of `windows`: exact ones first, then each session's heuristic ones in
+    /// session order, as [`freight_core::link::link_sessions`] makes them.
+    fn link(&self, windows: &[SessionWindow], outcomes: &Outcomes) -> Vec<Link> {
+        use rayon::prelude::*;
+        let inputs = self.inputs(outcomes);
+        let exact = self.linker.exact(windows, inputs);
+        let repos = RepoIndex::new(&outcomes.repos);
+        let found = |window: &SessionWindow| self.linker.candidates(window, inputs, &repos);
+        let mut links = exact.links.clone();
+        let Some(kept) = &self.candidates else {
+            let heuristic: Vec<Link> = windows
+                .par_iter()
+                .filter(|w| !exact.has_session(&w.session))
+                .flat_map_iter(|w| found(w).into_iter().filter(|c| exact.admits(c)).map(|c| c.link))
+                .collect();
+            links.extend(heuristic);
+            return links;
+        };
+        // A session's candidates depend only on its window: those kept for the same window stand.
+        let known: Vec<Option<KeptCandidates>> = {
+            let kept = kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            windows.iter().map(|w| kept.get(&w.session).filter(|k| k.0 == *w).cloned()).collect()
+        };
+        let (heuristic, new): (Vec<Vec<Link>>, Vec<Option<KeptCandidates>>) = windows
+            .par_iter()
+            .zip(known)
+            .map(|(window, known)| {
+                let (candidates, new) = match known {
+                    Some(candidates) => (candidates, None),
+                    None => {
+                        let candidates = std::sync::Arc::new((window.clone(), found(window)));
+                        (candidates.clone(), Some(candidates))
+                    }
+                };
+                let links = match exact.has_session(&window.session) {
+                    true => Vec::new(),
+                    false => candidates.1.iter().filter(|c| exact.admits(c)).map(|c| c.link.clone()).collect(),
+                };
+                (links, new)
+            })
+            .unzip();
+        let mut kept = kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for candidates in new.into_iter().flatten() {
+            kept.insert(candidates.0.session.clone(), candidates);
+        }
+        links.extend(heuristic.into_iter().flatten());
+        links
+    }
+}
+
 /// Joins spend to outcomes as of `rules.as_of`.
 pub fn attribute(
     grain: &Grain,
@@ -276,6 +411,25 @@ pub fn attribute(
     outcomes: &Outcomes,
     rules: &Rules,
 ) -> Attribution {
+    let started = std::time::Instant::now();
+    let base = AttributionBase::new(outcomes, directory, rules, false);
+    crate::engine::note_time("attribution: the outcomes as of the time", started);
+    attribute_with(&base, grain, catalog, directory, outcomes, rules)
+}
+
+/// [`attribute`] with the outcomes' `base` at `rules`' time (kept by a caller that answers many
+/// periods).
+pub fn attribute_with(
+    base: &AttributionBase,
+    grain: &Grain,
+    catalog: &PriceCatalog,
+    directory: &Directory,
+    outcomes: &Outcomes,
+    rules: &Rules,
+) -> Attribution {
+    if !base.fits(rules) {
+        return attribute(grain, catalog, directory, outcomes, rules);
+    }
     let mut started = std::time::Instant::now();
     let mut step = |name: &str| {
         crate::engine::note_time(name, started);
@@ -283,39 +437,9 @@ pub fn attribute(
     };
     let (sessions, windows) = session_spend(grain, catalog, directory, outcomes, rules);
     step("attribution: sessions' spend");
-    let mut people_of: HashMap<String, Option<String>> = HashMap::new();
-    let mut person_of = |identity: &str| match people_of.get(identity) {
-        Some(person) => person.clone(),
-        None => people_of.entry(identity.to_string()).or_insert_with(|| known_person(directory, identity)).clone(),
-    };
-    // What exists as of the report's time (borrowed as is when that is everything).
-    let commits: Cow<[Commit]> = if outcomes.commits.iter().all(|c| c.committed_at <= rules.as_of) {
-        Cow::Borrowed(&outcomes.commits)
-    } else {
-        Cow::Owned(outcomes.commits.iter().filter(|c| c.committed_at <= rules.as_of).cloned().collect())
-    };
-    let people: Vec<Option<String>> = commits.iter().map(|c| person_of(&c.author_email)).collect();
-    step("attribution: commits' people");
-    let pulls: Cow<[PullRequest]> = if outcomes.pulls.iter().all(|p| p.opened_at <= rules.as_of) {
-        Cow::Borrowed(&outcomes.pulls)
-    } else {
-        Cow::Owned(outcomes.pulls.iter().filter(|p| p.opened_at <= rules.as_of).cloned().collect())
-    };
-    let pull_people: Vec<Option<String>> = pulls.iter().map(|p| person_of(&p.author)).collect();
-    let inputs = LinkInputs {
-        commits: &commits,
-        commit_people: &people,
-        pulls: &pulls,
-        pull_people: &pull_people,
-        repos: &outcomes.repos,
-    };
-    let links = link_sessions(&windows, inputs, rules.link);
+    let links = base.link(&windows, outcomes);
     step("attribution: links");
-
-    let reverts_all = settle_reverts(&outcomes.commits, rules.as_of);
-    let commit_index: foldhash::HashMap<(&str, &str), usize> =
-        outcomes.commits.iter().enumerate().map(|(i, c)| ((c.repo.as_str(), c.sha.as_str()), i)).collect();
-    step("attribution: reverts, commit index");
+    let reverts_all = &base.reverts;
     let commit_fate = |index: usize| -> Fate {
         let commit = &outcomes.commits[index];
         match reverts_all[index] {
@@ -327,6 +451,7 @@ pub fn attribute(
             _ => Fate::Shipped,
         }
     };
+    let commit_of = |repo: &str, sha: &str| base.commit_index.get(repo).and_then(|shas| shas.get(sha)).copied();
     // Sorted shas, for abbreviated merge shas only: built the first time one is met.
     let by_sha: std::sync::OnceLock<Vec<(&str, &str, usize)>> = std::sync::OnceLock::new();
     let sorted_shas = || {
@@ -337,12 +462,13 @@ pub fn attribute(
             list
         })
     };
+    let pulls = base.inputs(outcomes).pulls;
     let pull_index: foldhash::HashMap<(&str, u64), &PullRequest> =
         pulls.iter().map(|p| ((p.repo.as_str(), p.number), p)).collect();
     let fate_of = |outcome: &OutcomeRef| -> (Fate, u64) {
         match outcome {
-            OutcomeRef::Commit { repo, sha } => match commit_index.get(&(repo.as_str(), sha.as_str())) {
-                Some(&i) => (commit_fate(i), outcomes.commits[i].lines_changed()),
+            OutcomeRef::Commit { repo, sha } => match commit_of(repo, sha) {
+                Some(i) => (commit_fate(i), outcomes.commits[i].lines_changed()),
                 None => (Fate::Pending, 0),
             },
             OutcomeRef::PullRequest { repo, number } => match pull_index.get(&(repo.as_str(), *number)) {
@@ -355,7 +481,7 @@ pub fn attribute(
                             .merge_sha
                             .as_deref()
                             .and_then(|sha| {
-                                commit_index.get(&(repo.as_str(), sha)).copied().or_else(|| {
+                                commit_of(repo, sha).or_else(|| {
                                     // An abbreviated sha: the first commit of the repository it begins.
                                     let by_sha = sorted_shas();
                                     let from = by_sha.partition_point(|&(r, s, _)| (r, s) < (repo.as_str(), sha));
@@ -422,7 +548,7 @@ pub fn attribute(
         })
         .collect();
     step("attribution: reverts and shares");
-    Attribution { sessions, links, shares, reverts: reverts_all }
+    Attribution { sessions, links, shares, reverts: reverts_all.clone() }
 }
 
 /// Successful deploys by repository, each with the main-line position of what it deployed, to
@@ -471,5 +597,128 @@ impl<'o> Deployments<'o> {
         let deploys = self.by_repo.get(commit.repo.as_str())?;
         let from = deploys.partition_point(|&(at, _)| at < commit.committed_at);
         deploys[from..].iter().find(|&&(_, position)| position <= entered_at).map(|&(at, _)| at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use freight_core::link::link_sessions;
+    use freight_core::org::PersonEntry;
+    use freight_core::outcome::SessionTrailer;
+
+    const HOUR: Millis = 3_600_000;
+
+    fn window(id: &str, from: Millis, to: Millis) -> SessionWindow {
+        SessionWindow {
+            session: id.into(),
+            tool: "claude-code".into(),
+            person: Some("ana".into()),
+            cwds: vec!["/src/api".into()],
+            branches: vec!["feature".into()],
+            first_ts: from,
+            last_ts: to,
+        }
+    }
+
+    fn commit(sha: &str, at: Millis, named: &[&str]) -> Commit {
+        Commit {
+            repo: "api".into(),
+            sha: sha.into(),
+            author_name: "Ana".into(),
+            author_email: "ana@example.com".into(),
+            authored_at: at,
+            committed_at: at,
+            summary: String::new(),
+            parents: 1,
+            lines_added: 5,
+            lines_removed: 1,
+            files_changed: 1,
+            agents: Vec::new(),
+            sessions: named
+                .iter()
+                .map(|s| SessionTrailer { trailer: "Freight-Session".into(), session: (*s).into() })
+                .collect(),
+            reverts: None,
+        }
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            as_of: 100 * HOUR,
+            link: LinkRules::default(),
+            revert_window_ms: 14 * 24 * HOUR,
+            ship_grace_ms: 7 * 24 * HOUR,
+            default_identity: None,
+            min_team_size: 3,
+            portfolio: crate::optimizable::Portfolio::default(),
+            marks: crate::tokenmaxxing::Marks::default(),
+            review_rate: None,
+            default_review_minutes: 30,
+        }
+    }
+
+    #[test]
+    fn kept_candidates_link_each_period_as_linking_it_afresh_does() {
+        let ana = PersonEntry {
+            id: "ana".into(),
+            name: None,
+            emails: vec!["ana@example.com".into()],
+            accounts: Vec::new(),
+            team: Some("web".into()),
+            cost_centre: None,
+        };
+        let directory = Directory::new(vec![ana], Vec::new()).expect("directory");
+        let outcomes = Outcomes {
+            commits: vec![
+                // Named by `early`: a heuristic candidate of `late` only in periods without `early`.
+                commit("c1", 10 * HOUR, &["early"]),
+                commit("c2", 11 * HOUR, &[]),
+                // Named by `late` itself: its exact link, and no heuristic ones for it.
+                commit("c3", 30 * HOUR, &["late"]),
+                commit("c4", 31 * HOUR, &[]),
+                // After the as-of time: not seen.
+                commit("c5", 200 * HOUR, &[]),
+            ],
+            repos: vec![RepoPlace { name: "api".into(), workdir: Some("/src/api".into()) }],
+            ..Outcomes::default()
+        };
+        let rules = rules();
+        let base = AttributionBase::new(&outcomes, &directory, &rules, true);
+        let early = window("early", 9 * HOUR, 10 * HOUR);
+        let overlapping = window("overlapping", 9 * HOUR, 12 * HOUR);
+        let late = window("late", 29 * HOUR, 32 * HOUR);
+        let periods = [
+            vec![early.clone(), overlapping.clone(), late.clone()],
+            // Without `early`, its commit is a candidate of `overlapping` again.
+            vec![overlapping.clone(), late.clone()],
+            // A session cut by the period has another window: its candidates are found again.
+            vec![early.clone(), window("overlapping", 11 * HOUR, 12 * HOUR)],
+            vec![early, overlapping, late],
+        ];
+        let commits: Vec<Commit> = outcomes.commits.iter().filter(|c| c.committed_at <= rules.as_of).cloned().collect();
+        let people: Vec<Option<String>> = commits.iter().map(|_| Some("ana".to_string())).collect();
+        let inputs = LinkInputs {
+            commits: &commits,
+            commit_people: &people,
+            pulls: &[],
+            pull_people: &[],
+            repos: &outcomes.repos,
+        };
+        let sha = |link: &Link| match &link.outcome {
+            OutcomeRef::Commit { sha, .. } => format!("{}:{sha}:{}", link.session, link.evidence.level()),
+            OutcomeRef::PullRequest { number, .. } => format!("{}:#{number}", link.session),
+        };
+        let mut seen = Vec::new();
+        for windows in &periods {
+            let kept = base.link(windows, &outcomes);
+            assert_eq!(kept, link_sessions(windows, inputs, rules.link));
+            seen.push(kept.iter().map(sha).collect::<Vec<_>>());
+        }
+        assert_eq!(seen[0], ["early:c1:exact", "late:c3:exact", "overlapping:c2:heuristic"]);
+        assert_eq!(seen[1], ["late:c3:exact", "overlapping:c1:heuristic", "overlapping:c2:heuristic"]);
+        assert_eq!(seen[2], ["early:c1:exact", "overlapping:c2:heuristic"]);
+        let kept = base.candidates.as_ref().expect("kept").lock().expect("lock");
+        assert_eq!(kept.get("overlapping").map(|k| k.0.first_ts), Some(9 * HOUR), "the last window asked for");
     }
 }

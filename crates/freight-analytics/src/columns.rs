@@ -93,20 +93,18 @@ pub fn decimals(batch: &RecordBatch, name: &'static str) -> Result<Vec<Option<De
         return Err(AnalyticsError::Column(name));
     };
     let values = array.as_primitive::<Decimal128Type>();
-    Ok((0..values.len())
-        .map(|i| {
-            values.is_valid(i).then(|| {
-                let mantissa = values.value(i);
-                Decimal::try_from_i128_with_scale(mantissa, scale.max(0) as u32)
-                    .or_else(|_| {
-                        // Beyond 28 digits of scale: drop the excess digits first.
-                        let excess = (scale as u32).saturating_sub(28);
-                        Decimal::try_from_i128_with_scale(mantissa / 10i128.pow(excess), 28)
-                    })
-                    .unwrap_or_default()
-            })
+    Ok((0..values.len()).map(|i| values.is_valid(i).then(|| decimal(values.value(i), scale))).collect())
+}
+
+/// A Decimal128 value (`mantissa` at `scale` places) as a decimal.
+pub fn decimal(mantissa: i128, scale: i8) -> Decimal {
+    Decimal::try_from_i128_with_scale(mantissa, scale.max(0) as u32)
+        .or_else(|_| {
+            // Beyond 28 digits of scale: drop the excess digits first.
+            let excess = (scale as u32).saturating_sub(28);
+            Decimal::try_from_i128_with_scale(mantissa / 10i128.pow(excess), 28)
         })
-        .collect())
+        .unwrap_or_default()
 }
 
 /// An integer column (any integer type) as optional u64s.

@@ -4,6 +4,7 @@
 
 use crate::attribution::{SessionSpend, Share};
 use crate::engine::AnalyticsError;
+use crate::pillars::FactSum;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Float64Type;
 use freight_core::Money;
@@ -79,16 +80,11 @@ pub fn team_figures(
     struct Tally<'a> {
         people: BTreeSet<&'a str>,
         sessions: u64,
-        cost: Option<Money>,
+        /// At the fact tables' 18 places, as SQL sums them.
+        cost: Option<FactSum>,
         commits: f64,
         tickets: f64,
     }
-    // The fact tables hold amounts at 18 places; the sum is taken at that scale, as SQL's is.
-    let at_fact_scale = |amount: Money| {
-        let mut amount = amount;
-        amount.rescale(crate::pillars::AMOUNT_SCALE as u32);
-        amount
-    };
     let mut teams: BTreeMap<&str, Tally> = BTreeMap::new();
     for session in sessions {
         let mut admitted = session.models.iter().filter(|usage| admits(session, &usage.model)).peekable();
@@ -100,14 +96,14 @@ pub fn team_figures(
         tally.people.insert(session.member.person.as_str());
         if let SpendOf::Sessions = spend {
             for usage in admitted {
-                *tally.cost.get_or_insert(Money::ZERO) += at_fact_scale(usage.cost);
+                tally.cost.get_or_insert_default().add(usage.cost);
             }
         }
     }
     if let SpendOf::Shares(shares) = spend {
         for share in shares {
             let tally = teams.entry(sessions[share.session].member.team.as_str()).or_default();
-            *tally.cost.get_or_insert(Money::ZERO) += at_fact_scale(share.amount);
+            tally.cost.get_or_insert_default().add(share.amount);
         }
     }
     let column = |name: &'static str| outputs.column_by_name(name).ok_or(AnalyticsError::Column(name));
@@ -132,7 +128,7 @@ pub fn team_figures(
             key: key.to_string(),
             people: tally.people.len() as u64,
             sessions: tally.sessions,
-            cost: tally.cost.unwrap_or_default(),
+            cost: tally.cost.map_or(Money::ZERO, FactSum::money),
             outcomes: tally.commits + tally.tickets,
         })
         .collect())

@@ -13,6 +13,7 @@ pub mod grain;
 pub mod leaderboard;
 pub mod levels;
 pub mod optimizable;
+pub mod pillar_tally;
 pub mod pillars;
 pub mod pricing;
 pub mod routing;

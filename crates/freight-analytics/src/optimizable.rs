@@ -576,10 +576,8 @@ mod tests {
         let timeline = crate::timeline::Timeline::new("s".into(), "claude-code".into(), None, Arc::new(calls));
         let early = Portfolio { bloat_context: 50_000, restart_grace_calls: 1, ..Portfolio::default() };
         let late = Portfolio { bloat_context: 200_000, restart_grace_calls: 1, ..Portfolio::default() };
-        let (early_marks, late_marks) = (
-            RestartMarks::interned(&models, &catalog, &early),
-            RestartMarks::interned(&models, &catalog, &late),
-        );
+        let (early_marks, late_marks) =
+            (RestartMarks::interned(&models, &catalog, &early), RestartMarks::interned(&models, &catalog, &late));
         assert!(Arc::ptr_eq(&early_marks, &RestartMarks::interned(&models, &catalog, &early)), "equal marks are one");
         assert!(!Arc::ptr_eq(&early_marks, &late_marks));
 

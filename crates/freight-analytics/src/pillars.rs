@@ -113,6 +113,29 @@ ORDER BY keys.k
 /// Scale of the money columns in the fact tables.
 pub(crate) const AMOUNT_SCALE: i8 = 18;
 
+/// A sum of amounts as the fact tables hold and SQL sums them: each at 18 places, added as
+/// the scaled integers of a Decimal128 (a tenth of the time of adding decimals).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct FactSum(i128);
+
+impl FactSum {
+    pub(crate) fn add(&mut self, amount: Money) {
+        let scale = amount.scale();
+        self.0 += match scale <= AMOUNT_SCALE as u32 {
+            true => amount.mantissa() * 10i128.pow(AMOUNT_SCALE as u32 - scale),
+            false => {
+                let mut amount = amount;
+                amount.rescale(AMOUNT_SCALE as u32);
+                amount.mantissa()
+            }
+        };
+    }
+
+    pub(crate) fn money(self) -> Money {
+        columns::decimal(self.0, AMOUNT_SCALE)
+    }
+}
+
 fn amount_column(amounts: impl Iterator<Item = Money>) -> Result<ArrayRef, AnalyticsError> {
     let values: Decimal128Array = amounts
         .map(|amount| {
@@ -504,8 +527,99 @@ fn per(cost: Money, units: f64) -> Option<Money> {
     (units > 0.0).then(|| rust_decimal::Decimal::try_from(units).ok()).flatten().map(|units| (cost / units).round_dp(6))
 }
 
+/// What [`PILLARS_SQL`]'s `s` part sums for a key: spend by fate and evidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpendSums {
+    pub cost: Money,
+    pub shipped: Money,
+    pub reverted: Money,
+    pub rejected: Money,
+    pub never_shipped: Money,
+    pub pending: Money,
+    pub exact_linked: Money,
+    pub heuristic_linked: Money,
+}
+
+/// What [`PILLARS_SQL`]'s `u` part sums for a key: tokens, calls, distinct sessions and people,
+/// and the optimizable cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UsageSums {
+    pub tokens: TokenCounts,
+    pub calls: u64,
+    pub unpriced_calls: u64,
+    pub sessions: u64,
+    pub people: u64,
+    pub optimizable: Money,
+}
+
+/// One key's row of [`PILLARS_SQL`]: each part is `None` where the key has no row in that
+/// fact table (the NULLs of the outer joins), and its output as the `o` part sums it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PillarSums {
+    pub key: String,
+    pub spend: Option<SpendSums>,
+    pub usage: Option<UsageSums>,
+    /// Zero where the key has no outputs (SQL's NULLs read as zero).
+    pub output: Output,
+}
+
+impl PillarSums {
+    /// The report's row: waste, unit economics and the parts a key lacks as zero.
+    pub fn into_row(self) -> PillarRow {
+        let spend = self.spend.unwrap_or_default();
+        let usage = self.usage.unwrap_or_default();
+        let output = self.output;
+        let cost = spend.cost;
+        let outcomes = output.commits + output.tickets;
+        let total_tokens = usage.tokens.total() as f64;
+        let dollars = freight_core::money::to_f64(cost);
+        let unit = UnitEconomics {
+            cost_per_merged_pr: per(cost, output.merged_prs),
+            cost_per_commit: per(cost, output.commits),
+            cost_per_surviving_line: per(cost, output.surviving_ai_lines as f64),
+            cost_per_ticket: per(cost, output.tickets),
+            outcomes,
+            outcomes_per_dollar: (dollars > 0.0).then(|| outcomes / dollars),
+            outcomes_per_million_tokens: (total_tokens > 0.0).then(|| outcomes / total_tokens * 1e6),
+            change_failure_rate: {
+                let finished = output.deploys + output.failed_deploys;
+                (finished > 0.0).then(|| output.failed_deploys / finished)
+            },
+        };
+        PillarRow {
+            key: self.key,
+            people: usage.people,
+            sessions: usage.sessions,
+            calls: usage.calls,
+            unpriced_calls: usage.unpriced_calls,
+            tokens: usage.tokens,
+            cost,
+            wasted: Waste {
+                total: spend.rejected + spend.reverted + spend.never_shipped,
+                rejected: spend.rejected,
+                reverted: spend.reverted,
+                never_shipped: spend.never_shipped,
+            },
+            shipped_cost: spend.shipped,
+            pending_cost: spend.pending,
+            exact_linked_cost: spend.exact_linked,
+            heuristic_linked_cost: spend.heuristic_linked,
+            optimizable_cost: usage.optimizable,
+            output,
+            unit,
+        }
+    }
+}
+
 /// Runs [`PILLARS_SQL`] for `cut` (None: one row for everything) over the registered facts.
+/// The report tallies the same rows in Rust ([`crate::pillar_tally`]); this is the reference
+/// the tests hold the tallies to, and what another engine runs over written facts.
 pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<PillarRow>, AnalyticsError> {
+    Ok(pillar_sums(engine, cut).await?.into_iter().map(PillarSums::into_row).collect())
+}
+
+/// [`PILLARS_SQL`]'s rows for `cut` over the registered facts, as they come.
+pub async fn pillar_sums(engine: &Engine, cut: Option<Cut>) -> Result<Vec<PillarSums>, AnalyticsError> {
     // The total groups by a key derived from a column rather than the literal 'all': DataFusion
     // 55 plans a constant group key into a merge whose sort order its own sanity check then
     // rejects (seen when the outputs table is a single row).
@@ -545,61 +659,45 @@ pub async fn pillar_rows(engine: &Engine, cut: Option<Cut>) -> Result<Vec<Pillar
             (float(&batch, "deploys")?, float(&batch, "failed_deploys")?, float(&batch, "incidents")?);
         for row in 0..batch.num_rows() {
             let get = |values: &[Option<Money>]| values[row].unwrap_or_default();
-            let cost_here = get(&cost);
-            let wasted = Waste {
-                rejected: get(&rejected),
+            let spend = cost[row].map(|cost| SpendSums {
+                cost,
+                shipped: get(&shipped),
                 reverted: get(&reverted),
+                rejected: get(&rejected),
                 never_shipped: get(&never),
-                total: get(&rejected) + get(&reverted) + get(&never),
-            };
-            let output = Output {
-                commits: commits[row],
-                ai_commits: ai_commits[row],
-                lines_added: lines[row],
-                ai_lines_added: ai_lines[row],
-                surviving_ai_lines: surviving[row],
-                reworked_ai_lines: reworked[row],
-                deployed_ai_commits: deployed_ai[row],
-                merged_prs: merged[row],
-                rejected_prs: rejected_prs[row],
-                tickets: tickets[row],
-                deploys: deploys[row],
-                failed_deploys: failed_deploys[row],
-                incidents: incidents[row],
-                other_outcomes: events[row],
-            };
-            let outcomes = output.commits + output.tickets;
-            let total_tokens = tokens[row].total() as f64;
-            let dollars = freight_core::money::to_f64(cost_here);
-            let unit = UnitEconomics {
-                cost_per_merged_pr: per(cost_here, output.merged_prs),
-                cost_per_commit: per(cost_here, output.commits),
-                cost_per_surviving_line: per(cost_here, output.surviving_ai_lines as f64),
-                cost_per_ticket: per(cost_here, output.tickets),
-                outcomes,
-                outcomes_per_dollar: (dollars > 0.0).then(|| outcomes / dollars),
-                outcomes_per_million_tokens: (total_tokens > 0.0).then(|| outcomes / total_tokens * 1e6),
-                change_failure_rate: {
-                    let finished = output.deploys + output.failed_deploys;
-                    (finished > 0.0).then(|| output.failed_deploys / finished)
-                },
-            };
-            rows.push(PillarRow {
-                key: keys[row].clone().unwrap_or_default(),
-                people: people[row],
-                sessions: sessions[row],
+                pending: get(&pending),
+                exact_linked: get(&exact),
+                heuristic_linked: get(&heuristic),
+            });
+            // `optimizable` is a plain SUM: present exactly when the key has usage rows.
+            let usage = optimizable[row].map(|optimizable| UsageSums {
+                tokens: tokens[row],
                 calls: calls[row],
                 unpriced_calls: unpriced[row],
-                tokens: tokens[row],
-                cost: cost_here,
-                wasted,
-                shipped_cost: get(&shipped),
-                pending_cost: get(&pending),
-                exact_linked_cost: get(&exact),
-                heuristic_linked_cost: get(&heuristic),
-                optimizable_cost: get(&optimizable),
-                output,
-                unit,
+                sessions: sessions[row],
+                people: people[row],
+                optimizable,
+            });
+            rows.push(PillarSums {
+                key: keys[row].clone().unwrap_or_default(),
+                spend,
+                usage,
+                output: Output {
+                    commits: commits[row],
+                    ai_commits: ai_commits[row],
+                    lines_added: lines[row],
+                    ai_lines_added: ai_lines[row],
+                    surviving_ai_lines: surviving[row],
+                    reworked_ai_lines: reworked[row],
+                    deployed_ai_commits: deployed_ai[row],
+                    merged_prs: merged[row],
+                    rejected_prs: rejected_prs[row],
+                    tickets: tickets[row],
+                    deploys: deploys[row],
+                    failed_deploys: failed_deploys[row],
+                    incidents: incidents[row],
+                    other_outcomes: events[row],
+                },
             });
         }
     }
@@ -827,12 +925,22 @@ pub fn output_window(filters: &crate::usage::Filters, as_of: Millis) -> Result<O
     })
 }
 
-/// Attribution, facts and the pillar SQL, for one cut; the facts are returned for export.
-/// `outputs_as_of` is the [`outputs_as_of`] table of `outcomes` and `directory` at the rules'
-/// as-of time (kept by a caller that answers many periods).
+/// A report with what a caller may show or write beside it.
+pub struct MadeReport {
+    pub report: PillarsReport,
+    /// The fact tables the report's rows sum, when asked for (`--facts-dir`).
+    pub facts: Option<Facts>,
+    /// The repositories a scoped report's figures come from (None for the whole organisation).
+    pub repos_in_scope: Option<std::collections::BTreeSet<String>>,
+}
+
+/// Attribution and the pillars, for one cut; the facts are built too when `keep_facts` (for
+/// export). `base` is the outcomes' [`crate::attribution::AttributionBase`] at the rules'
+/// as-of time, and `outputs_as_of` is the [`outputs_as_of`] table of `outcomes` and `directory` at
+/// the rules' as-of time (kept by a caller that answers many periods).
 #[allow(clippy::too_many_arguments)]
-pub async fn pillars_report(
-    engine: &Engine,
+pub fn pillars_report(
+    base: &crate::attribution::AttributionBase,
     grain: &Grain,
     filters: &crate::usage::Filters,
     directory: &Directory,
@@ -843,7 +951,8 @@ pub async fn pillars_report(
     cut: Option<Cut>,
     scope: &crate::Scope,
     timelines: &crate::timeline::Timelines,
-) -> Result<(PillarsReport, Facts), AnalyticsError> {
+    keep_facts: bool,
+) -> Result<MadeReport, AnalyticsError> {
     let mut started = std::time::Instant::now();
     let mut step = |name: &str| {
         crate::engine::note_time(name, started);
@@ -851,7 +960,7 @@ pub async fn pillars_report(
     };
     // Attribution sees everything (a session's links do not depend on who asks); the scope
     // then keeps its part of every figure.
-    let whole = crate::attribution::attribute(grain, catalog, directory, outcomes, rules);
+    let whole = crate::attribution::attribute_with(base, grain, catalog, directory, outcomes, rules);
     let whole_grain = grain;
     let (scoped_attribution, scoped_grain);
     let (attribution, grain) = match scope.is_everything() {
@@ -938,30 +1047,38 @@ pub async fn pillars_report(
         },
     );
     step("detectors, behaviours, optimizable");
-    let facts =
-        scope.facts(facts(attribution, &optimizable_by_session(grain, &optimizable), outputs_as_of, &window)?)?;
-    step("facts");
-    register_facts(engine, &facts)?;
-    let trend = crate::trend::weekly_trend(grain, catalog, attribution, &facts.outputs, &filters.timezone)?;
-    step("trend");
-    // The total, the cut asked for and people (adoption), run together:
-    // each query has stretches on one core that the others fill.
-    let unless_asked = async |wanted: Cut| -> Result<Option<Vec<PillarRow>>, AnalyticsError> {
-        if cut == Some(wanted) { Ok(None) } else { pillar_rows(engine, Some(wanted)).await.map(Some) }
+    let optimizable_by = optimizable_by_session(grain, &optimizable);
+    let outputs = match scope.is_everything() {
+        true => outputs_in(outputs_as_of, &window)?,
+        false => scope.rows(&outputs_in(outputs_as_of, &window)?)?,
     };
-    let (total, rows, people) = futures::future::try_join3(
-        pillar_rows(engine, None),
-        async {
-            match cut {
-                Some(cut) => pillar_rows(engine, Some(cut)).await,
-                None => Ok(Vec::new()),
-            }
+    let facts = match keep_facts {
+        true => Some(scope.facts(facts(attribution, &optimizable_by, outputs_as_of, &window)?)?),
+        false => None,
+    };
+    step("outputs, facts");
+    let trend = crate::trend::weekly_trend(grain, catalog, attribution, &outputs, &filters.timezone)?;
+    step("trend");
+    // The total, the cut asked for and people (adoption), tallied side by side.
+    let tally = |cut: Option<Cut>| -> Result<Vec<PillarRow>, AnalyticsError> {
+        let sums = crate::pillar_tally::pillar_sums(attribution, &optimizable_by, &outputs, scope, cut)?;
+        Ok(sums.into_iter().map(PillarSums::into_row).collect())
+    };
+    let (total, (rows, people)) = rayon::join(
+        || tally(None),
+        || {
+            rayon::join(
+                || match cut {
+                    Some(cut) => tally(Some(cut)),
+                    None => Ok(Vec::new()),
+                },
+                || if cut == Some(Cut::Person) { Ok(None) } else { tally(Some(Cut::Person)).map(Some) },
+            )
         },
-        unless_asked(Cut::Person),
-    )
-    .await?;
+    );
+    let (total, rows) = (total?, rows?);
     let total = total.into_iter().next().unwrap_or_default();
-    let people = people.unwrap_or_else(|| rows.clone());
+    let people = people?.unwrap_or_else(|| rows.clone());
     let mut adoption = crate::levels::adoption(grain, directory, rules.default_identity.as_deref(), &people);
     if !scope.is_everything() {
         adoption.scope_seats(directory, scope, &people);
@@ -972,12 +1089,8 @@ pub async fn pillars_report(
     let leaderboard = match scope.people {
         Some(_) => Vec::new(),
         None => {
-            let teams = crate::leaderboard::scoped_team_figures(
-                &attribution.sessions,
-                &attribution.shares,
-                scope,
-                &facts.outputs,
-            )?;
+            let teams =
+                crate::leaderboard::scoped_team_figures(&attribution.sessions, &attribution.shares, scope, &outputs)?;
             crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size)
         }
     };
@@ -1017,7 +1130,8 @@ pub async fn pillars_report(
         behaviours,
         flags,
     };
-    Ok((report, facts))
+    let repos_in_scope = (!scope.is_everything()).then(|| scope.repos_of(attribution, &outputs)).transpose()?;
+    Ok(MadeReport { report, facts, repos_in_scope })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use crate::attribution::Attribution;
 use crate::engine::AnalyticsError;
 use crate::grain::Grain;
-use crate::pillars::{Facts, NO_COST_CENTRE};
+use crate::pillars::{Facts, NO_COST_CENTRE, NO_REPO};
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 use freight_core::org::Member;
 use serde::Serialize;
@@ -115,12 +115,30 @@ impl Scope {
         Ok(datafusion::arrow::compute::filter_record_batch(batch, &mask)?)
     }
 
-    /// The repositories a scoped report's facts name (its header lists only those).
-    pub fn repos_in(facts: &Facts) -> Result<BTreeSet<String>, AnalyticsError> {
-        let mut names = BTreeSet::new();
-        for batch in [&facts.spend, &facts.session_usage, &facts.outputs] {
-            names.extend(crate::columns::strings(batch, "repo")?.into_iter().flatten());
+    /// The repositories a scoped report's facts name (its header lists only those): those of
+    /// `attribution`'s shares and sessions this scope admits, and of `outputs` (rows it admits).
+    pub fn repos_of(
+        &self,
+        attribution: &Attribution,
+        outputs: &RecordBatch,
+    ) -> Result<BTreeSet<String>, AnalyticsError> {
+        let sessions = &attribution.sessions;
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        for share in &attribution.shares {
+            let session = &sessions[share.session];
+            let repo = share.outcome.as_ref().map(|o| o.repo()).or(session.repo.as_deref()).unwrap_or(NO_REPO);
+            if self.admits(&session.member, repo, &session.tool, &share.model) {
+                names.insert(repo);
+            }
         }
+        for session in sessions {
+            let repo = session.repo.as_deref().unwrap_or(NO_REPO);
+            if session.models.iter().any(|usage| self.admits(&session.member, repo, &session.tool, &usage.model)) {
+                names.insert(repo);
+            }
+        }
+        let mut names: BTreeSet<String> = names.into_iter().map(str::to_string).collect();
+        names.extend(crate::columns::strings(outputs, "repo")?.into_iter().flatten());
         Ok(names)
     }
 

@@ -162,62 +162,133 @@ pub struct LinkInputs<'a> {
 /// Links sessions to commits and pull requests. Exact links (trailers, notes) come first; a
 /// session or commit with an exact link gets no heuristic ones.
 pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: LinkRules) -> Vec<Link> {
-    let LinkInputs { commits, commit_people, pulls, pull_people, repos } = inputs;
-    let known: foldhash::HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
-    let mut links = Vec::new();
-    let mut exact_commits: foldhash::HashSet<(&str, &str)> = Default::default();
-    let mut exact_sessions: foldhash::HashSet<&str> = Default::default();
-    let repo_index = RepoIndex::new(repos);
-    // Each (session, outcome) once: a commit may name a session in two trailers; heuristic
-    // candidates are deduplicated per session below, and sessions with exact links get none.
-    let push = |links: &mut Vec<Link>, link: Link| links.push(link);
-    for commit in commits {
-        for (position, trailer) in commit.sessions.iter().enumerate() {
-            if commit.sessions[..position].iter().any(|earlier| earlier.session == trailer.session) {
+    let linker = Linker::new(inputs, rules);
+    let exact = linker.exact(sessions, inputs);
+    let repos = RepoIndex::new(inputs.repos);
+    let heuristic = |session: &SessionWindow| -> Vec<Link> {
+        linker.candidates(session, inputs, &repos).into_iter().filter(|c| exact.admits(c)).map(|c| c.link).collect()
+    };
+    use rayon::prelude::*;
+    let heuristic_links: Vec<Link> =
+        sessions.par_iter().filter(|s| !exact.has_session(&s.session)).flat_map_iter(heuristic).collect();
+    let mut links = exact.links;
+    links.extend(heuristic_links);
+    links
+}
+
+/// A heuristic link a session could have, before the exact links of the sessions it is
+/// linked with are known: a commit that one of those names in a trailer is theirs, not a
+/// candidate of anyone else's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The commit's index in the inputs (None for a pull request).
+    pub commit: Option<usize>,
+    pub link: Link,
+}
+
+/// The exact links of a set of sessions, and what they take out of the heuristic ones.
+#[derive(Debug, Default)]
+pub struct ExactLinks {
+    /// In commit order, each commit's trailers in order.
+    pub links: Vec<Link>,
+    /// Commits that name one of the sessions.
+    commits: foldhash::HashSet<usize>,
+    /// Sessions some commit names.
+    sessions: foldhash::HashSet<String>,
+}
+
+impl ExactLinks {
+    /// Whether a session has exact links (and so gets no heuristic ones).
+    pub fn has_session(&self, session: &str) -> bool {
+        self.sessions.contains(session)
+    }
+
+    /// Whether a candidate stands beside these exact links (its commit names none of the sessions).
+    pub fn admits(&self, candidate: &Candidate) -> bool {
+        candidate.commit.is_none_or(|commit| !self.commits.contains(&commit))
+    }
+}
+
+/// The outcomes indexed for linking: commits by repository and time, pull requests by
+/// (repository, branch), and every trailer. Built once for a set of inputs; a caller that
+/// links many sets of sessions against the same outcomes (a server answering periods) keeps
+/// one, with each session's candidates.
+#[derive(Debug)]
+pub struct Linker {
+    rules: LinkRules,
+    /// Per repository: non-merge commits by authored and by committed time, as (time, index).
+    by_repo: foldhash::HashMap<String, [Vec<(Millis, usize)>; 2]>,
+    /// Pull requests by repository and head branch.
+    pulls_by_branch: foldhash::HashMap<String, foldhash::HashMap<String, Vec<usize>>>,
+    /// (commit index, trailer position) of each session a commit names, the first time it does.
+    trailers: Vec<(usize, usize)>,
+}
+
+impl Linker {
+    pub fn new(inputs: LinkInputs<'_>, rules: LinkRules) -> Linker {
+        let LinkInputs { commits, pulls, .. } = inputs;
+        let mut by_repo: foldhash::HashMap<String, [Vec<(Millis, usize)>; 2]> = Default::default();
+        let mut trailers = Vec::new();
+        for (index, commit) in commits.iter().enumerate() {
+            for (position, trailer) in commit.sessions.iter().enumerate() {
+                if !commit.sessions[..position].iter().any(|earlier| earlier.session == trailer.session) {
+                    trailers.push((index, position));
+                }
+            }
+            if commit.is_merge() {
                 continue;
             }
-            if known.contains(trailer.session.as_str()) {
-                exact_commits.insert((&commit.repo, &commit.sha));
-                exact_sessions.insert(&trailer.session);
-                push(
-                    &mut links,
-                    Link {
-                        session: trailer.session.clone(),
-                        outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
-                        evidence: Evidence::Trailer { trailer: trailer.trailer.clone() },
-                        confidence: 1.0,
-                    },
-                );
+            let lists = match by_repo.get_mut(commit.repo.as_str()) {
+                Some(lists) => lists,
+                None => by_repo.entry(commit.repo.clone()).or_default(),
+            };
+            lists[0].push((commit.authored_at, index));
+            lists[1].push((commit.committed_at, index));
+        }
+        for lists in by_repo.values_mut() {
+            lists[0].sort_unstable();
+            lists[1].sort_unstable();
+        }
+        let mut pulls_by_branch: foldhash::HashMap<String, foldhash::HashMap<String, Vec<usize>>> = Default::default();
+        for (index, pull) in pulls.iter().enumerate() {
+            if let Some(branch) = pull.head_branch.as_deref() {
+                let branches = pulls_by_branch.entry(pull.repo.clone()).or_default();
+                branches.entry(branch.to_string()).or_default().push(index);
             }
         }
+        Linker { rules, by_repo, pulls_by_branch, trailers }
     }
 
-    // Candidates by repository, sorted by each of the two commit times, so a session looks only
-    // at the commits inside its window (binary search) instead of at every commit.
-    let mut by_repo: foldhash::HashMap<&str, [Vec<(Millis, usize)>; 2]> = Default::default();
-    for (index, commit) in commits.iter().enumerate() {
-        if commit.is_merge() || exact_commits.contains(&(commit.repo.as_str(), commit.sha.as_str())) {
-            continue;
+    /// The exact links of `sessions`: each (session, commit) a trailer names, once.
+    pub fn exact(&self, sessions: &[SessionWindow], inputs: LinkInputs<'_>) -> ExactLinks {
+        let known: foldhash::HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
+        let mut exact = ExactLinks::default();
+        for &(index, position) in &self.trailers {
+            let commit = &inputs.commits[index];
+            let trailer = &commit.sessions[position];
+            if !known.contains(trailer.session.as_str()) {
+                continue;
+            }
+            exact.commits.insert(index);
+            exact.sessions.insert(trailer.session.clone());
+            exact.links.push(Link {
+                session: trailer.session.clone(),
+                outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
+                evidence: Evidence::Trailer { trailer: trailer.trailer.clone() },
+                confidence: 1.0,
+            });
         }
-        let lists = by_repo.entry(commit.repo.as_str()).or_default();
-        lists[0].push((commit.authored_at, index));
-        lists[1].push((commit.committed_at, index));
-    }
-    for lists in by_repo.values_mut() {
-        lists[0].sort_unstable();
-        lists[1].sort_unstable();
-    }
-    let mut pulls_by_branch: foldhash::HashMap<(&str, &str), Vec<usize>> = Default::default();
-    for (index, pull) in pulls.iter().enumerate() {
-        if let Some(branch) = pull.head_branch.as_deref() {
-            pulls_by_branch.entry((pull.repo.as_str(), branch)).or_default().push(index);
-        }
+        exact
     }
 
-    // Each session's heuristic links on its own, on every core, in session order.
-    let heuristic = |session: &SessionWindow| -> Vec<Link> {
+    /// The heuristic links `session` could have, whatever other sessions are linked beside it:
+    /// commits by commit order, then pull requests. [`ExactLinks::admits`] says which stand.
+    /// `repos` indexes the inputs' repositories.
+    pub fn candidates(&self, session: &SessionWindow, inputs: LinkInputs<'_>, repos: &RepoIndex<'_>) -> Vec<Candidate> {
+        let LinkInputs { commits, commit_people, pulls, pull_people, .. } = inputs;
+        let rules = self.rules;
         let mut links = Vec::new();
-        let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repo_index.find(cwd)).collect();
+        let places: Vec<(&RepoPlace, bool)> = session.cwds.iter().filter_map(|cwd| repos.find(cwd)).collect();
         if places.is_empty() {
             return links;
         }
@@ -227,7 +298,7 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
             if places[..position].iter().any(|(earlier, _)| earlier.name == repo.name) {
                 continue;
             }
-            let Some(lists) = by_repo.get(repo.name.as_str()) else { continue };
+            let Some(lists) = self.by_repo.get(repo.name.as_str()) else { continue };
             for list in lists {
                 let from = list.partition_point(|&(t, _)| t < session.first_ts);
                 let to = list.partition_point(|&(t, _)| t <= window_end);
@@ -264,15 +335,15 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
             if confidence < rules.min_confidence {
                 continue;
             }
-            push(
-                &mut links,
-                Link {
+            links.push(Candidate {
+                commit: Some(index),
+                link: Link {
                     session: session.session.clone(),
                     outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
                     evidence: Evidence::Heuristic { reasons },
                     confidence: confidence.min(0.95),
                 },
-            );
+            });
         }
         // Pull requests: the session worked on the PR's head branch in its repository.
         let mut on_branches: Vec<usize> = Vec::new();
@@ -281,7 +352,7 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
                 if places[..position].iter().any(|(earlier, _)| earlier.name == repo.name) {
                     continue;
                 }
-                if let Some(found) = pulls_by_branch.get(&(repo.name.as_str(), branch.as_str())) {
+                if let Some(found) = self.pulls_by_branch.get(repo.name.as_str()).and_then(|b| b.get(branch.as_str())) {
                     on_branches.extend(found);
                 }
             }
@@ -300,23 +371,18 @@ pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: 
                 (Some(_), Some(_)) => continue,
                 _ => {}
             }
-            push(
-                &mut links,
-                Link {
+            links.push(Candidate {
+                commit: None,
+                link: Link {
                     session: session.session.clone(),
                     outcome: OutcomeRef::PullRequest { repo: pull.repo.clone(), number: pull.number },
                     evidence: Evidence::Heuristic { reasons },
                     confidence,
                 },
-            );
+            });
         }
         links
-    };
-    use rayon::prelude::*;
-    let heuristic_links: Vec<Link> =
-        sessions.par_iter().filter(|s| !exact_sessions.contains(s.session.as_str())).flat_map_iter(heuristic).collect();
-    links.extend(heuristic_links);
-    links
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct Gathered {
     /// The outcomes as `outputs` rows at one as-of time, built by the first report that asks
     /// (a server answers many periods from the same gathered outcomes).
     outputs: std::sync::Mutex<Option<(Millis, RecordBatch)>>,
+    /// What attribution needs of the outcomes at one as-of time, likewise.
+    attribution: std::sync::Mutex<Option<std::sync::Arc<freight_analytics::attribution::AttributionBase>>>,
 }
 
 impl Gathered {
@@ -50,6 +52,31 @@ impl Gathered {
         let outputs = freight_analytics::pillars::outputs_as_of(&self.outcomes, &self.directory, as_of)?;
         *kept = Some((as_of, outputs.clone()));
         Ok(outputs)
+    }
+
+    /// The outcomes' attribution base at `rules`' time (`attribution::AttributionBase`), kept
+    /// with each session's link candidates when `keep` (a server answering many periods).
+    fn attribution_base(
+        &self,
+        rules: &Rules,
+        keep: bool,
+    ) -> std::sync::Arc<freight_analytics::attribution::AttributionBase> {
+        let mut kept = self.attribution.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(base) = kept.as_ref().filter(|base| base.fits(rules)) {
+            return base.clone();
+        }
+        let started = std::time::Instant::now();
+        let base = std::sync::Arc::new(freight_analytics::attribution::AttributionBase::new(
+            &self.outcomes,
+            &self.directory,
+            rules,
+            keep,
+        ));
+        freight_analytics::engine::note_time("attribution: the outcomes as of the time", started);
+        if keep {
+            *kept = Some(base.clone());
+        }
+        base
     }
 }
 
@@ -266,6 +293,7 @@ pub fn gather(args: &OutcomeArgs, as_of: i64) -> anyhow::Result<Gathered> {
         repos,
         default_identity: if args.people_dir.is_some() { None } else { default_identity },
         outputs: std::sync::Mutex::new(None),
+        attribution: std::sync::Mutex::new(None),
     })
 }
 
@@ -317,7 +345,7 @@ pub fn compute(
             if let Some(dir) = &args.export_dataset {
                 freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
             }
-            let source = Computed { engine: &engine, grain: &grain, timelines: &timelines, ingest };
+            let source = Computed { keep: false, engine: &engine, grain: &grain, timelines: &timelines, ingest };
             finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
         })
     })
@@ -413,7 +441,13 @@ pub fn compute_prepared(
         let gathered = prepared.gathered(args)?;
         let mut rules = rules_of(args, settings)?;
         rules.default_identity = gathered.default_identity.clone();
-        let source = Computed { engine: &engine, grain: &grain, timelines: &timelines, ingest: table.report.clone() };
+        let source = Computed {
+            keep: true,
+            engine: &engine,
+            grain: &grain,
+            timelines: &timelines,
+            ingest: table.report.clone(),
+        };
         finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
     })
 }
@@ -508,6 +542,8 @@ fn rules_of(args: &OutcomeArgs, settings: &ReportSettings) -> anyhow::Result<Rul
 
 /// The usage side of a report, reduced.
 struct Computed<'a> {
+    /// Whether what is worked out of the outcomes is kept for later reports (a server's).
+    keep: bool,
     engine: &'a Engine,
     grain: &'a freight_analytics::grain::Grain,
     timelines: &'a freight_analytics::timeline::Timelines,
@@ -529,8 +565,9 @@ async fn finish(
     let filters = &settings.filters;
     let engine = usage.engine;
     let outputs = gathered.outputs_as_of(rules.as_of)?;
-    let (report, facts) = pillars_report(
-        engine,
+    let base = gathered.attribution_base(rules, usage.keep);
+    let made = pillars_report(
+        &base,
         usage.grain,
         filters,
         &gathered.directory,
@@ -541,18 +578,14 @@ async fn finish(
         cut,
         scope,
         usage.timelines,
-    )
-    .await?;
-    // A scoped report's header names only the repositories its figures come from.
-    let in_scope = match scope.is_everything() {
-        true => None,
-        false => Some(Scope::repos_in(&facts)?),
-    };
-    if let Some(dir) = &args.facts_dir {
+        args.facts_dir.is_some(),
+    )?;
+    if let (Some(dir), Some(facts)) = (&args.facts_dir, &made.facts) {
         let started = std::time::Instant::now();
-        freight_analytics::pillars::write_facts(engine, &facts, filters, rules, dir).await?;
+        freight_analytics::pillars::write_facts(engine, facts, filters, rules, dir).await?;
         freight_analytics::engine::note_time("facts written", started);
     }
+    let (report, in_scope) = (made.report, made.repos_in_scope);
     Ok(PillarsOutput {
         header: ReportHeader::new(settings, scope),
         report,
