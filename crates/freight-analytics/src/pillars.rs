@@ -118,11 +118,22 @@ pub(crate) const AMOUNT_SCALE: i8 = 18;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct FactSum(i128);
 
+/// 10^0 to 10^18, for scaling a mantissa up to the facts' places without a loop.
+const POWERS_OF_TEN: [i128; AMOUNT_SCALE as usize + 1] = {
+    let mut powers = [1i128; AMOUNT_SCALE as usize + 1];
+    let mut index = 1;
+    while index < powers.len() {
+        powers[index] = powers[index - 1] * 10;
+        index += 1;
+    }
+    powers
+};
+
 impl FactSum {
     pub(crate) fn add(&mut self, amount: Money) {
         let scale = amount.scale();
         self.0 += match scale <= AMOUNT_SCALE as u32 {
-            true => amount.mantissa() * 10i128.pow(AMOUNT_SCALE as u32 - scale),
+            true => amount.mantissa() * POWERS_OF_TEN[(AMOUNT_SCALE as u32 - scale) as usize],
             false => {
                 let mut amount = amount;
                 amount.rescale(AMOUNT_SCALE as u32);
