@@ -721,9 +721,11 @@ impl DayGrain {
         number(&mut model_ids);
         let models: Vec<String> =
             grain.models.iter().zip(&model_ids).filter(|(_, id)| **id != NULL).map(|(m, _)| m.clone()).collect();
+        // Rows, sessions and timelines are each cut on every core, in order.
+        use rayon::prelude::*;
         let rows: Vec<GrainRow> = grain
             .rows
-            .iter()
+            .par_iter()
             .filter(|row| keep(row.day))
             .map(|row| GrainRow {
                 session: session_ids[row.session as usize],
@@ -733,43 +735,45 @@ impl DayGrain {
             .collect();
         let kept: Vec<usize> = (0..grain.sessions.len()).filter(|&index| session_ids[index] != NULL).collect();
         let sessions: Vec<GrainSession> = kept
-            .iter()
+            .par_iter()
             .map(|&index| self.session_of_days(&grain.sessions[index].id, &self.days[index], keep))
             .collect();
         let models_renumbered = model_ids.iter().enumerate().any(|(index, &id)| id != NULL && id as usize != index);
-        let mut local_days = self.local_days.clone();
         let timelines = crate::timeline::Timelines {
             sessions: match self.timelines.sessions.is_empty() || !with_timelines {
                 true => Vec::new(),
                 false => kept
-                    .iter()
+                    .par_iter()
                     .zip(&sessions)
-                    .map(|(&index, session)| {
-                        let all = &self.timelines.sessions[index].calls;
-                        let calls = match (whole[index], models_renumbered) {
-                            (true, false) => all.clone(),
-                            _ => std::sync::Arc::new(
-                                all.iter()
-                                    .filter(|call| keep(local_days.day(call.ts)))
-                                    .map(|call| crate::timeline::Call {
-                                        model: model_ids.get(call.model as usize).map_or(u16::MAX, |&id| id as u16),
-                                        ..*call
-                                    })
-                                    .collect(),
-                            ),
-                        };
-                        let mut timeline = crate::timeline::Timeline::new(
-                            session.id.clone(),
-                            session.tool.clone(),
-                            session.user.clone(),
-                            calls,
-                        );
-                        // The same calls: what was read from them holds for this period too.
-                        if whole[index] {
-                            timeline.memo = self.timelines.sessions[index].memo.clone();
-                        }
-                        timeline
-                    })
+                    .map_init(
+                        || self.local_days.clone(),
+                        |local_days, (&index, session)| {
+                            let all = &self.timelines.sessions[index].calls;
+                            let calls = match (whole[index], models_renumbered) {
+                                (true, false) => all.clone(),
+                                _ => std::sync::Arc::new(
+                                    all.iter()
+                                        .filter(|call| keep(local_days.day(call.ts)))
+                                        .map(|call| crate::timeline::Call {
+                                            model: model_ids.get(call.model as usize).map_or(u16::MAX, |&id| id as u16),
+                                            ..*call
+                                        })
+                                        .collect(),
+                                ),
+                            };
+                            let mut timeline = crate::timeline::Timeline::new(
+                                session.id.clone(),
+                                session.tool.clone(),
+                                session.user.clone(),
+                                calls,
+                            );
+                            // The same calls: what was read from them holds for this period too.
+                            if whole[index] {
+                                timeline.memo = self.timelines.sessions[index].memo.clone();
+                            }
+                            timeline
+                        },
+                    )
                     .collect(),
             },
             models: models.clone(),

@@ -971,16 +971,13 @@ pub fn pillars_report(
     };
     // Attribution sees everything (a session's links do not depend on who asks); the scope
     // then keeps its part of every figure.
-    let whole = crate::attribution::attribute_with(base, grain, catalog, directory, outcomes, rules);
+    let mut whole = crate::attribution::attribute_with(base, grain, catalog, directory, outcomes, rules);
     let whole_grain = grain;
-    let (scoped_attribution, scoped_grain);
-    let (attribution, grain) = match scope.is_everything() {
-        true => (&whole, grain),
-        false => {
-            scoped_attribution = scope.attribution(&whole);
-            scoped_grain = scope.grain(grain, &whole);
-            (&scoped_attribution, &scoped_grain)
-        }
+    let mut scoped: Option<(Attribution, Grain)> =
+        (!scope.is_everything()).then(|| (scope.attribution(&whole), scope.grain(grain, &whole)));
+    let (attribution, grain) = match &scoped {
+        None => (&whole, grain),
+        Some((attribution, grain)) => (attribution, grain),
     };
     step("attribution");
     // Outcome rates, habits and flags read the whole organisation's sessions (a class's
@@ -991,31 +988,65 @@ pub fn pillars_report(
     let window = output_window(filters, rules.as_of)?;
     // The steps below read the attribution and write nothing shared; on two cores, the
     // branches of each join run side by side.
-    let ((mut routing, restart), (habits, (waste, double_billed))) = rayon::join(
+    // What reads only the attribution and the period's outputs (outputs, trend, the
+    // leaderboard, the link summary) is a third branch beside the first two.
+    let side = || -> Result<_, AnalyticsError> {
+        let started = std::time::Instant::now();
+        let outputs = match scope.is_everything() {
+            true => outputs_in(outputs_as_of, &window)?,
+            false => scope.rows(&outputs_in(outputs_as_of, &window)?)?,
+        };
+        let trend = crate::trend::weekly_trend(grain, catalog, attribution, &outputs, &filters.timezone)?;
+        // A ranking of teams has no place in one person's figures: it would show their share
+        // under their team's name.
+        let leaderboard = match scope.people {
+            Some(_) => Vec::new(),
+            None => {
+                let teams = crate::leaderboard::scoped_team_figures(
+                    &attribution.sessions,
+                    &attribution.shares,
+                    scope,
+                    &outputs,
+                )?;
+                crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size)
+            }
+        };
+        let links = link_summary(attribution, scope);
+        crate::engine::note_time("outputs, trend, leaderboard, links", started);
+        Ok((outputs, trend, leaderboard, links))
+    };
+    let (((mut routing, restart), (habits, (waste, double_billed))), side) = rayon::join(
         || {
-            let started = std::time::Instant::now();
-            let fates = crate::behaviours::session_fates(&whole);
-            let routing = crate::routing::routing(grain, timelines, &whole, &fates, catalog, portfolio);
-            crate::engine::note_time("routing", started);
-            let started = std::time::Instant::now();
-            let restart = crate::optimizable::restart_savings(timelines, &whole, catalog, portfolio, |index, model| {
-                keeps(index) && scope.models.as_ref().is_none_or(|models| models.contains(model))
-            });
-            crate::engine::note_time("restarts", started);
-            (routing, restart)
+            rayon::join(
+                || {
+                    let started = std::time::Instant::now();
+                    let fates = crate::behaviours::session_fates(&whole);
+                    let routing = crate::routing::routing(grain, timelines, &whole, &fates, catalog, portfolio);
+                    crate::engine::note_time("routing", started);
+                    let started = std::time::Instant::now();
+                    let restart =
+                        crate::optimizable::restart_savings(timelines, &whole, catalog, portfolio, |index, model| {
+                            keeps(index) && scope.models.as_ref().is_none_or(|models| models.contains(model))
+                        });
+                    crate::engine::note_time("restarts", started);
+                    (routing, restart)
+                },
+                || {
+                    let started = std::time::Instant::now();
+                    let habits = crate::behaviours::all_session_habits(timelines, &whole, outcomes, portfolio);
+                    crate::engine::note_time("habits", started);
+                    let started = std::time::Instant::now();
+                    let waste = waste_items(attribution, outcomes);
+                    let double_billed = double_billed(attribution, outcomes, rules, &window);
+                    crate::engine::note_time("waste items, double-billed", started);
+                    (habits, (waste, double_billed))
+                },
+            )
         },
-        || {
-            let started = std::time::Instant::now();
-            let habits = crate::behaviours::all_session_habits(timelines, &whole, outcomes, portfolio);
-            crate::engine::note_time("habits", started);
-            let started = std::time::Instant::now();
-            let waste = waste_items(attribution, outcomes);
-            let double_billed = double_billed(attribution, outcomes, rules, &window);
-            crate::engine::note_time("waste items, double-billed", started);
-            (habits, (waste, double_billed))
-        },
+        side,
     );
-    step("routing, restarts, habits, waste");
+    let (outputs, trend, leaderboard, links) = side?;
+    step("routing, restarts, habits, waste, outputs, trend");
     // The detectors read each session's class; optimizable takes the routing's savings and
     // classes by value but never the per-session classes, so those move out first.
     let session_class = std::mem::take(&mut routing.session_class);
@@ -1059,17 +1090,10 @@ pub fn pillars_report(
     );
     step("detectors, behaviours, optimizable");
     let optimizable_by = optimizable_by_session(grain, &optimizable);
-    let outputs = match scope.is_everything() {
-        true => outputs_in(outputs_as_of, &window)?,
-        false => scope.rows(&outputs_in(outputs_as_of, &window)?)?,
-    };
     let facts = match keep_facts {
         true => Some(scope.facts(facts(attribution, &optimizable_by, outputs_as_of, &window)?)?),
         false => None,
     };
-    step("outputs, facts");
-    let trend = crate::trend::weekly_trend(grain, catalog, attribution, &outputs, &filters.timezone)?;
-    step("trend");
     // The total, the cut asked for and people (adoption), tallied side by side.
     let tally = |cut: Option<Cut>| -> Result<Vec<PillarRow>, AnalyticsError> {
         let sums = crate::pillar_tally::pillar_sums(attribution, &optimizable_by, &outputs, scope, cut)?;
@@ -1094,29 +1118,15 @@ pub fn pillars_report(
     if !scope.is_everything() {
         adoption.scope_seats(directory, scope, &people);
     }
-    step("pillars");
-    // A ranking of teams has no place in one person's figures: it would show their share
-    // under their team's name.
-    let leaderboard = match scope.people {
-        Some(_) => Vec::new(),
-        None => {
-            let teams =
-                crate::leaderboard::scoped_team_figures(&attribution.sessions, &attribution.shares, scope, &outputs)?;
-            crate::leaderboard::leaderboard(&teams, directory, rules.min_team_size)
-        }
-    };
-    step("adoption, leaderboard");
-    let heuristic: Vec<f64> =
-        attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
-    let linked: foldhash::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
-    let links = LinkSummary {
-        sessions: if scope.is_everything() { attribution.sessions.len() } else { scope.sessions(attribution).count() }
-            as u64,
-        linked_sessions: linked.len() as u64,
-        exact_links: attribution.links.iter().filter(|l| l.evidence.is_exact()).count() as u64,
-        heuristic_links: heuristic.len() as u64,
-        heuristic_confidence: (!heuristic.is_empty()).then(|| heuristic.iter().sum::<f64>() / heuristic.len() as f64),
-    };
+    step("pillars, adoption");
+    let repos_in_scope = (!scope.is_everything()).then(|| scope.repos_of(attribution, &outputs)).transpose()?;
+    // Every link goes into the report as it is; the rest is freed aside (the caller does not
+    // wait for it).
+    let session_links = std::mem::take(match scoped.as_mut() {
+        Some((attribution, _)) => &mut attribution.links,
+        None => &mut whole.links,
+    });
+    rayon::spawn(move || drop((whole, scoped, habits, outputs)));
     let day = 86_400_000.0;
     let report = PillarsReport {
         as_of_ms: rules.as_of,
@@ -1136,13 +1146,27 @@ pub fn pillars_report(
         double_billed,
         adoption,
         leaderboard,
-        session_links: attribution.links.clone(),
+        session_links,
         trend,
         behaviours,
         flags,
     };
-    let repos_in_scope = (!scope.is_everything()).then(|| scope.repos_of(attribution, &outputs)).transpose()?;
     Ok(MadeReport { report, facts, repos_in_scope })
+}
+
+/// How the sessions of `attribution` that `scope` admits were linked.
+fn link_summary(attribution: &Attribution, scope: &crate::Scope) -> LinkSummary {
+    let heuristic: Vec<f64> =
+        attribution.links.iter().filter(|l| !l.evidence.is_exact()).map(|l| l.confidence).collect();
+    let linked: foldhash::HashSet<&str> = attribution.links.iter().map(|l| l.session.as_str()).collect();
+    LinkSummary {
+        sessions: if scope.is_everything() { attribution.sessions.len() } else { scope.sessions(attribution).count() }
+            as u64,
+        linked_sessions: linked.len() as u64,
+        exact_links: attribution.links.iter().filter(|l| l.evidence.is_exact()).count() as u64,
+        heuristic_links: heuristic.len() as u64,
+        heuristic_confidence: (!heuristic.is_empty()).then(|| heuristic.iter().sum::<f64>() / heuristic.len() as f64),
+    }
 }
 
 #[cfg(test)]

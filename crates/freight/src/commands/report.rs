@@ -448,7 +448,10 @@ pub fn compute_prepared(
             timelines: &timelines,
             ingest: table.report.clone(),
         };
-        finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
+        let output = finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await;
+        // The period's grain and timelines are freed aside: the answer does not wait for it.
+        rayon::spawn(move || drop((grain, timelines)));
+        output
     })
 }
 
