@@ -358,15 +358,16 @@ impl AttributionBase {
     fn link(&self, windows: &[SessionWindow], outcomes: &Outcomes) -> Vec<Link> {
         use rayon::prelude::*;
         let inputs = self.inputs(outcomes);
-        let exact = self.linker.exact(windows, inputs);
+        let mut exact = self.linker.exact(windows, inputs);
         let repos = RepoIndex::new(&outcomes.repos);
         let found = |window: &SessionWindow| self.linker.candidates(window, inputs, &repos);
-        let mut links = exact.links.clone();
+        let mut links = std::mem::take(&mut exact.links);
         let Some(kept) = &self.candidates else {
             let heuristic: Vec<Link> = windows
                 .par_iter()
-                .filter(|w| !exact.has_session(&w.session))
-                .flat_map_iter(|w| found(w).into_iter().filter(|c| exact.admits(c)).map(|c| c.link))
+                .enumerate()
+                .filter(|(position, _)| !exact.has_session(*position))
+                .flat_map_iter(|(_, w)| found(w).into_iter().filter(|c| exact.admits(c)).map(|c| c.link))
                 .collect();
             links.extend(heuristic);
             return links;
@@ -379,7 +380,8 @@ impl AttributionBase {
         let (heuristic, new): (Vec<Vec<Link>>, Vec<Option<KeptCandidates>>) = windows
             .par_iter()
             .zip(known)
-            .map(|(window, known)| {
+            .enumerate()
+            .map(|(position, (window, known))| {
                 let (candidates, new) = match known {
                     Some(candidates) => (candidates, None),
                     None => {
@@ -387,7 +389,7 @@ impl AttributionBase {
                         (candidates.clone(), Some(candidates))
                     }
                 };
-                let links = match exact.has_session(&window.session) {
+                let links = match exact.has_session(position) {
                     true => Vec::new(),
                     false => candidates.1.iter().filter(|c| exact.admits(c)).map(|c| c.link.clone()).collect(),
                 };

@@ -9,10 +9,11 @@ use crate::attribution::{Attribution, Fate, Outcomes};
 use crate::optimizable::Portfolio;
 use crate::timeline::{Call, Timeline, Timelines};
 use chrono::{Datelike, NaiveDate};
+use foldhash::HashMap;
 use freight_core::Actions;
 use freight_core::link::OutcomeRef;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What one session shows of each habit.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -417,7 +418,7 @@ pub struct Behaviours {
 pub fn linked_commit_times<'a>(attribution: &'a Attribution, outcomes: &Outcomes) -> HashMap<&'a str, Vec<i64>> {
     let commit_time: HashMap<(&str, &str), i64> =
         outcomes.commits.iter().map(|c| ((c.repo.as_str(), c.sha.as_str()), c.committed_at)).collect();
-    let mut times: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut times: HashMap<&str, Vec<i64>> = HashMap::default();
     for link in &attribution.links {
         if let OutcomeRef::Commit { repo, sha } = &link.outcome
             && let Some(&at) = commit_time.get(&(repo.as_str(), sha.as_str()))

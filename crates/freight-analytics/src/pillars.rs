@@ -778,18 +778,18 @@ pub struct WasteItem {
 /// per session that never shipped.
 pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteItem> {
     // Keyed by (fate, outcome, session for unallocated spend): the amount and its sessions.
-    type Key = (Fate, Option<OutcomeRef>, Option<String>);
-    let mut items: BTreeMap<Key, (Money, Vec<String>)> = BTreeMap::new();
+    type Key<'a> = (Fate, Option<&'a OutcomeRef>, Option<&'a str>);
+    let mut items: BTreeMap<Key, (Money, Vec<&str>)> = BTreeMap::new();
     for share in attribution.shares.iter().filter(|s| s.fate.is_waste()) {
-        let session = &attribution.sessions[share.session];
+        let session = attribution.sessions[share.session].session.as_str();
         let key = match &share.outcome {
-            Some(outcome) => (share.fate, Some(outcome.clone()), None),
-            None => (share.fate, None, Some(session.session.clone())),
+            Some(outcome) => (share.fate, Some(outcome), None),
+            None => (share.fate, None, Some(session)),
         };
         let entry = items.entry(key).or_default();
         entry.0 += share.amount;
-        if !entry.1.contains(&session.session) {
-            entry.1.push(session.session.clone());
+        if !entry.1.contains(&session) {
+            entry.1.push(session);
         }
     }
     // Reverts by what they name, looked up once per item (a scan of every commit per item was
@@ -816,11 +816,11 @@ pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteI
         .into_iter()
         .map(|((fate, outcome, _), (amount, sessions))| WasteItem {
             fate,
-            repo: outcome.as_ref().map(|o| o.repo().to_string()),
-            reverted_by: outcome.as_ref().and_then(reverter),
-            outcome,
+            repo: outcome.map(|o| o.repo().to_string()),
+            reverted_by: outcome.and_then(reverter),
+            outcome: outcome.cloned(),
             amount,
-            sessions,
+            sessions: sessions.into_iter().map(str::to_string).collect(),
         })
         .collect();
     list.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.sessions.cmp(&b.sessions)));

@@ -11,11 +11,12 @@ use crate::grain::Grain;
 use crate::optimizable::Portfolio;
 use crate::routing::TaskClass;
 use crate::timeline::{Call, Timeline, Timelines};
+use foldhash::HashMap;
 use freight_core::org::Directory;
 use freight_core::{Money, PriceCatalog, Speed};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The detectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -307,7 +308,14 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             .flatten()
             .map_or(Money::ZERO, |price| price.cost_in_band(&call.tokens(), Speed::Standard, call.context()))
     };
-    let habits: HashMap<usize, &SessionHabits> = inputs.habits.iter().map(|(index, h)| (*index, h)).collect();
+    // Each session's habits by its index (`inputs.habits` lists some sessions, in order).
+    let mut habits: Vec<Option<&SessionHabits>> = vec![None; attribution.sessions.len()];
+    for (index, session_habits) in inputs.habits {
+        if let Some(slot) = habits.get_mut(*index) {
+            *slot = Some(session_habits);
+        }
+    }
+    let habits_of = |index: usize| habits.get(index).copied().flatten();
     let mut by_person: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, spend) in attribution.sessions.iter().enumerate() {
         by_person.entry(spend.member.person.as_str()).or_default().push(index);
@@ -375,7 +383,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         let mut regular: Vec<(&str, f64, usize)> = Vec::new();
         let mut is_regular: foldhash::HashSet<usize> = Default::default();
         // Per UTC day, the hours with calls as 24 bits.
-        let mut hours_by_day: HashMap<i64, u32> = HashMap::new();
+        let mut hours_by_day: HashMap<i64, u32> = HashMap::default();
         let mut cost = Money::ZERO;
         for &index in sessions {
             let spend = &attribution.sessions[index];
@@ -473,7 +481,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         for &index in sessions {
             let week = week_of(attribution.sessions[index].first_ts);
             let entry = weeks.entry(week).or_default();
-            if let Some(Some(ship)) = habits.get(&index).map(|h| h.shipped) {
+            if let Some(Some(ship)) = habits_of(index).map(|h| h.shipped) {
                 settled += 1;
                 shipped += u64::from(ship);
                 entry.0 += 1;
@@ -489,7 +497,7 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         let member = member_of(sessions[0]);
         let unshipped: Vec<&str> = sessions
             .iter()
-            .filter(|&&i| habits.get(&i).is_some_and(|h| h.shipped == Some(false)))
+            .filter(|&&i| habits_of(i).is_some_and(|h| h.shipped == Some(false)))
             .map(|&i| attribution.sessions[i].session.as_str())
             .collect();
         let (examples, total) = examples(&unshipped);

@@ -163,15 +163,19 @@ pub struct LinkInputs<'a> {
 /// session or commit with an exact link gets no heuristic ones.
 pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: LinkRules) -> Vec<Link> {
     let linker = Linker::new(inputs, rules);
-    let exact = linker.exact(sessions, inputs);
+    let mut exact = linker.exact(sessions, inputs);
     let repos = RepoIndex::new(inputs.repos);
+    let mut links = std::mem::take(&mut exact.links);
     let heuristic = |session: &SessionWindow| -> Vec<Link> {
         linker.candidates(session, inputs, &repos).into_iter().filter(|c| exact.admits(c)).map(|c| c.link).collect()
     };
     use rayon::prelude::*;
-    let heuristic_links: Vec<Link> =
-        sessions.par_iter().filter(|s| !exact.has_session(&s.session)).flat_map_iter(heuristic).collect();
-    let mut links = exact.links;
+    let heuristic_links: Vec<Link> = sessions
+        .par_iter()
+        .enumerate()
+        .filter(|(position, _)| !exact.has_session(*position))
+        .flat_map_iter(|(_, session)| heuristic(session))
+        .collect();
     links.extend(heuristic_links);
     links
 }
@@ -193,14 +197,15 @@ pub struct ExactLinks {
     pub links: Vec<Link>,
     /// Commits that name one of the sessions.
     commits: foldhash::HashSet<usize>,
-    /// Sessions some commit names.
-    sessions: foldhash::HashSet<String>,
+    /// By the sessions' positions: whether some commit names the session.
+    named: Vec<bool>,
 }
 
 impl ExactLinks {
-    /// Whether a session has exact links (and so gets no heuristic ones).
-    pub fn has_session(&self, session: &str) -> bool {
-        self.sessions.contains(session)
+    /// Whether the session at `position` of those linked has exact links (and so gets no
+    /// heuristic ones).
+    pub fn has_session(&self, position: usize) -> bool {
+        self.named.get(position).copied().unwrap_or(false)
     }
 
     /// Whether a candidate stands beside these exact links (its commit names none of the sessions).
@@ -262,15 +267,16 @@ impl Linker {
     /// The exact links of `sessions`: each (session, commit) a trailer names, once.
     pub fn exact(&self, sessions: &[SessionWindow], inputs: LinkInputs<'_>) -> ExactLinks {
         let known: foldhash::HashSet<&str> = sessions.iter().map(|s| s.session.as_str()).collect();
+        let mut named: foldhash::HashSet<&str> = Default::default();
         let mut exact = ExactLinks::default();
         for &(index, position) in &self.trailers {
             let commit = &inputs.commits[index];
             let trailer = &commit.sessions[position];
-            if !known.contains(trailer.session.as_str()) {
+            let Some(&session) = known.get(trailer.session.as_str()) else {
                 continue;
-            }
+            };
             exact.commits.insert(index);
-            exact.sessions.insert(trailer.session.clone());
+            named.insert(session);
             exact.links.push(Link {
                 session: trailer.session.clone(),
                 outcome: OutcomeRef::Commit { repo: commit.repo.clone(), sha: commit.sha.clone() },
@@ -278,6 +284,7 @@ impl Linker {
                 confidence: 1.0,
             });
         }
+        exact.named = sessions.iter().map(|s| named.contains(s.session.as_str())).collect();
         exact
     }
 
