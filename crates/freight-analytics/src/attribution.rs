@@ -128,6 +128,17 @@ pub struct Share {
     pub amount: Money,
 }
 
+impl Share {
+    /// The repository the share counts under in the facts and their cuts: its outcome's,
+    /// else its session's (`sessions` is the attribution's), else [`crate::pillars::NO_REPO`].
+    pub fn repo<'a>(&'a self, sessions: &'a [SessionSpend]) -> &'a str {
+        match &self.outcome {
+            Some(outcome) => outcome.repo(),
+            None => sessions[self.session].repo.as_deref().unwrap_or(crate::pillars::NO_REPO),
+        }
+    }
+}
+
 /// Spend joined to outcomes.
 #[derive(Debug, Clone, Default)]
 pub struct Attribution {
@@ -358,20 +369,13 @@ impl AttributionBase {
     fn link(&self, windows: &[SessionWindow], outcomes: &Outcomes) -> Vec<Link> {
         use rayon::prelude::*;
         let inputs = self.inputs(outcomes);
+        let Some(kept) = &self.candidates else {
+            return self.linker.link(windows, inputs);
+        };
         let mut exact = self.linker.exact(windows, inputs);
         let repos = RepoIndex::new(&outcomes.repos);
         let found = |window: &SessionWindow| self.linker.candidates(window, inputs, &repos);
         let mut links = std::mem::take(&mut exact.links);
-        let Some(kept) = &self.candidates else {
-            let heuristic: Vec<Link> = windows
-                .par_iter()
-                .enumerate()
-                .filter(|(position, _)| !exact.has_session(*position))
-                .flat_map_iter(|(_, w)| found(w).into_iter().filter(|c| exact.admits(c)).map(|c| c.link))
-                .collect();
-            links.extend(heuristic);
-            return links;
-        };
         // A session's candidates depend only on its window: those kept for the same window stand.
         let known: Vec<Option<KeptCandidates>> = {
             let kept = kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -64,7 +64,7 @@ pub fn pillar_sums(
     // `spend`: one row per share.
     for share in &attribution.shares {
         let session = &sessions[share.session];
-        let repo = share.outcome.as_ref().map(|o| o.repo()).or(session.repo.as_deref()).unwrap_or(NO_REPO);
+        let repo = share.repo(sessions);
         if scoped && !scope.admits(&session.member, repo, &session.tool, &share.model) {
             continue;
         }

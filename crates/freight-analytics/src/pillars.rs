@@ -249,12 +249,7 @@ fn spend_table(attribution: &Attribution) -> Result<RecordBatch, AnalyticsError>
     let share_members: Vec<_> = shares.iter().map(|s| &sessions[s.session].member).collect();
     let mut spend = member_columns(&share_members);
     spend.extend([
-        (
-            "repo",
-            text(shares.iter().map(|s| {
-                s.outcome.as_ref().map(|o| o.repo()).or(sessions[s.session].repo.as_deref()).unwrap_or(NO_REPO)
-            })),
-        ),
+        ("repo", text(shares.iter().map(|s| s.repo(sessions)))),
         ("tool", text(shares.iter().map(|s| sessions[s.session].tool.as_str()))),
         ("model", text(shares.iter().map(|s| s.model.as_str()))),
         ("session", text(shares.iter().map(|s| sessions[s.session].session.as_str()))),

@@ -126,7 +126,7 @@ impl Scope {
         let mut names: BTreeSet<&str> = BTreeSet::new();
         for share in &attribution.shares {
             let session = &sessions[share.session];
-            let repo = share.outcome.as_ref().map(|o| o.repo()).or(session.repo.as_deref()).unwrap_or(NO_REPO);
+            let repo = share.repo(sessions);
             if self.admits(&session.member, repo, &session.tool, &share.model) {
                 names.insert(repo);
             }
@@ -146,14 +146,12 @@ impl Scope {
     /// their places, so grain rows still find theirs).
     pub fn attribution(&self, attribution: &Attribution) -> Attribution {
         let sessions = &attribution.sessions;
-        let repo_of = |index: usize| sessions[index].repo.as_deref().unwrap_or(crate::pillars::NO_REPO);
         let shares = attribution
             .shares
             .iter()
             .filter(|share| {
                 let session = &sessions[share.session];
-                let repo = share.outcome.as_ref().map_or_else(|| repo_of(share.session), |outcome| outcome.repo());
-                self.admits(&session.member, repo, &session.tool, &share.model)
+                self.admits(&session.member, share.repo(sessions), &session.tool, &share.model)
             })
             .cloned()
             .collect();

@@ -162,22 +162,7 @@ pub struct LinkInputs<'a> {
 /// Links sessions to commits and pull requests. Exact links (trailers, notes) come first; a
 /// session or commit with an exact link gets no heuristic ones.
 pub fn link_sessions(sessions: &[SessionWindow], inputs: LinkInputs<'_>, rules: LinkRules) -> Vec<Link> {
-    let linker = Linker::new(inputs, rules);
-    let mut exact = linker.exact(sessions, inputs);
-    let repos = RepoIndex::new(inputs.repos);
-    let mut links = std::mem::take(&mut exact.links);
-    let heuristic = |session: &SessionWindow| -> Vec<Link> {
-        linker.candidates(session, inputs, &repos).into_iter().filter(|c| exact.admits(c)).map(|c| c.link).collect()
-    };
-    use rayon::prelude::*;
-    let heuristic_links: Vec<Link> = sessions
-        .par_iter()
-        .enumerate()
-        .filter(|(position, _)| !exact.has_session(*position))
-        .flat_map_iter(|(_, session)| heuristic(session))
-        .collect();
-    links.extend(heuristic_links);
-    links
+    Linker::new(inputs, rules).link(sessions, inputs)
 }
 
 /// A heuristic link a session could have, before the exact links of the sessions it is
@@ -262,6 +247,25 @@ impl Linker {
             }
         }
         Linker { rules, by_repo, pulls_by_branch, trailers }
+    }
+
+    /// The links of `sessions` against the inputs this linker indexes: exact ones first, then
+    /// each session's heuristic ones, in session order.
+    pub fn link(&self, sessions: &[SessionWindow], inputs: LinkInputs<'_>) -> Vec<Link> {
+        use rayon::prelude::*;
+        let mut exact = self.exact(sessions, inputs);
+        let repos = RepoIndex::new(inputs.repos);
+        let mut links = std::mem::take(&mut exact.links);
+        let heuristic: Vec<Link> = sessions
+            .par_iter()
+            .enumerate()
+            .filter(|(position, _)| !exact.has_session(*position))
+            .flat_map_iter(|(_, session)| {
+                self.candidates(session, inputs, &repos).into_iter().filter(|c| exact.admits(c)).map(|c| c.link)
+            })
+            .collect();
+        links.extend(heuristic);
+        links
     }
 
     /// The exact links of `sessions`: each (session, commit) a trailer names, once.
