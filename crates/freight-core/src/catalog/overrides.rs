@@ -13,19 +13,10 @@
 //! ```
 
 use super::ModelPrice;
-use super::litellm::{CatalogError, price_from_fields, split_tier_key};
+use super::litellm::{CatalogError, RATE_FIELDS, price_from_fields, split_tier_key};
 use crate::money::decimal_from_f64;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
-
-const RATE_FIELDS: [&str; 6] = [
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "cache_read_input_token_cost",
-    "cache_creation_input_token_cost",
-    "cache_creation_input_token_cost_above_1hr",
-    "output_cost_per_reasoning_token",
-];
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -27,8 +27,18 @@ pub fn run(args: &UsageArgs) -> anyhow::Result<()> {
             searched_places(&args.sources).join(", ")
         );
     }
-    let catalog = load_catalog(args.sources.prices.as_ref())?;
-    let table = read_logs(files, args.sources.strict, Detail::Usage)?;
+    // The catalog is read beside the logs: nothing needs it before the report.
+    let (catalog, table) = std::thread::scope(|scope| {
+        let catalog = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            let catalog = load_catalog(args.sources.prices.as_ref());
+            freight_analytics::engine::note_time("price catalog read", started);
+            catalog
+        });
+        let table = read_logs(files, args.sources.strict, Detail::Usage);
+        (catalog.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), table)
+    });
+    let (catalog, table) = (catalog?, table?);
     let started = std::time::Instant::now();
     let report = build_report(table, &catalog, &settings)?;
     freight_analytics::engine::note_time("report built", started);
