@@ -327,50 +327,50 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     let looping_flags: Vec<Flag> = by_person
         .par_iter()
         .filter_map(|(person, sessions)| {
-        let mut looping: Vec<(&str, usize, usize, i64, Money)> = Vec::new();
-        for &index in sessions {
-            let spend = &attribution.sessions[index];
-            let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
-            if let Some((start, length, repeats)) = timeline.longest_loop(marks) {
-                let run = &timeline.calls[start..start + length];
-                let minutes = (run[length - 1].ts - run[0].ts) / 60_000;
-                looping.push((spend.session.as_str(), length, repeats, minutes, run.iter().map(call_cost).sum()));
+            let mut looping: Vec<(&str, usize, usize, i64, Money)> = Vec::new();
+            for &index in sessions {
+                let spend = &attribution.sessions[index];
+                let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
+                if let Some((start, length, repeats)) = timeline.longest_loop(marks) {
+                    let run = &timeline.calls[start..start + length];
+                    let minutes = (run[length - 1].ts - run[0].ts) / 60_000;
+                    looping.push((spend.session.as_str(), length, repeats, minutes, run.iter().map(call_cost).sum()));
+                }
             }
-        }
-        if looping.is_empty() {
-            return None;
-        }
-        let longest = looping.iter().map(|l| l.1).max().unwrap_or(0);
-        let most = looping.iter().map(|l| l.2).max().unwrap_or(0);
-        let repeated: usize = looping.iter().map(|l| l.2).sum();
-        let calls: usize = looping.iter().map(|l| l.1).sum();
-        let minutes: i64 = looping.iter().map(|l| l.3).sum();
-        let member = member_of(sessions[0]);
-        let (examples, total) = examples(&looping.iter().map(|l| l.0).collect::<Vec<_>>());
-        Some(Flag {
-            kind: FlagKind::IdleLoop,
-            severity: Severity::of(most as f64 / marks.loop_calls as f64),
-            person: person.to_string(),
-            team: member.team.clone(),
-            account: None,
-            cost: looping.iter().map(|l| l.4).sum(),
-            evidence: vec![
-                over("most_repeated_calls_in_a_run", most as f64, marks.loop_calls as f64),
-                over("repeated_share", repeated as f64 / calls.max(1) as f64, marks.loop_repeat_share),
-                context("longest_run_calls", longest as f64),
-                context("looping_sessions", looping.len() as f64),
-                context("loop_minutes", minutes as f64),
-            ],
-            sessions: examples,
-            sessions_total: total,
-            summary: format!(
-                "{} session(s) ran loops of up to {longest} calls with no edit or commit (up to {most} repeating an earlier tool call; {:.0}% in all)",
-                looping.len(),
-                100.0 * repeated as f64 / calls.max(1) as f64
-            ),
-        })
-
+            if looping.is_empty() {
+                return None;
+            }
+            let longest = looping.iter().map(|l| l.1).max().unwrap_or(0);
+            let most = looping.iter().map(|l| l.2).max().unwrap_or(0);
+            let repeated: usize = looping.iter().map(|l| l.2).sum();
+            let calls: usize = looping.iter().map(|l| l.1).sum();
+            let minutes: i64 = looping.iter().map(|l| l.3).sum();
+            let member = member_of(sessions[0]);
+            let (examples, total) = examples(&looping.iter().map(|l| l.0).collect::<Vec<_>>());
+            Some(Flag {
+                kind: FlagKind::IdleLoop,
+                severity: Severity::of(most as f64 / marks.loop_calls as f64),
+                person: person.to_string(),
+                team: member.team.clone(),
+                account: None,
+                cost: looping.iter().map(|l| l.4).sum(),
+                evidence: vec![
+                    over("most_repeated_calls_in_a_run", most as f64, marks.loop_calls as f64),
+                    over("repeated_share", repeated as f64 / calls.max(1) as f64, marks.loop_repeat_share),
+                    context("longest_run_calls", longest as f64),
+                    context("looping_sessions", looping.len() as f64),
+                    context("loop_minutes", minutes as f64),
+                ],
+                sessions: examples,
+                sessions_total: total,
+                summary: format!(
+                    "{} session(s) ran loops of up to {longest} calls with no edit or commit \
+                     (up to {most} repeating an earlier tool call; {:.0}% in all)",
+                    looping.len(),
+                    100.0 * repeated as f64 / calls.max(1) as f64
+                ),
             })
+        })
         .collect();
     flags.extend(looping_flags);
 
@@ -380,78 +380,79 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     let cadence_flags: Vec<Flag> = by_person
         .par_iter()
         .filter_map(|(person, sessions)| {
-        let mut regular: Vec<(&str, f64, usize)> = Vec::new();
-        let mut is_regular: foldhash::HashSet<usize> = Default::default();
-        // Per UTC day, the hours with calls as 24 bits.
-        let mut hours_by_day: HashMap<i64, u32> = HashMap::default();
-        let mut cost = Money::ZERO;
-        for &index in sessions {
-            let spend = &attribution.sessions[index];
-            let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
-            for &(day, hours) in timeline.hours_by_day() {
-                *hours_by_day.entry(day).or_default() |= hours;
+            let mut regular: Vec<(&str, f64, usize)> = Vec::new();
+            let mut is_regular: foldhash::HashSet<usize> = Default::default();
+            // Per UTC day, the hours with calls as 24 bits.
+            let mut hours_by_day: HashMap<i64, u32> = HashMap::default();
+            let mut cost = Money::ZERO;
+            for &index in sessions {
+                let spend = &attribution.sessions[index];
+                let Some(timeline) = inputs.timelines.session(index, &spend.session) else { continue };
+                for &(day, hours) in timeline.hours_by_day() {
+                    *hours_by_day.entry(day).or_default() |= hours;
+                }
+                if timeline.calls.len() >= marks.cadence_min_calls
+                    && let Some(variation) = timeline.gap_variation()
+                    && variation <= marks.cadence_max_variation
+                {
+                    regular.push((spend.session.as_str(), variation, timeline.calls.len()));
+                    is_regular.insert(index);
+                    cost += spend.cost();
+                }
             }
-            if timeline.calls.len() >= marks.cadence_min_calls
-                && let Some(variation) = timeline.gap_variation()
-                && variation <= marks.cadence_max_variation
-            {
-                regular.push((spend.session.as_str(), variation, timeline.calls.len()));
-                is_regular.insert(index);
-                cost += spend.cost();
+            let clock_days =
+                hours_by_day.values().filter(|hours| hours.count_ones() >= marks.clock_hours).count() as u64;
+            // The spend of sessions that began on a day around the clock, beside the regular ones.
+            for &index in sessions {
+                let spend = &attribution.sessions[index];
+                let on_clock_day = hours_by_day
+                    .get(&spend.first_ts.div_euclid(86_400_000))
+                    .is_some_and(|hours| hours.count_ones() >= marks.clock_hours);
+                if on_clock_day && !is_regular.contains(&index) {
+                    cost += spend.cost();
+                }
             }
-        }
-        let clock_days = hours_by_day.values().filter(|hours| hours.count_ones() >= marks.clock_hours).count() as u64;
-        // The spend of sessions that began on a day around the clock, beside the regular ones.
-        for &index in sessions {
-            let spend = &attribution.sessions[index];
-            let on_clock_day = hours_by_day
-                .get(&spend.first_ts.div_euclid(86_400_000))
-                .is_some_and(|hours| hours.count_ones() >= marks.clock_hours);
-            if on_clock_day && !is_regular.contains(&index) {
-                cost += spend.cost();
+            let regular_hit = regular.len() as u64 >= marks.cadence_sessions;
+            let clock_hit = clock_days >= marks.clock_days;
+            if !regular_hit && !clock_hit {
+                return None;
             }
-        }
-        let regular_hit = regular.len() as u64 >= marks.cadence_sessions;
-        let clock_hit = clock_days >= marks.clock_days;
-        if !regular_hit && !clock_hit {
-            return None;
-        }
-        let lowest = regular.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
-        let max_hours = hours_by_day.values().map(|hours| hours.count_ones()).max().unwrap_or(0);
-        let ratio =
-            (regular.len() as f64 / marks.cadence_sessions as f64).max(clock_days as f64 / marks.clock_days as f64);
-        let member = member_of(sessions[0]);
-        let (examples, total) = examples(&regular.iter().map(|r| r.0).collect::<Vec<_>>());
-        let mut evidence = vec![
-            over("regular_sessions", regular.len() as f64, marks.cadence_sessions as f64),
-            over("around_the_clock_days", clock_days as f64, marks.clock_days as f64),
-            context("most_hours_active_in_a_day", max_hours as f64),
-        ];
-        if lowest.is_finite() {
-            evidence.push(under("lowest_gap_variation", lowest, marks.cadence_max_variation));
-        }
-        Some(Flag {
-            kind: FlagKind::MachineCadence,
-            severity: Severity::of(ratio),
-            person: person.to_string(),
-            team: member.team.clone(),
-            account: None,
-            cost,
-            evidence,
-            sessions: examples,
-            sessions_total: total,
-            summary: match (regular_hit, clock_hit) {
-                (true, true) => format!(
-                    "{} session(s) sent requests at near-fixed intervals, and {clock_days} day(s) had calls in {}+ distinct hours",
-                    regular.len(),
-                    marks.clock_hours
-                ),
-                (true, false) => format!("{} session(s) sent requests at near-fixed intervals", regular.len()),
-                _ => format!("{clock_days} day(s) had calls in {}+ distinct hours of the day", marks.clock_hours),
-            },
-        })
-
+            let lowest = regular.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
+            let max_hours = hours_by_day.values().map(|hours| hours.count_ones()).max().unwrap_or(0);
+            let ratio =
+                (regular.len() as f64 / marks.cadence_sessions as f64).max(clock_days as f64 / marks.clock_days as f64);
+            let member = member_of(sessions[0]);
+            let (examples, total) = examples(&regular.iter().map(|r| r.0).collect::<Vec<_>>());
+            let mut evidence = vec![
+                over("regular_sessions", regular.len() as f64, marks.cadence_sessions as f64),
+                over("around_the_clock_days", clock_days as f64, marks.clock_days as f64),
+                context("most_hours_active_in_a_day", max_hours as f64),
+            ];
+            if lowest.is_finite() {
+                evidence.push(under("lowest_gap_variation", lowest, marks.cadence_max_variation));
+            }
+            Some(Flag {
+                kind: FlagKind::MachineCadence,
+                severity: Severity::of(ratio),
+                person: person.to_string(),
+                team: member.team.clone(),
+                account: None,
+                cost,
+                evidence,
+                sessions: examples,
+                sessions_total: total,
+                summary: match (regular_hit, clock_hit) {
+                    (true, true) => format!(
+                        "{} session(s) sent requests at near-fixed intervals, \
+                         and {clock_days} day(s) had calls in {}+ distinct hours",
+                        regular.len(),
+                        marks.clock_hours
+                    ),
+                    (true, false) => format!("{} session(s) sent requests at near-fixed intervals", regular.len()),
+                    _ => format!("{clock_days} day(s) had calls in {}+ distinct hours of the day", marks.clock_hours),
+                },
             })
+        })
         .collect();
     flags.extend(cadence_flags);
 
@@ -519,7 +520,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             sessions: examples,
             sessions_total: total,
             summary: format!(
-                "usage rank {} of {} by tokens; {idle_weeks} week(s) of sessions with nothing shipped ({shipped} of {settled} settled sessions shipped)",
+                "usage rank {} of {} by tokens; {idle_weeks} week(s) of sessions with nothing shipped \
+                 ({shipped} of {settled} settled sessions shipped)",
                 rank + 1,
                 ranked.len()
             ),
@@ -567,7 +569,8 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             sessions: examples,
             sessions_total: total,
             summary: format!(
-                "{count} frontier-model sessions were short questions with at most {} output tokens ({:.0}% of their frontier sessions)",
+                "{count} frontier-model sessions were short questions with at most {} output tokens \
+                 ({:.0}% of their frontier sessions)",
                 marks.trivial_output,
                 share * 100.0
             ),
@@ -632,7 +635,9 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             person: person.clone(),
             team: by_person.get(person.as_str()).map_or(member.team, |s| member_of(s[0]).team.clone()),
             account: None,
-            cost: by_person.get(person.as_str()).map_or(Money::ZERO, |s| s.iter().map(|&i| attribution.sessions[i].cost()).sum()),
+            cost: by_person
+                .get(person.as_str())
+                .map_or(Money::ZERO, |s| s.iter().map(|&i| attribution.sessions[i].cost()).sum()),
             evidence: vec![
                 over("merged_pull_requests", pulls as f64, marks.inflation_count as f64),
                 under("median_pull_request_lines", person_median as f64, marks.tiny_pull_lines as f64),
@@ -644,8 +649,13 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
             sessions: examples,
             sessions_total: total,
             summary: match (split, trivial_tickets) {
-                (true, true) => format!("{pulls} merged pull requests of median {person_median} lines (organisation: {org_median}), and {minimal} of {tickets} tickets of the smallest size"),
-                (true, false) => format!("{pulls} merged pull requests of median {person_median} lines (organisation: {org_median})"),
+                (true, true) => format!(
+                    "{pulls} merged pull requests of median {person_median} lines (organisation: {org_median}), \
+                     and {minimal} of {tickets} tickets of the smallest size"
+                ),
+                (true, false) => {
+                    format!("{pulls} merged pull requests of median {person_median} lines (organisation: {org_median})")
+                }
                 _ => format!("{minimal} of {tickets} resolved tickets of the smallest size"),
             },
         });

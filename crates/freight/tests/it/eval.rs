@@ -64,5 +64,10 @@ fn flags_and_optimizable_cost_match_the_generators_truth() {
     let flagged = report["flags"].as_array().expect("flags").len() as u64;
     let counted: u64 = flags.iter().map(|f| f["flagged"].as_u64().unwrap_or(0)).sum();
     assert_eq!(flagged, counted, "report --dataset shows other flags than eval scored");
+    // Each summary reads as one sentence: its text is split over source lines, not here.
+    for flag in report["flags"].as_array().expect("flags") {
+        let summary = flag["summary"].as_str().expect("summary");
+        assert!(!summary.contains("  ") && !summary.contains('\n') && !summary.contains('\\'), "{summary:?}");
+    }
     assert!(report["behaviours"]["by_team"].as_array().is_some_and(|teams| !teams.is_empty()));
 }
