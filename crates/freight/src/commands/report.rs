@@ -345,7 +345,15 @@ pub fn compute(
             if let Some(dir) = &args.export_dataset {
                 freight_analytics::dataset::write_outcomes(dir, &gathered.outcomes)?;
             }
-            let source = Computed { keep: false, engine: &engine, grain: &grain, timelines: &timelines, ingest };
+            let unpriced_models = engine.unpriced_models.clone();
+            let source = Computed {
+                keep: false,
+                engine: Some(&engine),
+                unpriced_models,
+                grain: &grain,
+                timelines: &timelines,
+                ingest,
+            };
             finish(source, &gathered, &rules, catalog, settings, args, cut, scope).await
         })
     })
@@ -364,6 +372,8 @@ pub struct Prepared {
     pub as_of: chrono::DateTime<chrono::Utc>,
     pub timezone: String,
     days: freight_analytics::grain::DayGrain,
+    /// The table's models the catalog has no price for (the same for every period).
+    unpriced_models: Vec<String>,
     /// The outcomes and directory, with the inputs they were read from ([`gather_inputs`]):
     /// read again when those change (a webhook stored, a commit mined).
     gathered: std::sync::Mutex<(String, std::sync::Arc<Gathered>)>,
@@ -397,16 +407,18 @@ pub fn prepare(
             Ok::<_, anyhow::Error>((inputs, std::sync::Arc::new(gather(args, settings.as_of.timestamp_millis())?)))
         });
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-        let days = runtime.block_on(async {
+        let (days, unpriced_models) = runtime.block_on(async {
             let engine = Engine::new(table.schema.clone(), table.batches.clone(), catalog).await?;
             let band_floors = freight_analytics::grain::band_floors(catalog, &rules.portfolio);
-            freight_analytics::grain::scan_days(&engine, &filters, rules.grain(), band_floors).await
+            let days = freight_analytics::grain::scan_days(&engine, &filters, rules.grain(), band_floors).await?;
+            Ok::<_, anyhow::Error>((days, engine.unpriced_models))
         })?;
         let gathered = joined(gathering)?;
         Ok(Prepared {
             as_of: settings.as_of,
             timezone: filters.timezone.clone(),
             days,
+            unpriced_models,
             gathered: std::sync::Mutex::new(gathered),
         })
     })
@@ -432,18 +444,27 @@ pub fn compute_prepared(
             settings.filters.timezone
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // A query engine over the table only for writing facts: the report itself reads the kept
+    // days, and the unpriced models were found when they were prepared.
+    let runtime = match args.facts_dir {
+        Some(_) => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+        None => tokio::runtime::Builder::new_current_thread().build()?,
+    };
     runtime.block_on(async {
+        let engine = match args.facts_dir {
+            Some(_) => Some(Engine::new(table.schema.clone(), table.batches.clone(), catalog).await?),
+            None => None,
+        };
         let started = std::time::Instant::now();
-        let engine = Engine::new(table.schema.clone(), table.batches.clone(), catalog).await?;
         let (grain, timelines) = prepared.days.period(settings.filters.since, settings.filters.until);
-        freight_analytics::engine::note_time("engine and the period's grain", started);
+        freight_analytics::engine::note_time("the period's grain", started);
         let gathered = prepared.gathered(args)?;
         let mut rules = rules_of(args, settings)?;
         rules.default_identity = gathered.default_identity.clone();
         let source = Computed {
             keep: true,
-            engine: &engine,
+            engine: engine.as_ref(),
+            unpriced_models: prepared.unpriced_models.clone(),
             grain: &grain,
             timelines: &timelines,
             ingest: table.report.clone(),
@@ -547,7 +568,9 @@ fn rules_of(args: &OutcomeArgs, settings: &ReportSettings) -> anyhow::Result<Rul
 struct Computed<'a> {
     /// Whether what is worked out of the outcomes is kept for later reports (a server's).
     keep: bool,
-    engine: &'a Engine,
+    /// The query engine over the usage table, for writing the facts (`--facts-dir`).
+    engine: Option<&'a Engine>,
+    unpriced_models: Vec<String>,
     grain: &'a freight_analytics::grain::Grain,
     timelines: &'a freight_analytics::timeline::Timelines,
     ingest: IngestReport,
@@ -566,7 +589,6 @@ async fn finish(
     scope: &Scope,
 ) -> anyhow::Result<PillarsOutput> {
     let filters = &settings.filters;
-    let engine = usage.engine;
     let outputs = gathered.outputs_as_of(rules.as_of)?;
     let base = gathered.attribution_base(rules, usage.keep);
     let made = pillars_report(
@@ -585,6 +607,7 @@ async fn finish(
     )?;
     if let (Some(dir), Some(facts)) = (&args.facts_dir, &made.facts) {
         let started = std::time::Instant::now();
+        let engine = usage.engine.context("writing facts needs the query engine over the usage table")?;
         freight_analytics::pillars::write_facts(engine, facts, filters, rules, dir).await?;
         freight_analytics::engine::note_time("facts written", started);
     }
@@ -598,7 +621,7 @@ async fn finish(
             .filter(|repo| in_scope.as_ref().is_none_or(|names| names.contains(&repo.name)))
             .cloned()
             .collect(),
-        unpriced_models: engine.unpriced_models.clone(),
+        unpriced_models: usage.unpriced_models,
         ingest: usage.ingest,
     })
 }
