@@ -203,14 +203,18 @@ impl Reports for StoreReports {
     fn pillars(&self, query: &ReportQuery) -> Result<Vec<u8>, ReportError> {
         let cut = cut_of(query.cut.as_deref().unwrap_or("team"))?;
         let (read, settings, outcomes, prepared) = self.four_pillar_inputs(query)?;
-        let output =
+        let mut output =
             compute_prepared(&prepared, &read.usage, &self.catalog, &settings, &outcomes, Some(cut), &query.scope)
                 .map_err(failed)?;
         let started = std::time::Instant::now();
-        let json = serde_json::to_vec(&output).map_err(|error| ReportError::Failed(error.to_string()));
+        // Every session's links are three quarters of a large report's JSON: they are written
+        // on every core beside the rest.
+        let links = std::mem::take(&mut output.report.session_links);
+        let json = crate::render::compact::with_list(&output, "session_links", &links)
+            .map_err(|error| ReportError::Failed(error.to_string()));
         freight_analytics::engine::note_time("the report as JSON", started);
         // Millions of small strings: freed aside, not before the answer goes out.
-        rayon::spawn(move || drop(output));
+        rayon::spawn(move || drop((output, links)));
         json
     }
 

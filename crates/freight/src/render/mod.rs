@@ -1,6 +1,7 @@
 //! Turns a computed report into what the user reads: tables on stdout (and notes on stderr), or
 //! one JSON document (schema in docs/JSON.md).
 
+pub mod compact;
 mod json;
 pub mod pillars;
 pub mod table;
