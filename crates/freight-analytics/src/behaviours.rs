@@ -494,13 +494,14 @@ pub fn behaviours(
     keep: impl Fn(usize) -> bool + Sync,
     by_person: bool,
 ) -> Behaviours {
+    // Teams and people are hashed while tallying and sorted once after (`grouping`).
     let (mut total, mut teams, mut people, mut weeks) = (
         Tally::default(),
-        BTreeMap::<&str, Tally>::new(),
-        BTreeMap::<&str, Tally>::new(),
+        HashMap::<&str, Tally>::default(),
+        HashMap::<&str, Tally>::default(),
         BTreeMap::<NaiveDate, Tally>::new(),
     );
-    let mut team_people: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    let mut team_people: HashMap<&str, foldhash::HashSet<&str>> = HashMap::default();
     // Each session's context histogram, worked out on every core; the tallies then add them
     // up in session order.
     let sessions = {
@@ -523,6 +524,10 @@ pub fn behaviours(
         weeks.entry(monday(timeline.first_ts())).or_default().add(person, session_habits, contexts);
         team_people.entry(team).or_default().insert(person);
     }
+    let (teams, people): (BTreeMap<&str, Tally>, BTreeMap<&str, Tally>) =
+        (teams.into_iter().collect(), people.into_iter().collect());
+    let team_people: BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        team_people.into_iter().map(|(team, members)| (team, members.into_iter().collect())).collect();
     let person_figures: BTreeMap<&str, HabitFigures> =
         people.iter().map(|(&person, tally)| (person, tally.figures(person))).collect();
     let mut spread = Vec::new();

@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod engine;
 pub mod export;
 pub mod grain;
+pub mod grouping;
 pub mod leaderboard;
 pub mod levels;
 pub mod optimizable;

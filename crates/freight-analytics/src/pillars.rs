@@ -19,7 +19,6 @@ use freight_core::org::Directory;
 use freight_core::outcome::{Millis, PullState};
 use freight_core::{Money, TokenCounts};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a report's rows are cut by.
@@ -774,19 +773,20 @@ pub struct WasteItem {
 pub fn waste_items(attribution: &Attribution, outcomes: &Outcomes) -> Vec<WasteItem> {
     // Keyed by (fate, outcome, session for unallocated spend): the amount and its sessions.
     type Key<'a> = (Fate, Option<&'a OutcomeRef>, Option<&'a str>);
-    let mut items: BTreeMap<Key, (Money, Vec<&str>)> = BTreeMap::new();
-    for share in attribution.shares.iter().filter(|s| s.fate.is_waste()) {
+    let wasted = attribution.shares.iter().filter(|s| s.fate.is_waste()).map(|share| {
         let session = attribution.sessions[share.session].session.as_str();
-        let key = match &share.outcome {
+        let key: Key = match &share.outcome {
             Some(outcome) => (share.fate, Some(outcome), None),
             None => (share.fate, None, Some(session)),
         };
-        let entry = items.entry(key).or_default();
-        entry.0 += share.amount;
+        (key, (share.amount, session))
+    });
+    let items = crate::grouping::sorted_folds(wasted, |entry: &mut (Money, Vec<&str>), (amount, session)| {
+        entry.0 += amount;
         if !entry.1.contains(&session) {
             entry.1.push(session);
         }
-    }
+    });
     // Reverts by what they name, looked up once per item (a scan of every commit per item was
     // most of the report's time at a million commits); abbreviated names are matched by prefix.
     let mut reverts_of: foldhash::HashMap<(&str, &str), &str> = Default::default();

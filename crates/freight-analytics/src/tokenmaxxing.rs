@@ -316,10 +316,9 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
         }
     }
     let habits_of = |index: usize| habits.get(index).copied().flatten();
-    let mut by_person: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, spend) in attribution.sessions.iter().enumerate() {
-        by_person.entry(spend.member.person.as_str()).or_default().push(index);
-    }
+    let by_person: BTreeMap<&str, Vec<usize>> = crate::grouping::sorted_groups(
+        attribution.sessions.iter().enumerate().map(|(index, spend)| (spend.member.person.as_str(), index)),
+    );
     let member_of = |index: usize| &attribution.sessions[index].member;
     let mut flags = Vec::new();
 
@@ -664,24 +663,25 @@ pub fn detect(inputs: &Inputs<'_>, marks: &Marks) -> Vec<Flag> {
     crate::engine::note_time("detector: output inflation", started);
     let started = std::time::Instant::now();
     // One account from several machines at once.
-    let mut by_account: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, spend) in attribution.sessions.iter().enumerate() {
-        if let Some(user) = inputs.grain.session(index, &spend.session).and_then(|session| session.user.as_deref()) {
-            by_account.entry(user).or_default().push(index);
-        }
-    }
+    let by_account: BTreeMap<&str, Vec<usize>> =
+        crate::grouping::sorted_groups(attribution.sessions.iter().enumerate().filter_map(|(index, spend)| {
+            let user = inputs.grain.session(index, &spend.session)?.user.as_deref()?;
+            Some((user, index))
+        }));
     let shared: Vec<(&str, Vec<usize>, BTreeSet<String>, usize)> = by_account
         .into_par_iter()
         .filter_map(|(account, sessions)| {
-            let mut machines: BTreeSet<String> = BTreeSet::new();
+            // An account's sessions mostly run in a few directories: each is read once.
+            let mut directories: foldhash::HashSet<&str> = Default::default();
             let mut intervals: Vec<(i64, i64)> = Vec::new();
             for &index in &sessions {
                 let spend = &attribution.sessions[index];
                 intervals.push((spend.first_ts, spend.last_ts));
                 if let Some(session) = inputs.grain.session(index, &spend.session) {
-                    machines.extend(session.places.iter().filter_map(|place| place.0.as_deref()).map(machine_of));
+                    directories.extend(session.places.iter().filter_map(|place| place.0.as_deref()));
                 }
             }
+            let machines: BTreeSet<String> = directories.into_iter().map(machine_of).collect();
             let concurrency = peak_concurrency(&mut intervals);
             (machines.len() >= marks.shared_machines && concurrency >= marks.shared_concurrency).then_some((
                 account,
