@@ -372,31 +372,34 @@ pub fn optimizable(
     restart: Vec<(usize, String, Money, u64)>,
 ) -> Optimizable {
     let caching = caching_by_row(grain, catalog, portfolio);
-    let mut by_model: BTreeMap<(&'static str, String, Option<String>), Saving> = BTreeMap::new();
+    // Savings by kind and model: rows add to their model's slot by index (a map keyed by the
+    // model's name cloned and compared each row was a tenth of this step).
+    let slots = |kind: &'static str| -> Vec<Saving> {
+        grain.models.iter().map(|model| Saving::empty(kind, model, None)).collect()
+    };
+    let (mut caching_of, mut routing_of) = (slots("caching"), slots("routing"));
+    let (mut caching_seen, mut routing_seen) = (vec![false; grain.models.len()], vec![false; grain.models.len()]);
     for (row, found) in grain.rows.iter().zip(&caching) {
         let Some((actual, alternative, calls)) = found else { continue };
-        let model = &grain.models[row.model as usize];
-        let entry =
-            by_model.entry(("caching", model.clone(), None)).or_insert_with(|| Saving::empty("caching", model, None));
+        let entry = &mut caching_of[row.model as usize];
+        caching_seen[row.model as usize] = true;
         entry.calls += calls;
         entry.actual_cost += *actual;
         entry.alternative_cost += *alternative;
     }
     // A model's caching counts only where it saves overall (cache reads priced above input
     // would make it negative).
-    let kept_caching: std::collections::BTreeSet<String> = by_model
-        .values()
-        .filter(|item| item.actual_cost > item.alternative_cost)
-        .map(|item| item.model.clone())
+    let kept_caching: Vec<bool> = caching_of
+        .iter()
+        .zip(&caching_seen)
+        .map(|(item, seen)| *seen && item.actual_cost > item.alternative_cost)
         .collect();
     let mut by_row: Vec<Money> = grain
         .rows
         .iter()
         .zip(&caching)
         .map(|(row, found)| match found {
-            Some((actual, alternative, _)) if kept_caching.contains(&grain.models[row.model as usize]) => {
-                *actual - *alternative
-            }
+            Some((actual, alternative, _)) if kept_caching[row.model as usize] => *actual - *alternative,
             _ => Money::ZERO,
         })
         .collect();
@@ -405,11 +408,16 @@ pub fn optimizable(
             continue;
         }
         *total += *saving;
-        let model = &grain.models[row.model as usize];
-        let entry =
-            by_model.entry(("routing", model.clone(), None)).or_insert_with(|| Saving::empty("routing", model, None));
+        let entry = &mut routing_of[row.model as usize];
+        routing_seen[row.model as usize] = true;
         entry.calls += row.calls;
         entry.saving += *saving;
+    }
+    let mut by_model: BTreeMap<(&'static str, String, Option<String>), Saving> = BTreeMap::new();
+    for (items, seen) in [(caching_of, caching_seen), (routing_of, routing_seen)] {
+        for (item, _) in items.into_iter().zip(seen).filter(|(_, seen)| *seen) {
+            by_model.insert((item.kind, item.model.clone(), None), item);
+        }
     }
     for (_, model, saving, calls) in &restart {
         let entry =
