@@ -5,7 +5,8 @@
 # not asked before, its server CPU per report (from /proc, every thread counted), and in how
 # many pairs the second build answered first.
 #   scripts/ab-new-reports.sh OLD_BINARY NEW_BINARY [ROUNDS]
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "ab-new-reports.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 old=$1 new=$2 rounds=${3:-24}
 config=target/bench-api/freight.toml
 [ -f "$config" ] || { echo "no $config: run \`freight bench api\` first" >&2; exit 1; }
