@@ -494,7 +494,7 @@ pub fn behaviours(
     keep: impl Fn(usize) -> bool + Sync,
     by_person: bool,
 ) -> Behaviours {
-    // Teams and people are hashed while tallying and sorted once after (`grouping`).
+    // Teams and people are hashed while tallying and sorted once after, as `grouping` does.
     let (mut total, mut teams, mut people, mut weeks) = (
         Tally::default(),
         HashMap::<&str, Tally>::default(),

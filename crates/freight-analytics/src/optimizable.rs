@@ -372,17 +372,16 @@ pub fn optimizable(
     restart: Vec<(usize, String, Money, u64)>,
 ) -> Optimizable {
     let caching = caching_by_row(grain, catalog, portfolio);
-    // Savings by kind and model: rows add to their model's slot by index (a map keyed by the
-    // model's name cloned and compared each row was a tenth of this step).
-    let slots = |kind: &'static str| -> Vec<Saving> {
-        grain.models.iter().map(|model| Saving::empty(kind, model, None)).collect()
-    };
-    let (mut caching_of, mut routing_of) = (slots("caching"), slots("routing"));
-    let (mut caching_seen, mut routing_seen) = (vec![false; grain.models.len()], vec![false; grain.models.len()]);
+    // Savings by kind and model: rows add to their model's slot by index, not to a map keyed
+    // by the model's name cloned for each row.
+    let mut caching_of: Vec<Option<Saving>> = vec![None; grain.models.len()];
+    let mut routing_of: Vec<Option<Saving>> = vec![None; grain.models.len()];
+    fn slot<'s>(slots: &'s mut [Option<Saving>], kind: &'static str, models: &[String], model: u32) -> &'s mut Saving {
+        slots[model as usize].get_or_insert_with(|| Saving::empty(kind, &models[model as usize], None))
+    }
     for (row, found) in grain.rows.iter().zip(&caching) {
         let Some((actual, alternative, calls)) = found else { continue };
-        let entry = &mut caching_of[row.model as usize];
-        caching_seen[row.model as usize] = true;
+        let entry = slot(&mut caching_of, "caching", &grain.models, row.model);
         entry.calls += calls;
         entry.actual_cost += *actual;
         entry.alternative_cost += *alternative;
@@ -391,8 +390,7 @@ pub fn optimizable(
     // would make it negative).
     let kept_caching: Vec<bool> = caching_of
         .iter()
-        .zip(&caching_seen)
-        .map(|(item, seen)| *seen && item.actual_cost > item.alternative_cost)
+        .map(|item| item.as_ref().is_some_and(|item| item.actual_cost > item.alternative_cost))
         .collect();
     let mut by_row: Vec<Money> = grain
         .rows
@@ -408,16 +406,13 @@ pub fn optimizable(
             continue;
         }
         *total += *saving;
-        let entry = &mut routing_of[row.model as usize];
-        routing_seen[row.model as usize] = true;
+        let entry = slot(&mut routing_of, "routing", &grain.models, row.model);
         entry.calls += row.calls;
         entry.saving += *saving;
     }
     let mut by_model: BTreeMap<(&'static str, String, Option<String>), Saving> = BTreeMap::new();
-    for (items, seen) in [(caching_of, caching_seen), (routing_of, routing_seen)] {
-        for (item, _) in items.into_iter().zip(seen).filter(|(_, seen)| *seen) {
-            by_model.insert((item.kind, item.model.clone(), None), item);
-        }
+    for item in caching_of.into_iter().chain(routing_of).flatten() {
+        by_model.insert((item.kind, item.model.clone(), None), item);
     }
     for (_, model, saving, calls) in &restart {
         let entry =

@@ -38,7 +38,8 @@ fn main() -> ExitCode {
 /// Starts this process again with mimalloc told to keep the memory it frees, unless the
 /// environment already says how long to keep it. A server builds and drops a report's
 /// structures (hundreds of MiB) at every request; handing those pages back to the OS a
-/// second after they are freed (mimalloc 3's default) and faulting them in zeroed again was an eighth of the server's CPU (12.6% in a profile).
+/// second after they are freed (mimalloc 3's default) and faulting them in zeroed again was
+/// an eighth of the server's CPU (12.6% in a profile).
 /// mimalloc reads the setting only when it starts, before `main`, and setting it from
 /// inside would need `unsafe`. If the exec fails, the server runs as it is.
 fn keep_freed_memory() {

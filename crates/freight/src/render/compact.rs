@@ -40,6 +40,7 @@ where
 
 /// The items of one chunk, comma-separated, without the brackets.
 fn list_chunk<T: Serialize>(items: &[T]) -> serde_json::Result<Vec<u8>> {
+    // A session link, the list this is written for, is about 250 bytes.
     let mut out = Vec::with_capacity(items.len() * 256);
     for (index, item) in items.iter().enumerate() {
         if index > 0 {
@@ -51,8 +52,9 @@ fn list_chunk<T: Serialize>(items: &[T]) -> serde_json::Result<Vec<u8>> {
 }
 
 /// Where the items of the empty list under `key` go: just after its `[`. In compact JSON the
-/// bytes `"key":[]` can only be that key and its empty list: a quote inside a string is
-/// always escaped, and a string's closing quote is never followed by a letter.
+/// bytes `"key":[]` can only be a key and its empty list: a quote inside a string is always
+/// escaped, and a string's closing quote is never followed by a letter. The first such key is
+/// taken, so the document must have no other empty list under the same key before it.
 fn empty_list_at(json: &[u8], key: &str) -> Option<usize> {
     let needle = format!("\"{key}\":[]");
     memchr::memmem::find(json, needle.as_bytes()).map(|found| found + needle.len() - 1)
